@@ -1,0 +1,43 @@
+//! The `rootseal` command: a thin shell over the library.
+//!
+//! Exit codes: 0 success, 1 the check failed (corruption found), 2 bad usage or bad input.
+
+mod verity_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "rootseal", version, about = "Integrity tools for A/B root file systems: dm-verity trees")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// dm-verity hash trees, compatible with veritysetup.
+    #[command(subcommand)]
+    Verity(verity_cmd::VerityCommand),
+}
+
+/// How a command ended, mapped onto the exit code contract.
+pub enum Outcome {
+    Success,
+    CheckFailed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Verity(cmd) => verity_cmd::run(cmd),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::CheckFailed) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("rootseal: error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! `rootseal verity …`
+
+use crate::Outcome;
+use clap::{Args, Subcommand};
+use rootseal::verity::{
+    self, CorruptionMode, FormatOutcome, HashAlgorithm, HashType, RunOptions, TableOptions, Uuid, VerityConfig,
+    VerityOptions, Warning, encode_hex,
+};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
+
+#[derive(Subcommand)]
+pub enum VerityCommand {
+    /// Build the hash tree of DATA into HASH (they may be the same file).
+    Format {
+        /// Data device or image.
+        data: PathBuf,
+        /// Hash device or image (created if missing, never truncated).
+        hash: PathBuf,
+        #[command(flatten)]
+        params: TreeArgs,
+        /// Also write the root hash, as lowercase hex without newline, to this file.
+        #[arg(long)]
+        root_hash_file: Option<PathBuf>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check DATA against the tree in HASH and the root hash; list every bad block.
+    Verify {
+        /// Data device or image.
+        data: PathBuf,
+        /// Hash device or image.
+        hash: PathBuf,
+        /// Root hash in hex (or use --root-hash-file).
+        root_hash: Option<String>,
+        #[command(flatten)]
+        params: TreeArgs,
+        /// Read the root hash from this file.
+        #[arg(long, conflicts_with = "root_hash")]
+        root_hash_file: Option<PathBuf>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the superblock of HASH.
+    Dump {
+        /// Hash device or image.
+        hash: PathBuf,
+        /// Byte offset of the superblock.
+        #[arg(long, default_value_t = 0)]
+        hash_offset: u64,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the kernel dm-verity table line for `dmsetup create`.
+    Table {
+        /// Data device as the kernel should see it (path or major:minor).
+        data_dev: String,
+        /// Hash device as the kernel should see it (path or major:minor).
+        hash_dev: String,
+        /// Root hash in hex.
+        root_hash: String,
+        #[command(flatten)]
+        params: TreeArgs,
+        /// Log corruption but return the data.
+        #[arg(long, group = "mode")]
+        ignore_corruption: bool,
+        /// Reboot on corruption.
+        #[arg(long, group = "mode")]
+        restart_on_corruption: bool,
+        /// Panic on corruption.
+        #[arg(long, group = "mode")]
+        panic_on_corruption: bool,
+        /// Return zeros for blocks whose digest is that of a zero block.
+        #[arg(long)]
+        ignore_zero_blocks: bool,
+        /// Verify each data block only on its first read.
+        #[arg(long)]
+        check_at_most_once: bool,
+        /// Keyring description of the root-hash signature.
+        #[arg(long)]
+        root_hash_sig_key_desc: Option<String>,
+    },
+}
+
+/// The tree parameters, named as veritysetup names them.
+#[derive(Args)]
+pub struct TreeArgs {
+    /// Hash algorithm: sha256 (default), sha512, sha384, sha224 or sha1.
+    #[arg(long = "hash", value_name = "ALG")]
+    hash_algorithm: Option<String>,
+    /// Data block size in bytes (default 4096).
+    #[arg(long, value_name = "BYTES")]
+    data_block_size: Option<u32>,
+    /// Hash block size in bytes (default 4096).
+    #[arg(long, value_name = "BYTES")]
+    hash_block_size: Option<u32>,
+    /// Salt as hex, or - for none (default: 32 random bytes).
+    #[arg(long, value_name = "HEX|-", allow_hyphen_values = true)]
+    salt: Option<String>,
+    /// Superblock UUID (default: random).
+    #[arg(long)]
+    uuid: Option<String>,
+    /// Hash type: 1 (normal, default) or 0 (Chrome OS).
+    #[arg(long = "format", value_name = "0|1")]
+    hash_type: Option<u32>,
+    /// Do not write or read a superblock.
+    #[arg(long)]
+    no_superblock: bool,
+    /// Byte offset of the superblock (or tree) on the hash device.
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    hash_offset: u64,
+    /// Number of data blocks (default: all whole blocks of DATA).
+    #[arg(long, value_name = "N")]
+    data_blocks: Option<u64>,
+    /// Worker threads (default: every core).
+    #[arg(long, hide = true)]
+    threads: Option<usize>,
+}
+
+impl TreeArgs {
+    fn options(&self) -> Result<VerityOptions, verity::Error> {
+        Ok(VerityOptions {
+            hash_algorithm: self.hash_algorithm.as_deref().map(HashAlgorithm::from_name).transpose()?,
+            hash_type: self.hash_type.map(HashType::from_u32).transpose()?,
+            data_block_size: self.data_block_size,
+            hash_block_size: self.hash_block_size,
+            data_blocks: self.data_blocks,
+            hash_offset: self.hash_offset,
+            salt: self.salt.as_deref().map(verity::parse_salt).transpose()?,
+            uuid: self.uuid.as_deref().map(Uuid::parse).transpose()?,
+            no_superblock: self.no_superblock,
+        })
+    }
+}
+
+pub fn run(cmd: VerityCommand) -> CliResult {
+    match cmd {
+        VerityCommand::Format { data, hash, params, root_hash_file, json } => {
+            format(&data, &hash, &params, root_hash_file.as_deref(), json)
+        }
+        VerityCommand::Verify { data, hash, root_hash, params, root_hash_file, json } => {
+            verify(&data, &hash, root_hash.as_deref(), root_hash_file.as_deref(), &params, json)
+        }
+        VerityCommand::Dump { hash, hash_offset, json } => dump(&hash, hash_offset, json),
+        VerityCommand::Table {
+            data_dev,
+            hash_dev,
+            root_hash,
+            params,
+            ignore_corruption,
+            restart_on_corruption,
+            panic_on_corruption,
+            ignore_zero_blocks,
+            check_at_most_once,
+            root_hash_sig_key_desc,
+        } => {
+            let corruption = match (ignore_corruption, restart_on_corruption, panic_on_corruption) {
+                (true, _, _) => CorruptionMode::Ignore,
+                (_, true, _) => CorruptionMode::Restart,
+                (_, _, true) => CorruptionMode::Panic,
+                _ => CorruptionMode::Eio,
+            };
+            let table = TableOptions { corruption, ignore_zero_blocks, check_at_most_once, root_hash_sig_key_desc };
+            print_table(&data_dev, &hash_dev, &root_hash, &params, &table)
+        }
+    }
+}
+
+fn warn(warnings: &[Warning]) {
+    for w in warnings {
+        eprintln!("rootseal: warning: {w}");
+    }
+}
+
+/// A progress bar on stderr, only when stderr is a terminal.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new(what: &str) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Bar(None);
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(what.to_string());
+        Bar(Some(bar))
+    }
+
+    fn update(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn with_progress<T>(what: &str, threads: Option<usize>, body: impl FnOnce(&RunOptions<'_>) -> T) -> T {
+    let bar = Bar::new(what);
+    let update = |done, total| bar.update(done, total);
+    let run = RunOptions { threads, progress: bar.0.as_ref().map(|_| &update as verity::Progress<'_>) };
+    body(&run)
+}
+
+fn config_json(config: &VerityConfig, hash_blocks: Option<u64>) -> serde_json::Value {
+    let mut obj = json!({
+        "salt": encode_hex(&config.salt),
+        "hash_algorithm": config.hash_algorithm.name(),
+        "data_block_size": config.data_block_size,
+        "hash_block_size": config.hash_block_size,
+        "data_blocks": config.data_blocks,
+        "hash_type": config.hash_type.as_u32(),
+        "hash_offset": config.hash_offset,
+        "uuid": config.superblock_uuid.map(|u| u.to_string()),
+    });
+    if let (Some(blocks), Some(map)) = (hash_blocks, obj.as_object_mut()) {
+        map.insert("hash_blocks".into(), json!(blocks));
+    }
+    obj
+}
+
+/// The header lines veritysetup prints for format and dump.
+fn print_header(name: &Path, config: &VerityConfig, hash_blocks: u64, root_hash: Option<&[u8]>, device_bytes: u64) {
+    println!("VERITY header information for {}", name.display());
+    println!("UUID:            \t{}", config.superblock_uuid.map(|u| u.to_string()).unwrap_or_default());
+    println!("Hash type:       \t{}", config.hash_type.as_u32());
+    println!("Data blocks:     \t{}", config.data_blocks);
+    println!("Data block size: \t{}", config.data_block_size);
+    println!("Hash blocks:     \t{hash_blocks}");
+    println!("Hash block size: \t{}", config.hash_block_size);
+    println!("Hash algorithm:  \t{}", config.hash_algorithm);
+    println!("Salt:            \t{}", if config.salt.is_empty() { "-".into() } else { encode_hex(&config.salt) });
+    if let Some(root) = root_hash {
+        println!("Root hash:      \t{}", encode_hex(root));
+    }
+    println!("Hash device size: \t{device_bytes} [bytes]");
+}
+
+fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&Path>, json: bool) -> CliResult {
+    let opts = params.options()?;
+    let outcome: FormatOutcome = with_progress("format", params.threads, |run| verity::format_paths(data, hash, &opts, run))?;
+    warn(&outcome.warnings);
+    if let Some(path) = root_hash_file {
+        verity::write_root_hash_file(path, &outcome.root_hash)?;
+    }
+    let hash_blocks = outcome.layout.hash_blocks();
+    if json {
+        let mut obj = config_json(&outcome.config, Some(hash_blocks));
+        if let Some(map) = obj.as_object_mut() {
+            map.insert("root_hash".into(), json!(encode_hex(&outcome.root_hash)));
+            map.insert("hash_start_block".into(), json!(outcome.layout.hash_start_block));
+        }
+        println!("{obj}");
+    } else {
+        print_header(hash, &outcome.config, hash_blocks, Some(&outcome.root_hash), outcome.layout.hash_end_bytes()?);
+    }
+    Ok(Outcome::Success)
+}
+
+fn verify(
+    data: &Path,
+    hash: &Path,
+    root_hash: Option<&str>,
+    root_hash_file: Option<&Path>,
+    params: &TreeArgs,
+    json: bool,
+) -> CliResult {
+    let opts = params.options()?;
+    // The algorithm (and so the root hash length) may come from the superblock.
+    let (config, _) = verity::config_from_paths(data, hash, &opts)?;
+    let root = match (root_hash, root_hash_file) {
+        (Some(text), None) => verity::parse_root_hash(text, config.hash_algorithm)?,
+        (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
+        _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
+    };
+    let report = with_progress("verify", params.threads, |run| verity::verify_paths(data, hash, &opts, &root, run))?;
+    warn(&report.warnings);
+    if json {
+        println!(
+            "{}",
+            json!({
+                "ok": report.is_intact(),
+                "corrupted_data_blocks": report.corrupted_data_blocks,
+                "corrupted_hash_blocks": report.corrupted_hash_blocks,
+            })
+        );
+    } else if report.is_intact() {
+        println!("Verification succeeded: {} data blocks intact.", report.config.data_blocks);
+    } else {
+        for block in &report.corrupted_data_blocks {
+            println!("corrupted data block {block}");
+        }
+        for block in &report.corrupted_hash_blocks {
+            println!("corrupted hash block {block}");
+        }
+        println!(
+            "Verification failed: {} corrupted data blocks, {} corrupted hash blocks.",
+            report.corrupted_data_blocks.len(),
+            report.corrupted_hash_blocks.len()
+        );
+    }
+    Ok(if report.is_intact() { Outcome::Success } else { Outcome::CheckFailed })
+}
+
+fn dump(hash: &Path, hash_offset: u64, json: bool) -> CliResult {
+    let file = std::fs::File::open(hash).map_err(|e| format!("opening hash {}: {e}", hash.display()))?;
+    let device = rootseal::io::FileDevice::new(file)?;
+    let config = verity::read_superblock(&device, hash_offset)?;
+    let layout = config.validate()?;
+    if json {
+        println!("{}", config_json(&config, Some(layout.hash_blocks())));
+    } else {
+        print_header(hash, &config, layout.hash_blocks(), None, layout.hash_end_bytes()?);
+    }
+    Ok(Outcome::Success)
+}
+
+fn print_table(data_dev: &str, hash_dev: &str, root_hash: &str, params: &TreeArgs, table: &TableOptions) -> CliResult {
+    let opts = params.options()?;
+    let config = if opts.no_superblock {
+        // Without a superblock everything comes from the options; the data size is only
+        // needed when --data-blocks is missing, and then DATA_DEV must be a readable path.
+        let data_size = match opts.data_blocks {
+            Some(_) => 0,
+            None => rootseal::io::device_size(&std::fs::File::open(data_dev).map_err(|e| {
+                format!("--data-blocks is missing and the size of {data_dev} cannot be read: {e}")
+            })?)?,
+        };
+        let empty: Vec<u8> = Vec::new();
+        verity::resolve_existing_config(&empty, &opts, data_size)?.0
+    } else {
+        let file = std::fs::File::open(hash_dev).map_err(|e| format!("opening hash device {hash_dev}: {e}"))?;
+        verity::resolve_existing_config(&rootseal::io::FileDevice::new(file)?, &opts, 0)?.0
+    };
+    let root = verity::parse_root_hash(root_hash, config.hash_algorithm)?;
+    println!("{}", verity::kernel_table(&config, data_dev, hash_dev, &root, table)?);
+    Ok(Outcome::Success)
+}

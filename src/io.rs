@@ -1,0 +1,217 @@
+//! The small I/O surface the integrity code sees. The tree and (later) GPT logic only
+//! talk to these traits, so files, memory buffers and a bootloader's disk callbacks are
+//! interchangeable.
+
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, FileTypeExt};
+use std::path::Path;
+use std::sync::RwLock;
+
+/// Random-access reads. Implementations must be usable from several threads at once.
+pub trait BlockRead: Sync {
+    /// Size of the device or file in bytes.
+    fn size(&self) -> io::Result<u64>;
+
+    /// Returns `len` bytes at `offset`: a borrowed view where the bytes are already in
+    /// memory (mmap), otherwise read into `scratch`. A short read is an error.
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]>;
+}
+
+/// Random-access writes.
+pub trait BlockWrite: Sync {
+    /// Writes all of `data` at `offset`.
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> io::Result<()>;
+    /// The fixed capacity in bytes, or `None` when writing past the end grows it (a
+    /// regular file).
+    fn capacity(&self) -> io::Result<Option<u64>>;
+}
+
+/// A device that is read and written, such as the hash device during format.
+pub trait BlockDevice: BlockRead + BlockWrite {}
+impl<T: BlockRead + BlockWrite + ?Sized> BlockDevice for T {}
+
+fn short_read(offset: u64, len: usize, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("read of {len} bytes at offset {offset} runs past the end ({size} bytes)"),
+    )
+}
+
+fn view_of(bytes: &[u8], offset: u64, len: usize) -> io::Result<&[u8]> {
+    let start = usize::try_from(offset).ok();
+    match start.and_then(|s| Some(s..s.checked_add(len)?)) {
+        Some(range) if range.end <= bytes.len() => Ok(&bytes[range]),
+        _ => Err(short_read(offset, len, bytes.len() as u64)),
+    }
+}
+
+impl BlockRead for [u8] {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len() as u64)
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, _: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        view_of(self, offset, len)
+    }
+}
+
+impl BlockRead for Vec<u8> {
+    fn size(&self) -> io::Result<u64> {
+        self.as_slice().size()
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        self.as_slice().read_view(offset, len, scratch)
+    }
+}
+
+/// A read-only memory map of a whole file: reads are borrowed views, no copies.
+pub struct MappedFile {
+    map: Option<memmap2::Mmap>,
+}
+
+impl MappedFile {
+    /// Maps `file`. An empty file maps to an empty view.
+    pub fn new(file: &File) -> io::Result<Self> {
+        if device_size(file)? == 0 {
+            return Ok(MappedFile { map: None });
+        }
+        // SAFETY note for readers: memmap2's map is `unsafe` because another process
+        // may change the file underneath; the library never hands out references
+        // across calls, and verification treats the bytes as untrusted anyway.
+        let map = crate::ffi::map_readonly(file)?;
+        Ok(MappedFile { map: Some(map) })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+impl BlockRead for MappedFile {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.bytes().len() as u64)
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, _: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        view_of(self.bytes(), offset, len)
+    }
+}
+
+/// A file or block device read and written with `pread`/`pwrite`.
+pub struct FileDevice {
+    file: File,
+    is_block_device: bool,
+}
+
+impl FileDevice {
+    /// Wraps an open file.
+    pub fn new(file: File) -> io::Result<Self> {
+        let is_block_device = file.metadata()?.file_type().is_block_device();
+        Ok(FileDevice { file, is_block_device })
+    }
+
+    /// Opens `path` for reading and writing, creating a regular file if it is missing.
+    /// The file is never truncated: it may hold the data area too.
+    pub fn open_rw(path: &Path) -> io::Result<Self> {
+        let file = File::options().read(true).write(true).create(true).truncate(false).open(path)?;
+        Self::new(file)
+    }
+
+    /// The underlying file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+}
+
+/// Size of a regular file or block device (whose metadata length is 0).
+pub fn device_size(file: &File) -> io::Result<u64> {
+    let meta = file.metadata()?;
+    if meta.file_type().is_block_device() {
+        let mut handle = file;
+        handle.seek(SeekFrom::End(0))
+    } else {
+        Ok(meta.len())
+    }
+}
+
+impl BlockRead for FileDevice {
+    fn size(&self) -> io::Result<u64> {
+        device_size(&self.file)
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        scratch.resize(len, 0);
+        self.file.read_exact_at(scratch, offset).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                short_read(offset, len, self.size().unwrap_or(0))
+            } else {
+                e
+            }
+        })?;
+        Ok(scratch)
+    }
+}
+
+impl BlockWrite for FileDevice {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.file.write_all_at(data, offset)
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+    fn capacity(&self) -> io::Result<Option<u64>> {
+        if self.is_block_device { Ok(Some(self.size()?)) } else { Ok(None) }
+    }
+}
+
+/// A growable in-memory device, for tests, benches and callers that keep images in RAM.
+#[derive(Default)]
+pub struct MemoryDevice {
+    bytes: RwLock<Vec<u8>>,
+}
+
+impl MemoryDevice {
+    /// A device holding `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        MemoryDevice { bytes: RwLock::new(bytes) }
+    }
+    /// Takes the contents out.
+    pub fn into_inner(self) -> Vec<u8> {
+        self.bytes.into_inner().unwrap_or_else(|poison| poison.into_inner())
+    }
+    fn read_lock(&self) -> std::sync::RwLockReadGuard<'_, Vec<u8>> {
+        self.bytes.read().unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+impl BlockRead for MemoryDevice {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.read_lock().len() as u64)
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        let bytes = self.read_lock();
+        let view = view_of(&bytes, offset, len)?;
+        scratch.clear();
+        scratch.extend_from_slice(view);
+        Ok(scratch)
+    }
+}
+
+impl BlockWrite for MemoryDevice {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        let mut bytes = self.bytes.write().unwrap_or_else(|poison| poison.into_inner());
+        let start = usize::try_from(offset).map_err(|_| io::Error::other("offset too large"))?;
+        let end = start.checked_add(data.len()).ok_or_else(|| io::Error::other("offset too large"))?;
+        if bytes.len() < end {
+            bytes.resize(end, 0);
+        }
+        bytes[start..end].copy_from_slice(data);
+        Ok(())
+    }
+    fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+    fn capacity(&self) -> io::Result<Option<u64>> {
+        Ok(None)
+    }
+}

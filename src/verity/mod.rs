@@ -1,0 +1,408 @@
+//! dm-verity hash trees, byte-identical to cryptsetup's `veritysetup`.
+//!
+//! [`format`] builds a tree (and optionally the 512-byte superblock) for a data device;
+//! [`verify`] recomputes it and names every corrupted data and hash block; [`kernel_table`]
+//! prints the `dmsetup` table line. Both work over the [`crate::io`] traits, and
+//! [`format_paths`] / [`verify_paths`] wrap them for files and block devices (memory
+//! mapped, hashed on every core).
+//!
+//! ```
+//! use rootseal::io::MemoryDevice;
+//! use rootseal::verity::{self, RunOptions, VerityOptions};
+//!
+//! let data = vec![0x5au8; 64 * 4096];
+//! let hash = MemoryDevice::default();
+//! let opts = VerityOptions { salt: Some(vec![]), no_superblock: true, ..Default::default() };
+//! let built = verity::format(&data, &hash, false, &opts, &RunOptions::default()).unwrap();
+//! let report = verity::verify(&data, &hash, false, &opts, &built.root_hash, &RunOptions::default()).unwrap();
+//! assert!(report.is_intact());
+//! ```
+
+mod error;
+mod hasher;
+pub mod layout;
+mod params;
+mod roothash;
+pub mod superblock;
+mod table;
+mod tree;
+
+pub use error::{Error, Result};
+pub use layout::{Level, TreeLayout};
+pub use params::{
+    DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, MAX_BLOCK_SIZE, MAX_SALT_SIZE,
+    MIN_BLOCK_SIZE, SUPERBLOCK_SIZE, Uuid, VerityConfig, VerityOptions, decode_hex, encode_hex, parse_salt,
+};
+pub use roothash::{parse_root_hash, read_root_hash_file, write_root_hash_file};
+pub use table::{CorruptionMode, TableOptions, kernel_table};
+pub use tree::Progress;
+
+use crate::io::{BlockDevice, BlockRead, FileDevice, MappedFile};
+use hasher::BlockHasher;
+use params::{check_block_size, fill_random};
+use std::fmt;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// How to run a walk: thread count and an optional progress callback.
+#[derive(Clone, Copy, Default)]
+pub struct RunOptions<'a> {
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Called with `(bytes hashed, total bytes)` as work completes, from worker threads.
+    pub progress: Option<Progress<'a>>,
+}
+
+impl RunOptions<'_> {
+    fn thread_count(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+}
+
+/// Something worth telling the user that does not stop the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// SHA-1 trees are for verifying legacy images only.
+    Sha1Legacy,
+    /// The data device size is not a multiple of the block size; its tail is not covered.
+    UncoveredTail {
+        /// Bytes after the last whole block.
+        bytes: u64,
+    },
+    /// The kernel refuses data blocks larger than the page size.
+    DataBlockExceedsPageSize {
+        /// The data block size.
+        size: u32,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Sha1Legacy => {
+                f.write_str("sha1 is not collision resistant; use it only to verify legacy images")
+            }
+            Warning::UncoveredTail { bytes } => write!(
+                f,
+                "the data size is not a multiple of the data block size: its last {bytes} bytes are not covered by the tree"
+            ),
+            Warning::DataBlockExceedsPageSize { size } => write!(
+                f,
+                "the kernel cannot activate a device whose data block size ({size}) exceeds the page size (4096)"
+            ),
+        }
+    }
+}
+
+/// The result of [`format`].
+#[derive(Debug, Clone)]
+pub struct FormatOutcome {
+    /// The parameters used, with the generated salt and UUID filled in.
+    pub config: VerityConfig,
+    /// Where the tree went.
+    pub layout: TreeLayout,
+    /// The root hash.
+    pub root_hash: Vec<u8>,
+    /// Things the caller should tell the user.
+    pub warnings: Vec<Warning>,
+}
+
+/// The result of [`verify`]: which blocks are corrupt, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// The parameters verified against (from the superblock when there is one).
+    pub config: VerityConfig,
+    /// Data blocks whose digest does not match a trusted hash block, by index.
+    pub corrupted_data_blocks: Vec<u64>,
+    /// Hash blocks that do not match a trusted parent (or the root hash, for the top
+    /// block), or whose padding is not zero. Numbered like the kernel's "metadata
+    /// block": hash-block units from the start of the hash device.
+    pub corrupted_hash_blocks: Vec<u64>,
+    /// Things the caller should tell the user.
+    pub warnings: Vec<Warning>,
+}
+
+impl VerifyReport {
+    /// True when every block matched.
+    pub fn is_intact(&self) -> bool {
+        self.corrupted_data_blocks.is_empty() && self.corrupted_hash_blocks.is_empty()
+    }
+}
+
+fn algorithm_warnings(config: &VerityConfig, warnings: &mut Vec<Warning>) {
+    if config.hash_algorithm == HashAlgorithm::Sha1 {
+        warnings.push(Warning::Sha1Legacy);
+    }
+    if config.data_block_size > 4096 {
+        warnings.push(Warning::DataBlockExceedsPageSize { size: config.data_block_size });
+    }
+}
+
+/// Data blocks from the options, or as many whole blocks as the data device holds.
+fn resolve_data_blocks(opts_blocks: Option<u64>, block_size: u32, data_size: u64, warnings: &mut Vec<Warning>) -> u64 {
+    opts_blocks.unwrap_or_else(|| {
+        let tail = data_size % block_size as u64;
+        if tail != 0 {
+            warnings.push(Warning::UncoveredTail { bytes: tail });
+        }
+        data_size / block_size as u64
+    })
+}
+
+/// Resolves the options for a new tree: defaults, random salt and UUID, and a data
+/// block count taken from `data_size` when not given.
+pub fn resolve_new_config(opts: &VerityOptions, data_size: u64) -> Result<(VerityConfig, Vec<Warning>)> {
+    let mut warnings = Vec::new();
+    let data_block_size = opts.data_block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
+    check_block_size("data", data_block_size)?;
+    let salt = match &opts.salt {
+        Some(salt) => salt.clone(),
+        None => {
+            let mut salt = vec![0u8; DEFAULT_SALT_SIZE];
+            fill_random(&mut salt)?;
+            salt
+        }
+    };
+    let superblock_uuid = match (opts.no_superblock, opts.uuid) {
+        (true, _) => None,
+        (false, Some(uuid)) => Some(uuid),
+        (false, None) => Some(Uuid::random()?),
+    };
+    let config = VerityConfig {
+        hash_algorithm: opts.hash_algorithm.unwrap_or(HashAlgorithm::Sha256),
+        hash_type: opts.hash_type.unwrap_or(HashType::Normal),
+        data_block_size,
+        hash_block_size: opts.hash_block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
+        data_blocks: resolve_data_blocks(opts.data_blocks, data_block_size, data_size, &mut warnings),
+        hash_offset: opts.hash_offset,
+        salt,
+        superblock_uuid,
+    };
+    algorithm_warnings(&config, &mut warnings);
+    Ok((config, warnings))
+}
+
+fn check_agrees<T: PartialEq + fmt::Display>(field: &'static str, given: Option<T>, stored: T) -> Result<()> {
+    match given {
+        Some(given) if given != stored => {
+            Err(Error::ConflictsWithSuperblock { field, given: given.to_string(), stored: stored.to_string() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads the superblock at `hash_offset` on `hash`.
+pub fn read_superblock(hash: &dyn BlockRead, hash_offset: u64) -> Result<VerityConfig> {
+    let mut scratch = Vec::new();
+    let size = hash.size().map_err(|e| Error::io("reading the hash device size", e))?;
+    let end = hash_offset.checked_add(SUPERBLOCK_SIZE).ok_or(Error::Overflow("the superblock end"))?;
+    if hash_offset % SUPERBLOCK_SIZE != 0 {
+        return Err(Error::MisalignedHashOffset { offset: hash_offset, alignment: SUPERBLOCK_SIZE, why: "" });
+    }
+    if end > size {
+        return Err(Error::HashDeviceTooSmall { needed: end, actual: size });
+    }
+    let bytes = hash
+        .read_view(hash_offset, SUPERBLOCK_SIZE as usize, &mut scratch)
+        .map_err(|e| Error::io(format!("reading the superblock at offset {hash_offset}"), e))?;
+    superblock::decode(bytes, hash_offset)
+}
+
+/// Resolves the parameters of an existing tree: from the superblock (explicit options
+/// must agree with it), or from the options alone with `no_superblock`, where a missing
+/// salt means no salt, as in veritysetup.
+pub fn resolve_existing_config(
+    hash: &dyn BlockRead,
+    opts: &VerityOptions,
+    data_size: u64,
+) -> Result<(VerityConfig, Vec<Warning>)> {
+    let mut warnings = Vec::new();
+    let config = if opts.no_superblock {
+        let data_block_size = opts.data_block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
+        check_block_size("data", data_block_size)?;
+        VerityConfig {
+            hash_algorithm: opts.hash_algorithm.unwrap_or(HashAlgorithm::Sha256),
+            hash_type: opts.hash_type.unwrap_or(HashType::Normal),
+            data_block_size,
+            hash_block_size: opts.hash_block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
+            data_blocks: resolve_data_blocks(opts.data_blocks, data_block_size, data_size, &mut warnings),
+            hash_offset: opts.hash_offset,
+            salt: opts.salt.clone().unwrap_or_default(),
+            superblock_uuid: None,
+        }
+    } else {
+        let stored = read_superblock(hash, opts.hash_offset)?;
+        check_agrees("hash algorithm", opts.hash_algorithm, stored.hash_algorithm)?;
+        check_agrees("hash type", opts.hash_type.map(HashType::as_u32), stored.hash_type.as_u32())?;
+        check_agrees("data block size", opts.data_block_size, stored.data_block_size)?;
+        check_agrees("hash block size", opts.hash_block_size, stored.hash_block_size)?;
+        check_agrees("data block count", opts.data_blocks, stored.data_blocks)?;
+        check_agrees("salt", opts.salt.as_deref().map(encode_hex), encode_hex(&stored.salt))?;
+        check_agrees("UUID", opts.uuid, stored.superblock_uuid.unwrap_or(Uuid([0; 16])))?;
+        stored
+    };
+    algorithm_warnings(&config, &mut warnings);
+    Ok((config, warnings))
+}
+
+/// Device checks shared by format and verify, done before any byte is written.
+fn check_devices(config: &VerityConfig, layout: &TreeLayout, data_size: u64, same_device: bool) -> Result<()> {
+    let data_end = config.data_area_bytes()?;
+    if data_size < data_end {
+        return Err(Error::DataTooShort { needed: data_end, actual: data_size });
+    }
+    if same_device && data_end > config.hash_offset {
+        return Err(Error::AreasOverlap { data_end, hash_start: config.hash_offset });
+    }
+    layout.hash_end_bytes()?;
+    Ok(())
+}
+
+fn device_size(dev: &dyn BlockRead, what: &str) -> Result<u64> {
+    dev.size().map_err(|e| Error::io(format!("reading the {what} device size"), e))
+}
+
+/// Builds the tree for `data` on `hash`. Everything is validated before the first
+/// write. `same_device` says that data and hash are one device (the areas must then
+/// not overlap).
+pub fn format(
+    data: &dyn BlockRead,
+    hash: &dyn BlockDevice,
+    same_device: bool,
+    opts: &VerityOptions,
+    run: &RunOptions<'_>,
+) -> Result<FormatOutcome> {
+    let data_size = device_size(data, "data")?;
+    let (config, warnings) = resolve_new_config(opts, data_size)?;
+    let layout = config.validate()?;
+    check_devices(&config, &layout, data_size, same_device)?;
+    let needed = layout.hash_end_bytes()?;
+    if let Some(capacity) = hash.capacity().map_err(|e| Error::io("reading the hash device size", e))? {
+        if capacity < needed {
+            return Err(Error::HashDeviceTooSmall { needed, actual: capacity });
+        }
+    }
+
+    let walk = tree::Walk {
+        layout: &layout,
+        hasher: BlockHasher { algorithm: config.hash_algorithm, hash_type: config.hash_type, salt: &config.salt },
+        data_block_size: config.data_block_size,
+        threads: run.thread_count(),
+        progress: run.progress,
+    };
+    let root_hash = walk.build(data, hash, hash)?;
+
+    // The superblock goes last, so an interrupted format never looks like a valid one.
+    if config.superblock_uuid.is_some() {
+        let tree_start = layout.hash_start_block * config.hash_block_size as u64;
+        let mut header = vec![0u8; (tree_start - config.hash_offset) as usize];
+        header[..SUPERBLOCK_SIZE as usize].copy_from_slice(&superblock::encode(&config)?);
+        hash.write_at(config.hash_offset, &header)
+            .map_err(|e| Error::io(format!("writing the superblock at offset {}", config.hash_offset), e))?;
+    }
+    hash.flush().map_err(|e| Error::io("flushing the hash device", e))?;
+    Ok(FormatOutcome { config, layout, root_hash, warnings })
+}
+
+/// Recomputes the tree of `data` and compares it with `hash` and `root_hash`.
+/// Corruption is reported in the [`VerifyReport`], not as an error.
+pub fn verify(
+    data: &dyn BlockRead,
+    hash: &dyn BlockRead,
+    same_device: bool,
+    opts: &VerityOptions,
+    root_hash: &[u8],
+    run: &RunOptions<'_>,
+) -> Result<VerifyReport> {
+    let data_size = device_size(data, "data")?;
+    let (config, warnings) = resolve_existing_config(hash, opts, data_size)?;
+    let layout = config.validate()?;
+    if root_hash.len() != config.digest_size() {
+        return Err(Error::RootHashLength {
+            algorithm: config.hash_algorithm.name(),
+            expected: config.digest_size(),
+            given: root_hash.len(),
+        });
+    }
+    check_devices(&config, &layout, data_size, same_device)?;
+    let needed = layout.hash_end_bytes()?;
+    let hash_size = device_size(hash, "hash")?;
+    if hash_size < needed {
+        return Err(Error::HashDeviceTooSmall { needed, actual: hash_size });
+    }
+
+    let walk = tree::Walk {
+        layout: &layout,
+        hasher: BlockHasher { algorithm: config.hash_algorithm, hash_type: config.hash_type, salt: &config.salt },
+        data_block_size: config.data_block_size,
+        threads: run.thread_count(),
+        progress: run.progress,
+    };
+    let (corrupted_data_blocks, corrupted_hash_blocks) = walk.verify(data, hash, root_hash)?.blame(&layout);
+    Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, warnings })
+}
+
+fn open_read(path: &Path, what: &str) -> Result<File> {
+    File::open(path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))
+}
+
+fn same_file(a: &File, b: &File) -> Result<bool> {
+    let (ma, mb) = (
+        a.metadata().map_err(|e| Error::io("reading file metadata", e))?,
+        b.metadata().map_err(|e| Error::io("reading file metadata", e))?,
+    );
+    Ok(ma.dev() == mb.dev() && ma.ino() == mb.ino())
+}
+
+fn map(file: &File, path: &Path) -> Result<MappedFile> {
+    MappedFile::new(file).map_err(|e| Error::io(format!("mapping {}", path.display()), e))
+}
+
+/// [`format`] on files or block devices. The hash file is created if missing and never
+/// truncated; it may be the data file itself. Nothing is created or written unless the
+/// parameters and the data device pass every check.
+pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOptions<'_>) -> Result<FormatOutcome> {
+    let data_file = open_read(data, "data")?;
+    let data_meta = data_file.metadata().map_err(|e| Error::io("reading data metadata", e))?;
+    let same = match std::fs::metadata(hash) {
+        Ok(meta) => meta.dev() == data_meta.dev() && meta.ino() == data_meta.ino(),
+        Err(_) => false,
+    };
+    let data_size = crate::io::device_size(&data_file).map_err(|e| Error::io("reading the data size", e))?;
+    // A dry run of the checks with a fixed salt and UUID, so that nothing random is
+    // drawn and no hash file is created for parameters that will be refused.
+    let dry = VerityOptions { salt: opts.salt.clone().or(Some(Vec::new())), uuid: Some(Uuid([0; 16])), ..opts.clone() };
+    let (probe, _) = resolve_new_config(&dry, data_size)?;
+    check_devices(&probe, &probe.validate()?, data_size, same)?;
+
+    let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
+    let same = same_file(&data_file, hash_dev.file())?;
+    format(&map(&data_file, data)?, &hash_dev, same, opts, run)
+}
+
+/// [`verify`] on files or block devices.
+pub fn verify_paths(
+    data: &Path,
+    hash: &Path,
+    opts: &VerityOptions,
+    root_hash: &[u8],
+    run: &RunOptions<'_>,
+) -> Result<VerifyReport> {
+    let data_file = open_read(data, "data")?;
+    let hash_file = open_read(hash, "hash")?;
+    let same = same_file(&data_file, &hash_file)?;
+    let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
+    verify(&map(&data_file, data)?, &hash_dev, same, opts, root_hash, run)
+}
+
+/// Reads the parameters of an existing tree from files: the superblock, or the
+/// options with `no_superblock`. The data device is only looked at for its size.
+pub fn config_from_paths(data: &Path, hash: &Path, opts: &VerityOptions) -> Result<(VerityConfig, Vec<Warning>)> {
+    let data_size = crate::io::device_size(&open_read(data, "data")?).map_err(|e| Error::io("reading the data size", e))?;
+    let hash_dev = FileDevice::new(open_read(hash, "hash")?).map_err(|e| Error::io("opening the hash device", e))?;
+    resolve_existing_config(&hash_dev, opts, data_size)
+}

@@ -1,0 +1,39 @@
+//! Root hashes as text: command-line arguments and `--root-hash-file` files.
+
+use super::error::{Error, Result};
+use super::params::{HashAlgorithm, decode_hex, encode_hex};
+use std::path::Path;
+
+/// Parses a root hash given as hex (either case) and checks its length.
+pub fn parse_root_hash(text: &str, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
+    let bytes = decode_hex(text).map_err(|reason| Error::InvalidHex { what: "root hash", reason })?;
+    if bytes.len() != algorithm.digest_size() {
+        return Err(Error::RootHashLength {
+            algorithm: algorithm.name(),
+            expected: algorithm.digest_size(),
+            given: bytes.len(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads a root hash file. The format is the lowercase hex with no newline; a single
+/// trailing newline is tolerated because veritysetup tolerates it too.
+pub fn read_root_hash_file(path: &Path, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
+    let max = algorithm.digest_size() as u64 * 2 + 1;
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(format!("reading root hash file {}", path.display()), e))?
+        .len();
+    if len > max {
+        return Err(Error::InvalidHex { what: "root hash file", reason: format!("{len} bytes is too long") });
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("reading root hash file {}", path.display()), e))?;
+    parse_root_hash(text.strip_suffix('\n').unwrap_or(&text), algorithm)
+}
+
+/// Writes the root hash as lowercase hex with no newline, like `veritysetup --root-hash-file`.
+pub fn write_root_hash_file(path: &Path, root_hash: &[u8]) -> Result<()> {
+    std::fs::write(path, encode_hex(root_hash))
+        .map_err(|e| Error::io(format!("writing root hash file {}", path.display()), e))
+}

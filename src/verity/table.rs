@@ -1,0 +1,92 @@
+//! The kernel dm-verity table line, as `dmsetup create` takes it.
+
+use super::error::{Error, Result};
+use super::params::{VerityConfig, encode_hex};
+
+/// What the kernel does when it finds a corrupted block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CorruptionMode {
+    /// Fail the read with EIO (the kernel default; no table option).
+    #[default]
+    Eio,
+    /// Log and return the data anyway.
+    Ignore,
+    /// Reboot.
+    Restart,
+    /// Panic.
+    Panic,
+}
+
+/// Optional table parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableOptions {
+    /// Corruption handling.
+    pub corruption: CorruptionMode,
+    /// Return zeros for blocks whose digest is the zero block's.
+    pub ignore_zero_blocks: bool,
+    /// Verify each data block only on its first read.
+    pub check_at_most_once: bool,
+    /// Keyring description of a root-hash signature (`root_hash_sig_key_desc`).
+    pub root_hash_sig_key_desc: Option<String>,
+}
+
+/// Formats the table line:
+/// `0 <sectors> verity <type> <data_dev> <hash_dev> <dbs> <hbs> <blocks> <hash_start> <alg> <root> <salt|->`
+/// followed by the optional parameters in libcryptsetup's order.
+pub fn kernel_table(
+    config: &VerityConfig,
+    data_dev: &str,
+    hash_dev: &str,
+    root_hash: &[u8],
+    options: &TableOptions,
+) -> Result<String> {
+    let layout = config.validate()?;
+    if root_hash.len() != config.digest_size() {
+        return Err(Error::RootHashLength {
+            algorithm: config.hash_algorithm.name(),
+            expected: config.digest_size(),
+            given: root_hash.len(),
+        });
+    }
+    for (what, dev) in [("data device", data_dev), ("hash device", hash_dev)] {
+        if dev.is_empty() || dev.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidParameter(format!("{what} {dev:?} must be non-empty and contain no white space")));
+        }
+    }
+    let sectors = config.data_area_bytes()? / 512;
+    let salt = if config.salt.is_empty() { "-".to_string() } else { encode_hex(&config.salt) };
+    let mut line = format!(
+        "0 {sectors} verity {} {data_dev} {hash_dev} {} {} {} {} {} {} {salt}",
+        config.hash_type.as_u32(),
+        config.data_block_size,
+        config.hash_block_size,
+        config.data_blocks,
+        layout.hash_start_block,
+        config.hash_algorithm.name(),
+        encode_hex(root_hash),
+    );
+    let mut extra: Vec<String> = Vec::new();
+    match options.corruption {
+        CorruptionMode::Eio => {}
+        CorruptionMode::Ignore => extra.push("ignore_corruption".into()),
+        CorruptionMode::Restart => extra.push("restart_on_corruption".into()),
+        CorruptionMode::Panic => extra.push("panic_on_corruption".into()),
+    }
+    if options.ignore_zero_blocks {
+        extra.push("ignore_zero_blocks".into());
+    }
+    if options.check_at_most_once {
+        extra.push("check_at_most_once".into());
+    }
+    if let Some(desc) = &options.root_hash_sig_key_desc {
+        if desc.is_empty() || desc.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidParameter("the signature key description must be one word".into()));
+        }
+        extra.push("root_hash_sig_key_desc".into());
+        extra.push(desc.clone());
+    }
+    if !extra.is_empty() {
+        line.push_str(&format!(" {} {}", extra.len(), extra.join(" ")));
+    }
+    Ok(line)
+}

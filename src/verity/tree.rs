@@ -1,0 +1,325 @@
+//! The one tree walk behind both format and verify (libcryptsetup's
+//! `create_or_verify` idea): the geometry and padding rules cannot drift apart.
+//!
+//! Each level is cut into runs of children. Worker threads take runs from a shared
+//! counter, hash them, and either write the resulting hash-level bytes (build) or
+//! compare them with the stored ones (verify). Memory stays at a few run buffers per
+//! thread whatever the image size; the lower level is read back from the hash device.
+
+use super::error::{Error, Result};
+use super::hasher::{BlockHasher, SlotPlacement};
+use super::layout::TreeLayout;
+use super::params::HashType;
+use crate::io::{BlockRead, BlockWrite};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Input bytes one worker hashes per run: large enough to amortise the bookkeeping,
+/// small enough that two threads balance well on a few hundred MiB.
+const RUN_INPUT_BYTES: u64 = 2 << 20;
+
+/// Progress callback: `(bytes hashed so far, total bytes to hash)`.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+pub(crate) struct Walk<'a> {
+    pub layout: &'a TreeLayout,
+    pub hasher: BlockHasher<'a>,
+    pub data_block_size: u32,
+    pub threads: usize,
+    pub progress: Option<Progress<'a>>,
+}
+
+/// What a verification walk found, before blame is assigned.
+#[derive(Debug, Default)]
+pub(crate) struct Mismatches {
+    /// `tiers[0]`: data blocks whose digest differs from the stored slot.
+    /// `tiers[t]`, t ≥ 1: blocks of hash level t-1 whose digest differs from their
+    /// parent's slot (or from the root hash, for the top block), or whose padding is
+    /// not zero. Indexes are within the tier, sorted and unique.
+    pub tiers: Vec<Vec<u64>>,
+}
+
+struct LevelInput<'a> {
+    children: &'a dyn BlockRead,
+    base: u64,
+    child_size: usize,
+}
+
+enum Sink<'a> {
+    Write(&'a dyn BlockWrite),
+    Compare,
+}
+
+#[derive(Default)]
+struct LevelFindings {
+    bad_children: Vec<u64>,
+    bad_padding: Vec<u64>,
+}
+
+impl Walk<'_> {
+    fn total_input_bytes(&self) -> u64 {
+        let hash_bytes: u64 = self.layout.levels.iter().map(|l| l.blocks).sum::<u64>()
+            * self.layout.hash_block_size as u64;
+        (self.layout.data_blocks * self.data_block_size as u64).saturating_add(hash_bytes)
+    }
+
+    fn level_input<'d>(&self, level: usize, data: &'d dyn BlockRead, hash: &'d dyn BlockRead) -> LevelInput<'d> {
+        if level == 0 {
+            LevelInput { children: data, base: 0, child_size: self.data_block_size as usize }
+        } else {
+            let below = self.layout.levels[level - 1];
+            LevelInput {
+                children: hash,
+                base: below.start_block * self.layout.hash_block_size as u64,
+                child_size: self.layout.hash_block_size as usize,
+            }
+        }
+    }
+
+    /// Builds every level into `sink`, bottom up, and returns the root hash.
+    pub fn build(&self, data: &dyn BlockRead, hash: &dyn BlockRead, sink: &dyn BlockWrite) -> Result<Vec<u8>> {
+        let done = AtomicU64::new(0);
+        for level in 0..self.layout.levels.len() {
+            let input = self.level_input(level, data, hash);
+            self.process_level(level, &input, hash, &Sink::Write(sink), &done)?;
+        }
+        self.root_hash(data, hash)
+    }
+
+    /// Recomputes every level from the stored bytes below it and compares.
+    pub fn verify(&self, data: &dyn BlockRead, hash: &dyn BlockRead, root: &[u8]) -> Result<Mismatches> {
+        let levels = self.layout.levels.len();
+        let mut tiers = vec![Vec::new(); levels + 1];
+        let done = AtomicU64::new(0);
+        for level in 0..levels {
+            let input = self.level_input(level, data, hash);
+            let found = self.process_level(level, &input, hash, &Sink::Compare, &done)?;
+            tiers[level].extend(found.bad_children);
+            tiers[level + 1].extend(found.bad_padding);
+        }
+        if self.root_hash(data, hash)? != root {
+            tiers[levels].push(0);
+        }
+        for tier in &mut tiers {
+            tier.sort_unstable();
+            tier.dedup();
+        }
+        Ok(Mismatches { tiers })
+    }
+
+    fn root_hash(&self, data: &dyn BlockRead, hash: &dyn BlockRead) -> Result<Vec<u8>> {
+        let mut scratch = Vec::new();
+        let block = match self.layout.levels.last() {
+            // A single data block has no tree: the root is that block's digest.
+            None => data
+                .read_view(0, self.data_block_size as usize, &mut scratch)
+                .map_err(|e| Error::io("reading data block 0", e))?,
+            Some(top) => {
+                let size = self.layout.hash_block_size;
+                hash.read_view(top.start_block * size as u64, size as usize, &mut scratch)
+                    .map_err(|e| Error::io(format!("reading the top hash block {}", top.start_block), e))?
+            }
+        };
+        Ok(self.hasher.digest_one(block))
+    }
+
+    fn run_length(&self, child_size: usize) -> u64 {
+        let per_block = self.layout.hashes_per_block();
+        let children = (RUN_INPUT_BYTES / child_size as u64).max(1);
+        // Whole hash blocks per run keep writes block-aligned where the level allows.
+        if children >= per_block { children / per_block * per_block } else { children }
+    }
+
+    fn process_level(
+        &self,
+        level: usize,
+        input: &LevelInput<'_>,
+        stored: &dyn BlockRead,
+        sink: &Sink<'_>,
+        done: &AtomicU64,
+    ) -> Result<LevelFindings> {
+        let children = self.layout.children_of(level);
+        let run = self.run_length(input.child_size);
+        let runs = children.div_ceil(run);
+        let next_run = AtomicU64::new(0);
+        let failed = AtomicBool::new(false);
+        let first_error = Mutex::new(None);
+        let findings = Mutex::new(LevelFindings::default());
+        let workers = (self.threads.max(1) as u64).min(runs) as usize;
+
+        let work = || {
+            let mut worker = RunWorker::new(self, level, input);
+            while !failed.load(Ordering::Relaxed) {
+                let index = next_run.fetch_add(1, Ordering::Relaxed);
+                if index >= runs {
+                    break;
+                }
+                let first = index * run;
+                let last = (first + run).min(children);
+                if let Err(err) = worker.process(first, last, stored, sink) {
+                    failed.store(true, Ordering::Relaxed);
+                    first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(err);
+                    break;
+                }
+                let hashed = (last - first) * input.child_size as u64;
+                let so_far = done.fetch_add(hashed, Ordering::Relaxed) + hashed;
+                if let Some(progress) = self.progress {
+                    progress(so_far, self.total_input_bytes());
+                }
+            }
+            let mut all = findings.lock().unwrap_or_else(|p| p.into_inner());
+            all.bad_children.append(&mut worker.findings.bad_children);
+            all.bad_padding.append(&mut worker.findings.bad_padding);
+        };
+        if workers <= 1 {
+            // One worker runs on the caller's thread: callback devices rely on that.
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(&work);
+                }
+            });
+        }
+        if let Some(err) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(err);
+        }
+        Ok(findings.into_inner().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// One thread's buffers for hashing runs of one level.
+struct RunWorker<'w> {
+    walk: &'w Walk<'w>,
+    level: usize,
+    input: &'w LevelInput<'w>,
+    input_scratch: Vec<u8>,
+    stored_scratch: Vec<u8>,
+    out: Vec<u8>,
+    findings: LevelFindings,
+}
+
+impl<'w> RunWorker<'w> {
+    fn new(walk: &'w Walk<'w>, level: usize, input: &'w LevelInput<'w>) -> Self {
+        RunWorker {
+            walk,
+            level,
+            input,
+            input_scratch: Vec::new(),
+            stored_scratch: Vec::new(),
+            out: Vec::new(),
+            findings: LevelFindings::default(),
+        }
+    }
+
+    fn hash_type(&self) -> HashType {
+        self.walk.hasher.hash_type
+    }
+
+    /// Hashes children `first..last` into the bytes of the level they own.
+    fn process(&mut self, first: u64, last: u64, stored: &dyn BlockRead, sink: &Sink<'_>) -> Result<()> {
+        let layout = self.walk.layout;
+        let hash_type = self.hash_type();
+        let level_base = layout.levels[self.level].start_block * layout.hash_block_size as u64;
+        let lo = layout.slot_offset(self.level, self.hash_type(), first);
+        let hi = layout.slot_offset(self.level, self.hash_type(), last);
+        self.out.clear();
+        self.out.resize((hi - lo) as usize, 0);
+
+        let child_size = self.input.child_size;
+        let offset = self.input.base + first * child_size as u64;
+        let len = ((last - first) as usize) * child_size;
+        let blocks = self.input.children.read_view(offset, len, &mut self.input_scratch).map_err(|e| {
+            let what = if self.level == 0 { "data" } else { "hash" };
+            Error::io(format!("reading {what} blocks at byte offset {offset}"), e)
+        })?;
+        let placement = SlotPlacement {
+            slot_size: layout.slot_size(hash_type),
+            per_block: layout.hashes_per_block() as usize,
+            hash_block_size: layout.hash_block_size as usize,
+            first_slot: (first % layout.hashes_per_block()) as usize,
+        };
+        self.walk.hasher.digest_run(blocks, child_size, &mut self.out, placement);
+
+        match sink {
+            Sink::Write(target) => target
+                .write_at(level_base + lo, &self.out)
+                .map_err(|e| Error::io(format!("writing hash blocks at byte offset {}", level_base + lo), e)),
+            Sink::Compare => {
+                let at = level_base + lo;
+                let on_disk = stored
+                    .read_view(at, self.out.len(), &mut self.stored_scratch)
+                    .map_err(|e| Error::io(format!("reading hash blocks at byte offset {at}"), e))?;
+                if on_disk != self.out.as_slice() {
+                    let diff = Self::classify(layout, hash_type, self.level, lo, on_disk, &self.out);
+                    self.findings.bad_children.extend(diff.bad_children);
+                    self.findings.bad_padding.extend(diff.bad_padding);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sorts each differing byte into "a child's digest differs" or "padding of a
+    /// stored hash block is not zero".
+    fn classify(
+        layout: &TreeLayout,
+        hash_type: HashType,
+        level: usize,
+        lo: u64,
+        on_disk: &[u8],
+        expected: &[u8],
+    ) -> LevelFindings {
+        let block = layout.hash_block_size as u64;
+        let slot_size = layout.slot_size(hash_type) as u64;
+        let per_block = layout.hashes_per_block();
+        let children = layout.children_of(level);
+        let mut found = LevelFindings::default();
+        for (k, _) in on_disk.iter().zip(expected).enumerate().filter(|(_, (a, b))| a != b) {
+            let pos = lo + k as u64;
+            let (hash_block, within) = (pos / block, pos % block);
+            let slot = within / slot_size;
+            let child = hash_block * per_block + slot;
+            let in_digest =
+                slot < per_block && within % slot_size < layout.digest_size as u64 && child < children;
+            let (list, value) = if in_digest {
+                (&mut found.bad_children, child)
+            } else {
+                (&mut found.bad_padding, hash_block)
+            };
+            if list.last() != Some(&value) {
+                list.push(value);
+            }
+        }
+        found
+    }
+}
+
+impl Mismatches {
+    /// Blames only what can be blamed: a block whose check failed while every block
+    /// above it checked out. Below a failed hash block nothing can be judged, so a
+    /// single flipped bit names exactly one block.
+    pub fn blame(&self, layout: &TreeLayout) -> (Vec<u64>, Vec<u64>) {
+        let bits = layout.hashes_per_block_bits;
+        let top = self.tiers.len() - 1;
+        let trusted_above = |tier: usize, index: u64| {
+            (tier + 1..=top).all(|up| {
+                let shift = bits.saturating_mul((up - tier) as u32);
+                let ancestor = index.checked_shr(shift).unwrap_or(0);
+                self.tiers[up].binary_search(&ancestor).is_err()
+            })
+        };
+        let mut data = Vec::new();
+        let mut hash = Vec::new();
+        for (tier, bad) in self.tiers.iter().enumerate() {
+            for &index in bad.iter().filter(|&&i| trusted_above(tier, i)) {
+                if tier == 0 {
+                    data.push(index);
+                } else {
+                    hash.push(layout.levels[tier - 1].start_block + index);
+                }
+            }
+        }
+        (data, hash)
+    }
+}
