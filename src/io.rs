@@ -77,9 +77,7 @@ impl MappedFile {
         if device_size(file)? == 0 {
             return Ok(MappedFile { map: None });
         }
-        // SAFETY note for readers: memmap2's map is `unsafe` because another process
-        // may change the file underneath; the library never hands out references
-        // across calls, and verification treats the bytes as untrusted anyway.
+        // Mapping needs `unsafe`, which lives in crate::ffi with its justification.
         let map = crate::ffi::map_readonly(file)?;
         Ok(MappedFile { map: Some(map) })
     }
@@ -142,11 +140,7 @@ impl BlockRead for FileDevice {
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
         scratch.resize(len, 0);
         self.file.read_exact_at(scratch, offset).map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                short_read(offset, len, self.size().unwrap_or(0))
-            } else {
-                e
-            }
+            if e.kind() == io::ErrorKind::UnexpectedEof { short_read(offset, len, self.size().unwrap_or(0)) } else { e }
         })?;
         Ok(scratch)
     }

@@ -13,7 +13,8 @@ pub const ROOTSEAL_IO_VERSION: u32 = 1;
 
 /// Reads up to `len` bytes at `offset` into `buf`. Returns the number of bytes read
 /// (a short count is retried; 0 means end of device), or a negative value on error.
-pub type rootseal_read_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, offset: u64, buf: *mut u8, len: usize) -> i64>;
+pub type rootseal_read_fn =
+    Option<unsafe extern "C" fn(ctx: *mut c_void, offset: u64, buf: *mut u8, len: usize) -> i64>;
 /// Writes up to `len` bytes from `buf` at `offset`. Returns the number of bytes written
 /// (a short count is retried; 0 is an error), or a negative value on error.
 pub type rootseal_write_fn =
@@ -104,7 +105,10 @@ impl CallbackDevice {
             ));
         }
         if io.reserved0 != 0 || io.reserved.iter().any(|p| !p.is_null()) {
-            return Err(Failure::new(rootseal_status::ReservedNotZero, format!("{what}: reserved fields must be zero")));
+            return Err(Failure::new(
+                rootseal_status::ReservedNotZero,
+                format!("{what}: reserved fields must be zero"),
+            ));
         }
         if io.read.is_none() || io.size.is_none() {
             return Err(null(&format!("{what}: the read or size callback")));

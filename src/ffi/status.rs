@@ -65,8 +65,8 @@ pub enum rootseal_status {
 }
 
 impl rootseal_status {
-    /// Every code, for the numbering test and `rootseal_strerror`.
-    pub const ALL: [rootseal_status; 25] = [
+    /// Every code, for `rootseal_strerror` and the numbering test.
+    pub(crate) const ALL: [rootseal_status; 25] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -157,9 +157,5 @@ impl From<&verity::Error> for rootseal_status {
 /// be freed; unknown codes give "unknown status". Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn rootseal_strerror(status: i32) -> *const c_char {
-    rootseal_status::ALL
-        .iter()
-        .find(|s| **s as i32 == status)
-        .map_or(c"unknown status", |s| s.description())
-        .as_ptr()
+    rootseal_status::ALL.iter().find(|s| **s as i32 == status).map_or(c"unknown status", |s| s.description()).as_ptr()
 }

@@ -4,9 +4,7 @@ use super::io::{CallbackDevice, rootseal_io};
 use super::status::rootseal_status;
 use super::{Failure, boundary, bytes_arg, null, path_arg};
 use crate::io::{BlockDevice, BlockRead};
-use crate::verity::{
-    self, FormatOutcome, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions,
-};
+use crate::verity::{self, FormatOutcome, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
 use std::ffi::c_char;
 
 /// Current version of [`rootseal_verity_params`].
@@ -157,7 +155,10 @@ unsafe fn options_from(params: *const rootseal_verity_params) -> Result<(VerityO
         return Err(Failure::new(rootseal_status::ReservedNotZero, "params.reserved must be zero"));
     }
     if p.flags & !KNOWN_FLAGS != 0 {
-        return Err(Failure::new(rootseal_status::InvalidArgument, format!("unknown flags {:#x}", p.flags & !KNOWN_FLAGS)));
+        return Err(Failure::new(
+            rootseal_status::InvalidArgument,
+            format!("unknown flags {:#x}", p.flags & !KNOWN_FLAGS),
+        ));
     }
     // SAFETY: `salt` is valid for `salt_size` bytes per the contract above.
     let salt_bytes = unsafe { bytes_arg(p.salt, p.salt_size, "params.salt") }?;

@@ -36,12 +36,7 @@ pub struct TreeLayout {
 impl TreeLayout {
     /// Computes the geometry exactly as libcryptsetup's `hash_levels` and the kernel's
     /// `verity_ctr` do, with every sum and product checked.
-    pub fn new(
-        digest_size: usize,
-        hash_block_size: u32,
-        data_blocks: u64,
-        hash_start_block: u64,
-    ) -> Result<Self> {
+    pub fn new(digest_size: usize, hash_block_size: u32, data_blocks: u64, hash_start_block: u64) -> Result<Self> {
         if data_blocks == 0 {
             return Err(Error::NoDataBlocks { block_size: hash_block_size });
         }
@@ -144,13 +139,8 @@ mod tests {
 
     #[test]
     fn worked_examples_from_the_format_notes() {
-        let cases: [(u64, &[u64]); 5] = [
-            (1, &[]),
-            (256, &[1, 2]),
-            (16_385, &[1, 2, 129]),
-            (262_144, &[1, 16, 2048]),
-            (260_094, &[1, 16, 2032]),
-        ];
+        let cases: [(u64, &[u64]); 5] =
+            [(1, &[]), (256, &[1, 2]), (16_385, &[1, 2, 129]), (262_144, &[1, 16, 2048]), (260_094, &[1, 16, 2032])];
         for (blocks, expect) in cases {
             let layout = TreeLayout::new(32, 4096, blocks, 1).unwrap();
             assert_eq!(sizes(&layout), expect, "{blocks} data blocks");

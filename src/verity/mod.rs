@@ -30,8 +30,8 @@ mod tree;
 pub use error::{Error, Result};
 pub use layout::{Level, TreeLayout};
 pub use params::{
-    DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, MAX_BLOCK_SIZE, MAX_SALT_SIZE,
-    MIN_BLOCK_SIZE, SUPERBLOCK_SIZE, Uuid, VerityConfig, VerityOptions, decode_hex, encode_hex, parse_salt,
+    DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, MAX_BLOCK_SIZE, MAX_SALT_SIZE, MIN_BLOCK_SIZE,
+    SUPERBLOCK_SIZE, Uuid, VerityConfig, VerityOptions, decode_hex, encode_hex, parse_salt,
 };
 pub use roothash::{parse_root_hash, read_root_hash_file, write_root_hash_file};
 pub use table::{CorruptionMode, TableOptions, kernel_table};
@@ -56,9 +56,7 @@ pub struct RunOptions<'a> {
 
 impl RunOptions<'_> {
     fn thread_count(&self) -> usize {
-        self.threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
+        self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
     }
 }
 
@@ -83,9 +81,7 @@ pub enum Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Warning::Sha1Legacy => {
-                f.write_str("sha1 is not collision resistant; use it only to verify legacy images")
-            }
+            Warning::Sha1Legacy => f.write_str("sha1 is not collision resistant; use it only to verify legacy images"),
             Warning::UncoveredTail { bytes } => write!(
                 f,
                 "the data size is not a multiple of the data block size: its last {bytes} bytes are not covered by the tree"
@@ -200,7 +196,7 @@ pub fn read_superblock(hash: &dyn BlockRead, hash_offset: u64) -> Result<VerityC
     let mut scratch = Vec::new();
     let size = hash.size().map_err(|e| Error::io("reading the hash device size", e))?;
     let end = hash_offset.checked_add(SUPERBLOCK_SIZE).ok_or(Error::Overflow("the superblock end"))?;
-    if hash_offset % SUPERBLOCK_SIZE != 0 {
+    if !hash_offset.is_multiple_of(SUPERBLOCK_SIZE) {
         return Err(Error::MisalignedHashOffset { offset: hash_offset, alignment: SUPERBLOCK_SIZE, why: "" });
     }
     if end > size {
@@ -281,10 +277,10 @@ pub fn format(
     let layout = config.validate()?;
     check_devices(&config, &layout, data_size, same_device)?;
     let needed = layout.hash_end_bytes()?;
-    if let Some(capacity) = hash.capacity().map_err(|e| Error::io("reading the hash device size", e))? {
-        if capacity < needed {
-            return Err(Error::HashDeviceTooSmall { needed, actual: capacity });
-        }
+    if let Some(capacity) = hash.capacity().map_err(|e| Error::io("reading the hash device size", e))?
+        && capacity < needed
+    {
+        return Err(Error::HashDeviceTooSmall { needed, actual: capacity });
     }
 
     let walk = tree::Walk {
@@ -402,7 +398,8 @@ pub fn verify_paths(
 /// Reads the parameters of an existing tree from files: the superblock, or the
 /// options with `no_superblock`. The data device is only looked at for its size.
 pub fn config_from_paths(data: &Path, hash: &Path, opts: &VerityOptions) -> Result<(VerityConfig, Vec<Warning>)> {
-    let data_size = crate::io::device_size(&open_read(data, "data")?).map_err(|e| Error::io("reading the data size", e))?;
+    let data_size =
+        crate::io::device_size(&open_read(data, "data")?).map_err(|e| Error::io("reading the data size", e))?;
     let hash_dev = FileDevice::new(open_read(hash, "hash")?).map_err(|e| Error::io("opening the hash device", e))?;
     resolve_existing_config(&hash_dev, opts, data_size)
 }

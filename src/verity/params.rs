@@ -148,7 +148,8 @@ impl fmt::Display for Uuid {
 }
 
 pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
-    getrandom::fill(buf).map_err(|e| Error::io("reading the system random source", std::io::Error::other(e.to_string())))
+    getrandom::fill(buf)
+        .map_err(|e| Error::io("reading the system random source", std::io::Error::other(e.to_string())))
 }
 
 /// Lowercase hex of a byte string.
@@ -164,7 +165,7 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 
 /// Decodes hex, accepting either case.
 pub fn decode_hex(text: &str) -> std::result::Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", text.len()));
     }
     let nibble = |c: u8| -> std::result::Result<u8, String> {
@@ -175,10 +176,7 @@ pub fn decode_hex(text: &str) -> std::result::Result<Vec<u8>, String> {
             _ => Err(format!("{:?} is not a hex digit", c as char)),
         }
     };
-    text.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Ok((nibble(pair[0])? << 4) | nibble(pair[1])?))
-        .collect()
+    text.as_bytes().chunks_exact(2).map(|pair| Ok((nibble(pair[0])? << 4) | nibble(pair[1])?)).collect()
 }
 
 /// Parses a salt as veritysetup does: hex, or `-` for no salt.
@@ -254,14 +252,10 @@ impl VerityConfig {
         if self.salt.len() > MAX_SALT_SIZE {
             return Err(Error::SaltTooLong { len: self.salt.len() });
         }
-        if self.hash_offset % SUPERBLOCK_SIZE != 0 {
-            return Err(Error::MisalignedHashOffset {
-                offset: self.hash_offset,
-                alignment: SUPERBLOCK_SIZE,
-                why: "",
-            });
+        if !self.hash_offset.is_multiple_of(SUPERBLOCK_SIZE) {
+            return Err(Error::MisalignedHashOffset { offset: self.hash_offset, alignment: SUPERBLOCK_SIZE, why: "" });
         }
-        if self.superblock_uuid.is_none() && self.hash_offset % self.hash_block_size as u64 != 0 {
+        if self.superblock_uuid.is_none() && !self.hash_offset.is_multiple_of(self.hash_block_size as u64) {
             // veritysetup rounds the tree start down here and overwrites whatever lies
             // below the offset, which in a shared data+hash file is the data itself.
             return Err(Error::MisalignedHashOffset {
@@ -284,19 +278,14 @@ impl VerityConfig {
 
     /// Bytes of data covered: `data_blocks × data_block_size`.
     pub fn data_area_bytes(&self) -> Result<u64> {
-        self.data_blocks
-            .checked_mul(self.data_block_size as u64)
-            .ok_or(Error::Overflow("the data area size"))
+        self.data_blocks.checked_mul(self.data_block_size as u64).ok_or(Error::Overflow("the data area size"))
     }
 
     /// First hash block of the tree, in hash-block units, as in the kernel table.
     pub fn hash_start_block(&self) -> Result<u64> {
         let block = self.hash_block_size as u64;
         if self.superblock_uuid.is_some() {
-            let end = self
-                .hash_offset
-                .checked_add(SUPERBLOCK_SIZE)
-                .ok_or(Error::Overflow("the superblock end"))?;
+            let end = self.hash_offset.checked_add(SUPERBLOCK_SIZE).ok_or(Error::Overflow("the superblock end"))?;
             Ok(end.div_ceil(block))
         } else {
             Ok(self.hash_offset / block)

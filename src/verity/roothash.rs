@@ -21,9 +21,8 @@ pub fn parse_root_hash(text: &str, algorithm: HashAlgorithm) -> Result<Vec<u8>> 
 /// trailing newline is tolerated because veritysetup tolerates it too.
 pub fn read_root_hash_file(path: &Path, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
     let max = algorithm.digest_size() as u64 * 2 + 1;
-    let len = std::fs::metadata(path)
-        .map_err(|e| Error::io(format!("reading root hash file {}", path.display()), e))?
-        .len();
+    let len =
+        std::fs::metadata(path).map_err(|e| Error::io(format!("reading root hash file {}", path.display()), e))?.len();
     if len > max {
         return Err(Error::InvalidHex { what: "root hash file", reason: format!("{len} bytes is too long") });
     }

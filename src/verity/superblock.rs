@@ -1,9 +1,7 @@
 //! The 512-byte veritysetup superblock ("verity header"), little-endian and packed.
 
 use super::error::{Error, Result};
-use super::params::{
-    HashAlgorithm, HashType, MAX_SALT_SIZE, SUPERBLOCK_SIZE, Uuid, VerityConfig, check_block_size,
-};
+use super::params::{HashAlgorithm, HashType, MAX_SALT_SIZE, SUPERBLOCK_SIZE, Uuid, VerityConfig, check_block_size};
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout, Unaligned};
 
@@ -34,9 +32,7 @@ const _: () = assert!(size_of::<RawSuperblock>() == SUPERBLOCK_SIZE as usize);
 
 /// Serialises the superblock for `config`, which must carry a UUID.
 pub fn encode(config: &VerityConfig) -> Result<[u8; 512]> {
-    let uuid = config
-        .superblock_uuid
-        .ok_or_else(|| Error::InvalidParameter("a superblock needs a UUID".into()))?;
+    let uuid = config.superblock_uuid.ok_or_else(|| Error::InvalidParameter("a superblock needs a UUID".into()))?;
     let mut raw = RawSuperblock::new_zeroed();
     raw.signature = SIGNATURE;
     raw.version.set(VERSION);
@@ -80,8 +76,8 @@ pub fn decode(bytes: &[u8], hash_offset: u64) -> Result<VerityConfig> {
         .ok_or_else(|| corrupt("hash algorithm name is not NUL-terminated".into()))?;
     let name = std::str::from_utf8(&raw.algorithm[..name_len])
         .map_err(|_| corrupt("hash algorithm name is not text".into()))?;
-    let hash_algorithm = HashAlgorithm::from_name(name)
-        .map_err(|_| corrupt(format!("unsupported hash algorithm {name:?}")))?;
+    let hash_algorithm =
+        HashAlgorithm::from_name(name).map_err(|_| corrupt(format!("unsupported hash algorithm {name:?}")))?;
     let data_block_size = raw.data_block_size.get();
     let hash_block_size = raw.hash_block_size.get();
     check_block_size("data", data_block_size).map_err(|e| corrupt(e.to_string()))?;

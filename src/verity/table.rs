@@ -50,7 +50,9 @@ pub fn kernel_table(
     }
     for (what, dev) in [("data device", data_dev), ("hash device", hash_dev)] {
         if dev.is_empty() || dev.chars().any(char::is_whitespace) {
-            return Err(Error::InvalidParameter(format!("{what} {dev:?} must be non-empty and contain no white space")));
+            return Err(Error::InvalidParameter(format!(
+                "{what} {dev:?} must be non-empty and contain no white space"
+            )));
         }
     }
     let sectors = config.data_area_bytes()? / 512;

@@ -58,8 +58,8 @@ struct LevelFindings {
 
 impl Walk<'_> {
     fn total_input_bytes(&self) -> u64 {
-        let hash_bytes: u64 = self.layout.levels.iter().map(|l| l.blocks).sum::<u64>()
-            * self.layout.hash_block_size as u64;
+        let hash_bytes: u64 =
+            self.layout.levels.iter().map(|l| l.blocks).sum::<u64>() * self.layout.hash_block_size as u64;
         (self.layout.data_blocks * self.data_block_size as u64).saturating_add(hash_bytes)
     }
 
@@ -177,7 +177,7 @@ impl Walk<'_> {
         } else {
             std::thread::scope(|scope| {
                 for _ in 0..workers {
-                    scope.spawn(&work);
+                    scope.spawn(work);
                 }
             });
         }
@@ -280,13 +280,9 @@ impl<'w> RunWorker<'w> {
             let (hash_block, within) = (pos / block, pos % block);
             let slot = within / slot_size;
             let child = hash_block * per_block + slot;
-            let in_digest =
-                slot < per_block && within % slot_size < layout.digest_size as u64 && child < children;
-            let (list, value) = if in_digest {
-                (&mut found.bad_children, child)
-            } else {
-                (&mut found.bad_padding, hash_block)
-            };
+            let in_digest = slot < per_block && within % slot_size < layout.digest_size as u64 && child < children;
+            let (list, value) =
+                if in_digest { (&mut found.bad_children, child) } else { (&mut found.bad_padding, hash_block) };
             if list.last() != Some(&value) {
                 list.push(value);
             }

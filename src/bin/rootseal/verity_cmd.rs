@@ -254,7 +254,8 @@ fn print_header(name: &Path, config: &VerityConfig, hash_blocks: u64, root_hash:
 
 fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&Path>, json: bool) -> CliResult {
     let opts = params.options()?;
-    let outcome: FormatOutcome = with_progress("format", params.threads, |run| verity::format_paths(data, hash, &opts, run))?;
+    let outcome: FormatOutcome =
+        with_progress("format", params.threads, |run| verity::format_paths(data, hash, &opts, run))?;
     warn(&outcome.warnings);
     if let Some(path) = root_hash_file {
         verity::write_root_hash_file(path, &outcome.root_hash)?;
@@ -338,9 +339,10 @@ fn print_table(data_dev: &str, hash_dev: &str, root_hash: &str, params: &TreeArg
         // needed when --data-blocks is missing, and then DATA_DEV must be a readable path.
         let data_size = match opts.data_blocks {
             Some(_) => 0,
-            None => rootseal::io::device_size(&std::fs::File::open(data_dev).map_err(|e| {
-                format!("--data-blocks is missing and the size of {data_dev} cannot be read: {e}")
-            })?)?,
+            None => rootseal::io::device_size(
+                &std::fs::File::open(data_dev)
+                    .map_err(|e| format!("--data-blocks is missing and the size of {data_dev} cannot be read: {e}"))?,
+            )?,
         };
         let empty: Vec<u8> = Vec::new();
         verity::resolve_existing_config(&empty, &opts, data_size)?.0

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the system packages rootseal's build and tests need, on Debian/Ubuntu.
+# Idempotent and quick when everything is present. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  cryptsetup-bin   # veritysetup: the peer every verity test compares against
+  gcc g++          # the C and C++ header tests
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "setup.sh: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,116 @@
+//! Compiles tests/c/verity_smoke.c as strict C99 against the committed header, links it
+//! against the static and the shared library, runs it, and checks its root hash against
+//! real veritysetup. Also checks that the header compiles as C++.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where cargo put librootseal.a and librootseal.so for this test run: next to the test
+/// executable (`target/<profile>/deps`), which `cargo test` fills without uplifting.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps directory");
+    assert!(
+        deps.join("librootseal.a").exists() && deps.join("librootseal.so").exists(),
+        "librootseal.a/.so not found in {}",
+        deps.display()
+    );
+    deps.to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn fixture(dir: &Path) -> PathBuf {
+    let data: Vec<u8> = (0..64u32 * 4096).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let path = dir.join("data.img");
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+fn veritysetup_root(data: &Path, dir: &Path) -> String {
+    let hash = dir.join("vs-hash.img");
+    let out = Command::new("veritysetup")
+        .args(["format", "--no-superblock", "--salt=deadbeef"])
+        .arg(data)
+        .arg(&hash)
+        .output()
+        .expect("veritysetup (cryptsetup-bin) must be installed for this test");
+    assert!(out.status.success(), "veritysetup failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().find(|l| l.starts_with("Root hash:")).expect("veritysetup printed a root hash");
+    line.split_whitespace().last().unwrap().to_string()
+}
+
+fn compile_and_run(static_link: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join(if static_link { "smoke-static" } else { "smoke-shared" });
+    let mut cc = Command::new("cc");
+    cc.args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wundef"])
+        .arg("-I")
+        .arg(manifest_dir().join("include"))
+        .arg(manifest_dir().join("tests/c/verity_smoke.c"))
+        .arg("-o")
+        .arg(&exe);
+    if static_link {
+        cc.arg(lib_dir().join("librootseal.a")).args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
+    } else {
+        // Cargo leaves an unversioned librootseal.so; the loader asks for the SONAME.
+        let libs = dir.path().join("lib");
+        std::fs::create_dir(&libs).unwrap();
+        for name in ["librootseal.so", "librootseal.so.0"] {
+            std::os::unix::fs::symlink(lib_dir().join("librootseal.so"), libs.join(name)).unwrap();
+        }
+        cc.arg("-L").arg(&libs).arg("-lrootseal").arg(format!("-Wl,-rpath,{}", libs.display()));
+    }
+    if cfg!(feature = "test-panic") {
+        cc.arg("-DROOTSEAL_TEST_PANIC");
+    }
+    run(&mut cc);
+
+    let data = fixture(dir.path());
+    let out = run(Command::new(&exe).arg(&data).arg(dir.path().join("hash.img")));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    print!("{stdout}");
+    let root = stdout.lines().find_map(|l| l.strip_prefix("root ")).expect("C test printed its root hash");
+    assert_eq!(root, veritysetup_root(&data, dir.path()), "C API root hash differs from veritysetup");
+    assert!(stdout.contains(" 0 failed"), "C checks failed:\n{stdout}");
+}
+
+#[test]
+fn c_smoke_against_static_library() {
+    compile_and_run(true);
+}
+
+#[test]
+fn c_smoke_against_shared_library() {
+    compile_and_run(false);
+}
+
+#[test]
+fn header_compiles_as_cpp() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("use.cpp");
+    std::fs::write(
+        &src,
+        "#include \"rootseal.h\"\nint main() { return rootseal_abi_version() == ROOTSEAL_ABI_VERSION ? 0 : 1; }\n",
+    )
+    .unwrap();
+    run(Command::new("g++")
+        .args(["-x", "c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-Wundef", "-fsyntax-only", "-I"])
+        .arg(manifest_dir().join("include"))
+        .arg(&src));
+}

@@ -1,0 +1,136 @@
+//! The C ABI contract from Rust: pinned status numbers, strerror, params validation and
+//! out-params untouched on failure.
+
+use rootseal::ffi::status::{rootseal_status as S, rootseal_strerror};
+use rootseal::ffi::verity::*;
+use std::ffi::{CStr, CString};
+
+/// Renumbering a status breaks every C caller compiled against an older header.
+#[test]
+fn status_numbers_are_pinned() {
+    let pinned = [
+        (S::Ok, 0),
+        (S::NullParameter, 1),
+        (S::InvalidArgument, 2),
+        (S::UnsupportedParamsVersion, 3),
+        (S::ReservedNotZero, 4),
+        (S::BufferTooSmall, 5),
+        (S::Io, 6),
+        (S::Panic, 7),
+        (S::CallbackFailed, 8),
+        (S::VerityCorrupted, 100),
+        (S::VerityInvalidBlockSize, 101),
+        (S::VerityInvalidSalt, 102),
+        (S::VerityUnsupportedAlgorithm, 103),
+        (S::VerityMisalignedOffset, 104),
+        (S::VerityNoDataBlocks, 105),
+        (S::VerityDataTooShort, 106),
+        (S::VerityHashDeviceTooSmall, 107),
+        (S::VerityAreasOverlap, 108),
+        (S::VerityTooManyLevels, 109),
+        (S::VerityOverflow, 110),
+        (S::VerityNoSuperblock, 111),
+        (S::VerityCorruptSuperblock, 112),
+        (S::VerityConflictsWithSuperblock, 113),
+        (S::VerityRootHashLength, 114),
+        (S::VerityUnsupportedHashType, 115),
+    ];
+    for (status, number) in pinned {
+        assert_eq!(status as i32, number, "{status:?}");
+        // SAFETY: strerror returns a static NUL-terminated string.
+        let text = unsafe { CStr::from_ptr(rootseal_strerror(number)) }.to_str().unwrap();
+        assert!(!text.is_empty() && text != "unknown status", "{status:?} has no description");
+    }
+    // SAFETY: as above.
+    let unknown = unsafe { CStr::from_ptr(rootseal_strerror(-1)) };
+    assert_eq!(unknown.to_str().unwrap(), "unknown status");
+}
+
+fn params() -> rootseal_verity_params {
+    rootseal_verity_params {
+        version: ROOTSEAL_VERITY_PARAMS_VERSION,
+        hash_algorithm: 0,
+        data_block_size: 0,
+        hash_block_size: 0,
+        flags: ROOTSEAL_VERITY_NO_SUPERBLOCK | ROOTSEAL_VERITY_NO_SALT,
+        threads: 0,
+        data_blocks: 0,
+        hash_offset: 0,
+        salt: std::ptr::null(),
+        salt_size: 0,
+        uuid: [0; 16],
+        reserved: [0; 8],
+    }
+}
+
+#[test]
+fn bad_params_are_refused_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(&data, vec![1u8; 8 * 4096]).unwrap();
+    let hash = dir.path().join("hash");
+    let (data_c, hash_c) =
+        (CString::new(data.to_str().unwrap()).unwrap(), CString::new(hash.to_str().unwrap()).unwrap());
+
+    let cases: Vec<(&str, Box<dyn Fn(&mut rootseal_verity_params)>, S)> = vec![
+        ("version 0", Box::new(|p| p.version = 0), S::UnsupportedParamsVersion),
+        ("first reserved word", Box::new(|p| p.reserved[0] = 1), S::ReservedNotZero),
+        ("last reserved word", Box::new(|p| p.reserved[7] = 1), S::ReservedNotZero),
+        ("unknown flag", Box::new(|p| p.flags |= 1 << 20), S::InvalidArgument),
+        (
+            "salt too long",
+            Box::new(|p| {
+                p.flags = ROOTSEAL_VERITY_NO_SUPERBLOCK;
+                p.salt = [0u8; 300].as_ptr();
+                p.salt_size = 257;
+            }),
+            S::VerityInvalidSalt,
+        ),
+        (
+            "salt NULL with a size",
+            Box::new(|p| {
+                p.flags = ROOTSEAL_VERITY_NO_SUPERBLOCK;
+                p.salt_size = 4;
+            }),
+            S::NullParameter,
+        ),
+        ("block size 256", Box::new(|p| p.hash_block_size = 256), S::VerityInvalidBlockSize),
+        ("hash offset 100", Box::new(|p| p.hash_offset = 100), S::VerityMisalignedOffset),
+        ("too many data blocks", Box::new(|p| p.data_blocks = 9), S::VerityDataTooShort),
+        ("overflowing data blocks", Box::new(|p| p.data_blocks = u64::MAX / 2), S::VerityOverflow),
+    ];
+    for (name, mutate, expected) in cases {
+        let mut p = params();
+        mutate(&mut p);
+        let mut result = std::mem::MaybeUninit::new(filled_result(0xAA));
+        // SAFETY: all pointers are valid for the call.
+        let status = unsafe { rootseal_verity_format(&p, data_c.as_ptr(), hash_c.as_ptr(), result.as_mut_ptr()) };
+        assert_eq!(status, expected, "{name}");
+        // SAFETY: initialised above; the call must not have touched it.
+        let after = unsafe { result.assume_init() };
+        assert!(
+            after.root_hash.iter().all(|&b| b == 0xAA) && after.data_blocks == u64::from_ne_bytes([0xAA; 8]),
+            "{name}: out-param written"
+        );
+        assert!(!hash.exists(), "{name}: the hash file was created");
+    }
+}
+
+fn filled_result(fill: u8) -> rootseal_verity_result {
+    rootseal_verity_result {
+        root_hash: [fill; 64],
+        root_hash_size: u32::from_ne_bytes([fill; 4]),
+        hash_algorithm: u32::from_ne_bytes([fill; 4]),
+        salt: [fill; 256],
+        salt_size: u32::from_ne_bytes([fill; 4]),
+        hash_type: u32::from_ne_bytes([fill; 4]),
+        uuid: [fill; 16],
+        data_block_size: u32::from_ne_bytes([fill; 4]),
+        hash_block_size: u32::from_ne_bytes([fill; 4]),
+        data_blocks: u64::from_ne_bytes([fill; 8]),
+        hash_offset: u64::from_ne_bytes([fill; 8]),
+        hash_start_block: u64::from_ne_bytes([fill; 8]),
+        hash_blocks: u64::from_ne_bytes([fill; 8]),
+        reserved: [u64::from_ne_bytes([fill; 8]); 8],
+    }
+}
