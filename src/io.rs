@@ -112,7 +112,9 @@ impl FileDevice {
     /// Opens `path` for reading and writing, creating a regular file if it is missing.
     /// The file is never truncated: it may hold the data area too.
     pub fn open_rw(path: &Path) -> io::Result<Self> {
-        let file = File::options().read(true).write(true).create(true).truncate(false).open(path)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        // Owner-only, as veritysetup creates it.
+        let file = File::options().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
         Self::new(file)
     }
 

@@ -72,7 +72,8 @@ fn bad_params_are_refused_and_write_nothing() {
     let (data_c, hash_c) =
         (CString::new(data.to_str().unwrap()).unwrap(), CString::new(hash.to_str().unwrap()).unwrap());
 
-    let cases: Vec<(&str, Box<dyn Fn(&mut rootseal_verity_params)>, S)> = vec![
+    type Mutation = Box<dyn Fn(&mut rootseal_verity_params)>;
+    let cases: Vec<(&str, Mutation, S)> = vec![
         ("version 0", Box::new(|p| p.version = 0), S::UnsupportedParamsVersion),
         ("first reserved word", Box::new(|p| p.reserved[0] = 1), S::ReservedNotZero),
         ("last reserved word", Box::new(|p| p.reserved[7] = 1), S::ReservedNotZero),

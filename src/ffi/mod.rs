@@ -117,7 +117,9 @@ pub(crate) unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, what: &str) -> Re
 /// truncates, and treats the mapped bytes as untrusted input whatever they contain.
 pub(crate) fn map_readonly(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: see above; the map's lifetime is tied to the MappedFile that owns it.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
+    // A block device's metadata length is 0, so the length is given explicitly.
+    let len = usize::try_from(crate::io::device_size(file)?).map_err(std::io::Error::other)?;
+    let map = unsafe { memmap2::MmapOptions::new().len(len).populate().map(file)? };
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok(map)
 }

@@ -76,6 +76,15 @@ pub enum Warning {
         /// The data block size.
         size: u32,
     },
+    /// The hash device ends before the tree start the kernel table names. Only possible
+    /// for a single data block (an empty tree), which veritysetup writes the same way;
+    /// the kernel refuses such a table with "Hash device is too small".
+    HashDeviceShorterThanTable {
+        /// Bytes the kernel wants.
+        needed: u64,
+        /// Bytes there are.
+        actual: u64,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -89,6 +98,10 @@ impl fmt::Display for Warning {
             Warning::DataBlockExceedsPageSize { size } => write!(
                 f,
                 "the kernel cannot activate a device whose data block size ({size}) exceeds the page size (4096)"
+            ),
+            Warning::HashDeviceShorterThanTable { needed, actual } => write!(
+                f,
+                "the hash device has {actual} bytes but the kernel table needs {needed}; extend it before activation"
             ),
         }
     }
@@ -273,7 +286,7 @@ pub fn format(
     run: &RunOptions<'_>,
 ) -> Result<FormatOutcome> {
     let data_size = device_size(data, "data")?;
-    let (config, warnings) = resolve_new_config(opts, data_size)?;
+    let (config, mut warnings) = resolve_new_config(opts, data_size)?;
     let layout = config.validate()?;
     check_devices(&config, &layout, data_size, same_device)?;
     let needed = layout.hash_end_bytes()?;
@@ -301,6 +314,10 @@ pub fn format(
             .map_err(|e| Error::io(format!("writing the superblock at offset {}", config.hash_offset), e))?;
     }
     hash.flush().map_err(|e| Error::io("flushing the hash device", e))?;
+    let written = device_size(hash, "hash")?;
+    if written < needed {
+        warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: written });
+    }
     Ok(FormatOutcome { config, layout, root_hash, warnings })
 }
 
@@ -315,7 +332,7 @@ pub fn verify(
     run: &RunOptions<'_>,
 ) -> Result<VerifyReport> {
     let data_size = device_size(data, "data")?;
-    let (config, warnings) = resolve_existing_config(hash, opts, data_size)?;
+    let (config, mut warnings) = resolve_existing_config(hash, opts, data_size)?;
     let layout = config.validate()?;
     if root_hash.len() != config.digest_size() {
         return Err(Error::RootHashLength {
@@ -328,7 +345,11 @@ pub fn verify(
     let needed = layout.hash_end_bytes()?;
     let hash_size = device_size(hash, "hash")?;
     if hash_size < needed {
-        return Err(Error::HashDeviceTooSmall { needed, actual: hash_size });
+        // With a single data block there is no tree to read, and veritysetup accepts it.
+        if !layout.levels.is_empty() {
+            return Err(Error::HashDeviceTooSmall { needed, actual: hash_size });
+        }
+        warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: hash_size });
     }
 
     let walk = tree::Walk {
@@ -342,8 +363,19 @@ pub fn verify(
     Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, warnings })
 }
 
+/// Opens a regular file or block device; anything else (a directory, a pipe) is refused
+/// before it can be half-used.
 fn open_read(path: &Path, what: &str) -> Result<File> {
-    File::open(path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))
+    use std::os::unix::fs::FileTypeExt;
+    let file = File::open(path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))?;
+    let kind = file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?.file_type();
+    if !(kind.is_file() || kind.is_block_device()) {
+        return Err(Error::InvalidParameter(format!(
+            "{what} {} is not a regular file or a block device",
+            path.display()
+        )));
+    }
+    Ok(file)
 }
 
 fn same_file(a: &File, b: &File) -> Result<bool> {
@@ -374,10 +406,11 @@ pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOpt
     let dry = VerityOptions { salt: opts.salt.clone().or(Some(Vec::new())), uuid: Some(Uuid([0; 16])), ..opts.clone() };
     let (probe, _) = resolve_new_config(&dry, data_size)?;
     check_devices(&probe, &probe.validate()?, data_size, same)?;
+    let mapped = map(&data_file, data)?;
 
     let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
     let same = same_file(&data_file, hash_dev.file())?;
-    format(&map(&data_file, data)?, &hash_dev, same, opts, run)
+    format(&mapped, &hash_dev, same, opts, run)
 }
 
 /// [`verify`] on files or block devices.

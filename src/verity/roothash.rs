@@ -31,8 +31,13 @@ pub fn read_root_hash_file(path: &Path, algorithm: HashAlgorithm) -> Result<Vec<
     parse_root_hash(text.strip_suffix('\n').unwrap_or(&text), algorithm)
 }
 
-/// Writes the root hash as lowercase hex with no newline, like `veritysetup --root-hash-file`.
+/// Writes the root hash as lowercase hex with no newline, like `veritysetup
+/// --root-hash-file` (and, like it, creates the file owner-only).
 pub fn write_root_hash_file(path: &Path, root_hash: &[u8]) -> Result<()> {
-    std::fs::write(path, encode_hex(root_hash))
-        .map_err(|e| Error::io(format!("writing root hash file {}", path.display()), e))
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let io_err = |e| Error::io(format!("writing root hash file {}", path.display()), e);
+    let mut file =
+        std::fs::File::options().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(io_err)?;
+    file.write_all(encode_hex(root_hash).as_bytes()).map_err(io_err)
 }

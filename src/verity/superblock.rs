@@ -55,7 +55,8 @@ pub fn encode(config: &VerityConfig) -> Result<[u8; 512]> {
 }
 
 /// Parses and validates a superblock read from `hash_offset`, with the checks
-/// libcryptsetup's `VERITY_read_sb` makes, and a few more (NUL termination, padding).
+/// libcryptsetup's `VERITY_read_sb` makes plus NUL termination of the algorithm name.
+/// Padding and unused salt bytes are ignored, as veritysetup ignores them.
 pub fn decode(bytes: &[u8], hash_offset: u64) -> Result<VerityConfig> {
     let raw = RawSuperblock::ref_from_prefix(bytes)
         .map_err(|_| Error::CorruptSuperblock(format!("only {} bytes available", bytes.len())))?

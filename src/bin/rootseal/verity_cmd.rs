@@ -130,7 +130,8 @@ impl TreeArgs {
             hash_type: self.hash_type.map(HashType::from_u32).transpose()?,
             data_block_size: self.data_block_size,
             hash_block_size: self.hash_block_size,
-            data_blocks: self.data_blocks,
+            // veritysetup reads --data-blocks=0 as "the whole device".
+            data_blocks: self.data_blocks.filter(|&n| n != 0),
             hash_offset: self.hash_offset,
             salt: self.salt.as_deref().map(verity::parse_salt).transpose()?,
             uuid: self.uuid.as_deref().map(Uuid::parse).transpose()?,
@@ -249,7 +250,10 @@ fn print_header(name: &Path, config: &VerityConfig, hash_blocks: u64, root_hash:
     if let Some(root) = root_hash {
         println!("Root hash:      \t{}", encode_hex(root));
     }
-    println!("Hash device size: \t{device_bytes} [bytes]");
+    // veritysetup prints the size only when the hash area starts the device.
+    if config.hash_offset == 0 {
+        println!("Hash device size: \t{device_bytes} [bytes]");
+    }
 }
 
 fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&Path>, json: bool) -> CliResult {
@@ -257,9 +261,6 @@ fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&P
     let outcome: FormatOutcome =
         with_progress("format", params.threads, |run| verity::format_paths(data, hash, &opts, run))?;
     warn(&outcome.warnings);
-    if let Some(path) = root_hash_file {
-        verity::write_root_hash_file(path, &outcome.root_hash)?;
-    }
     let hash_blocks = outcome.layout.hash_blocks();
     if json {
         let mut obj = config_json(&outcome.config, Some(hash_blocks));
@@ -270,6 +271,11 @@ fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&P
         println!("{obj}");
     } else {
         print_header(hash, &outcome.config, hash_blocks, Some(&outcome.root_hash), outcome.layout.hash_end_bytes()?);
+    }
+    // After printing, so that a bad path here does not lose the root hash of a tree
+    // that is already written.
+    if let Some(path) = root_hash_file {
+        verity::write_root_hash_file(path, &outcome.root_hash)?;
     }
     Ok(Outcome::Success)
 }
