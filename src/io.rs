@@ -16,6 +16,11 @@ pub trait BlockRead: Sync {
     /// Returns `len` bytes at `offset`: a borrowed view where the bytes are already in
     /// memory (mmap), otherwise read into `scratch`. A short read is an error.
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]>;
+
+    /// Says that the bytes at `offset..offset + len` will not be read again, so that a
+    /// memory-mapped source can drop them from the process's resident set and memory
+    /// stays bounded whatever the image size. The default does nothing.
+    fn release(&self, _offset: u64, _len: usize) {}
 }
 
 /// Random-access writes.
@@ -93,6 +98,11 @@ impl BlockRead for MappedFile {
     }
     fn read_view<'a>(&'a self, offset: u64, len: usize, _: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
         view_of(self.bytes(), offset, len)
+    }
+    fn release(&self, offset: u64, len: usize) {
+        if let (Some(map), Ok(offset)) = (&self.map, usize::try_from(offset)) {
+            crate::ffi::release_mapped(map, offset, len);
+        }
     }
 }
 

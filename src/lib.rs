@@ -12,4 +12,5 @@
 
 pub mod ffi;
 pub mod io;
+mod simd;
 pub mod verity;

@@ -209,6 +209,18 @@ fn result_from(outcome: &FormatOutcome) -> rootseal_verity_result {
     result
 }
 
+/// Borrows the root hash argument, which is required even when its size is 0.
+///
+/// # Safety
+/// `root_hash` must be NULL or readable for `size` bytes for the duration of the call.
+unsafe fn root_hash_arg<'a>(root_hash: *const u8, size: usize) -> Result<&'a [u8], Failure> {
+    if root_hash.is_null() {
+        return Err(null("root_hash"));
+    }
+    // SAFETY: per this function's contract.
+    unsafe { bytes_arg(root_hash, size, "root_hash") }
+}
+
 /// Writes the result only now that the operation succeeded.
 ///
 /// # Safety
@@ -290,11 +302,8 @@ pub unsafe extern "C" fn rootseal_verity_verify(
         let (opts, threads) = unsafe { options_from(params) }?;
         // SAFETY: as above.
         let (data, hash) = unsafe { (path_arg(data_path, "data_path")?, path_arg(hash_path, "hash_path")?) };
-        if root_hash.is_null() {
-            return Err(null("root_hash"));
-        }
         // SAFETY: as above.
-        let root = unsafe { bytes_arg(root_hash, root_hash_size, "root_hash") }?;
+        let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
         let report = verity::verify_paths(data, hash, &opts, root, &RunOptions { threads, progress: None })?;
         // SAFETY: as above.
         Ok(unsafe { finish_verify(report, report_out) })
@@ -357,11 +366,8 @@ pub unsafe extern "C" fn rootseal_verity_verify_io(
         let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
         // SAFETY: as above.
         let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
-        if root_hash.is_null() {
-            return Err(null("root_hash"));
-        }
         // SAFETY: as above.
-        let root = unsafe { bytes_arg(root_hash, root_hash_size, "root_hash") }?;
+        let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
         let same = !data.ctx().is_null() && data.ctx() == hash.ctx();
         let report = verity::verify(&data, &hash, same, &opts, root, &RunOptions { threads: Some(1), progress: None })?;
         // SAFETY: as above.

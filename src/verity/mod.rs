@@ -162,12 +162,32 @@ fn resolve_data_blocks(opts_blocks: Option<u64>, block_size: u32, data_size: u64
     })
 }
 
+/// The configuration the options describe, with the salt and UUID already chosen.
+fn config_from_options(
+    opts: &VerityOptions,
+    data_size: u64,
+    salt: Vec<u8>,
+    superblock_uuid: Option<Uuid>,
+    warnings: &mut Vec<Warning>,
+) -> Result<VerityConfig> {
+    let data_block_size = opts.data_block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
+    check_block_size("data", data_block_size)?;
+    Ok(VerityConfig {
+        hash_algorithm: opts.hash_algorithm.unwrap_or(HashAlgorithm::Sha256),
+        hash_type: opts.hash_type.unwrap_or(HashType::Normal),
+        data_block_size,
+        hash_block_size: opts.hash_block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
+        data_blocks: resolve_data_blocks(opts.data_blocks, data_block_size, data_size, warnings),
+        hash_offset: opts.hash_offset,
+        salt,
+        superblock_uuid,
+    })
+}
+
 /// Resolves the options for a new tree: defaults, random salt and UUID, and a data
 /// block count taken from `data_size` when not given.
 pub fn resolve_new_config(opts: &VerityOptions, data_size: u64) -> Result<(VerityConfig, Vec<Warning>)> {
     let mut warnings = Vec::new();
-    let data_block_size = opts.data_block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
-    check_block_size("data", data_block_size)?;
     let salt = match &opts.salt {
         Some(salt) => salt.clone(),
         None => {
@@ -181,16 +201,7 @@ pub fn resolve_new_config(opts: &VerityOptions, data_size: u64) -> Result<(Verit
         (false, Some(uuid)) => Some(uuid),
         (false, None) => Some(Uuid::random()?),
     };
-    let config = VerityConfig {
-        hash_algorithm: opts.hash_algorithm.unwrap_or(HashAlgorithm::Sha256),
-        hash_type: opts.hash_type.unwrap_or(HashType::Normal),
-        data_block_size,
-        hash_block_size: opts.hash_block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
-        data_blocks: resolve_data_blocks(opts.data_blocks, data_block_size, data_size, &mut warnings),
-        hash_offset: opts.hash_offset,
-        salt,
-        superblock_uuid,
-    };
+    let config = config_from_options(opts, data_size, salt, superblock_uuid, &mut warnings)?;
     algorithm_warnings(&config, &mut warnings);
     Ok((config, warnings))
 }
@@ -231,18 +242,7 @@ pub fn resolve_existing_config(
 ) -> Result<(VerityConfig, Vec<Warning>)> {
     let mut warnings = Vec::new();
     let config = if opts.no_superblock {
-        let data_block_size = opts.data_block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
-        check_block_size("data", data_block_size)?;
-        VerityConfig {
-            hash_algorithm: opts.hash_algorithm.unwrap_or(HashAlgorithm::Sha256),
-            hash_type: opts.hash_type.unwrap_or(HashType::Normal),
-            data_block_size,
-            hash_block_size: opts.hash_block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
-            data_blocks: resolve_data_blocks(opts.data_blocks, data_block_size, data_size, &mut warnings),
-            hash_offset: opts.hash_offset,
-            salt: opts.salt.clone().unwrap_or_default(),
-            superblock_uuid: None,
-        }
+        config_from_options(opts, data_size, opts.salt.clone().unwrap_or_default(), None, &mut warnings)?
     } else {
         let stored = read_superblock(hash, opts.hash_offset)?;
         check_agrees("hash algorithm", opts.hash_algorithm, stored.hash_algorithm)?;
@@ -334,13 +334,7 @@ pub fn verify(
     let data_size = device_size(data, "data")?;
     let (config, mut warnings) = resolve_existing_config(hash, opts, data_size)?;
     let layout = config.validate()?;
-    if root_hash.len() != config.digest_size() {
-        return Err(Error::RootHashLength {
-            algorithm: config.hash_algorithm.name(),
-            expected: config.digest_size(),
-            given: root_hash.len(),
-        });
-    }
+    config.check_root_hash(root_hash)?;
     check_devices(&config, &layout, data_size, same_device)?;
     let needed = layout.hash_end_bytes()?;
     let hash_size = device_size(hash, "hash")?;
@@ -368,7 +362,8 @@ pub fn verify(
 fn open_read(path: &Path, what: &str) -> Result<File> {
     use std::os::unix::fs::FileTypeExt;
     let file = File::open(path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))?;
-    let kind = file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?.file_type();
+    let kind =
+        file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?.file_type();
     if !(kind.is_file() || kind.is_block_device()) {
         return Err(Error::InvalidParameter(format!(
             "{what} {} is not a regular file or a block device",

@@ -66,6 +66,14 @@ impl HashAlgorithm {
         }
     }
 
+    /// Checks that a root hash of `given` bytes fits this algorithm.
+    pub fn check_digest_length(self, given: usize) -> Result<()> {
+        if given != self.digest_size() {
+            return Err(Error::RootHashLength { algorithm: self.name(), expected: self.digest_size(), given });
+        }
+        Ok(())
+    }
+
     /// Parses a name case-insensitively, as veritysetup does.
     pub fn from_name(name: &str) -> Result<Self> {
         Self::ALL
@@ -295,5 +303,10 @@ impl VerityConfig {
     /// Root hash length for this algorithm.
     pub fn digest_size(&self) -> usize {
         self.hash_algorithm.digest_size()
+    }
+
+    /// Checks that `root_hash` has this algorithm's digest length.
+    pub fn check_root_hash(&self, root_hash: &[u8]) -> Result<()> {
+        self.hash_algorithm.check_digest_length(root_hash.len())
     }
 }

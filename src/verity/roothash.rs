@@ -7,13 +7,7 @@ use std::path::Path;
 /// Parses a root hash given as hex (either case) and checks its length.
 pub fn parse_root_hash(text: &str, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
     let bytes = decode_hex(text).map_err(|reason| Error::InvalidHex { what: "root hash", reason })?;
-    if bytes.len() != algorithm.digest_size() {
-        return Err(Error::RootHashLength {
-            algorithm: algorithm.name(),
-            expected: algorithm.digest_size(),
-            given: bytes.len(),
-        });
-    }
+    algorithm.check_digest_length(bytes.len())?;
     Ok(bytes)
 }
 

@@ -41,13 +41,7 @@ pub fn kernel_table(
     options: &TableOptions,
 ) -> Result<String> {
     let layout = config.validate()?;
-    if root_hash.len() != config.digest_size() {
-        return Err(Error::RootHashLength {
-            algorithm: config.hash_algorithm.name(),
-            expected: config.digest_size(),
-            given: root_hash.len(),
-        });
-    }
+    config.check_root_hash(root_hash)?;
     for (what, dev) in [("data device", data_dev), ("hash device", hash_dev)] {
         if dev.is_empty() || dev.chars().any(char::is_whitespace) {
             return Err(Error::InvalidParameter(format!(

@@ -240,6 +240,7 @@ impl<'w> RunWorker<'w> {
             first_slot: (first % layout.hashes_per_block()) as usize,
         };
         self.walk.hasher.digest_run(blocks, child_size, &mut self.out, placement);
+        self.input.children.release(offset, len);
 
         match sink {
             Sink::Write(target) => target
