@@ -1,7 +1,7 @@
 //! The C ABI. This module (and nothing else in the crate) contains `unsafe` code.
 //!
 //! Conventions, as in rustls-ffi and libfsverity:
-//! - every entry point runs inside [`boundary`]: a Rust panic comes back as
+//! - every entry point runs inside `boundary`: a Rust panic comes back as
 //!   `ROOTSEAL_STATUS_PANIC` and the process carries on;
 //! - pointers are checked for NULL before use;
 //! - out-params are written only on success;

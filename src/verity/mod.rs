@@ -1,7 +1,7 @@
 //! dm-verity hash trees, byte-identical to cryptsetup's `veritysetup`.
 //!
-//! [`format`] builds a tree (and optionally the 512-byte superblock) for a data device;
-//! [`verify`] recomputes it and names every corrupted data and hash block; [`kernel_table`]
+//! [`format()`] builds a tree (and optionally the 512-byte superblock) for a data device;
+//! [`verify()`] recomputes it and names every corrupted data and hash block; [`kernel_table`]
 //! prints the `dmsetup` table line. Both work over the [`crate::io`] traits, and
 //! [`format_paths`] / [`verify_paths`] wrap them for files and block devices (memory
 //! mapped, hashed on every core).
@@ -107,7 +107,7 @@ impl fmt::Display for Warning {
     }
 }
 
-/// The result of [`format`].
+/// The result of [`format()`].
 #[derive(Debug, Clone)]
 pub struct FormatOutcome {
     /// The parameters used, with the generated salt and UUID filled in.
@@ -120,7 +120,7 @@ pub struct FormatOutcome {
     pub warnings: Vec<Warning>,
 }
 
-/// The result of [`verify`]: which blocks are corrupt, if any.
+/// The result of [`verify()`]: which blocks are corrupt, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
     /// The parameters verified against (from the superblock when there is one).
@@ -385,7 +385,7 @@ fn map(file: &File, path: &Path) -> Result<MappedFile> {
     MappedFile::new(file).map_err(|e| Error::io(format!("mapping {}", path.display()), e))
 }
 
-/// [`format`] on files or block devices. The hash file is created if missing and never
+/// [`format()`] on files or block devices. The hash file is created if missing and never
 /// truncated; it may be the data file itself. Nothing is created or written unless the
 /// parameters and the data device pass every check.
 pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOptions<'_>) -> Result<FormatOutcome> {
@@ -408,7 +408,7 @@ pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOpt
     format(&mapped, &hash_dev, same, opts, run)
 }
 
-/// [`verify`] on files or block devices.
+/// [`verify()`] on files or block devices.
 pub fn verify_paths(
     data: &Path,
     hash: &Path,
