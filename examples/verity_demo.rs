@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("formatted {} ({} data blocks of 4096 bytes, sha256)", image.display(), data_blocks);
     println!("  salt:      {}", encode_hex(&built.config.salt));
     println!("  root hash: {}", encode_hex(&built.root_hash));
-    println!("  tree:      {} hash blocks from block {}", built.layout.hash_blocks(), built.layout.hash_start_block);
+    println!("  tree:      {} hash blocks from block {}", built.layout.hash_blocks(), built.layout.hash_start_block());
     let table =
         verity::kernel_table(&built.config, "/dev/sda3", "/dev/sda3", &built.root_hash, &TableOptions::default())?;
     println!("  dm table:  {table}");

@@ -360,8 +360,9 @@ typedef int32_t (*rootseal_block_size_fn)(void *ctx, uint32_t *block_size_out);
 /**
  * A device as a set of callbacks. Zero the struct, set `version` to
  * `ROOTSEAL_IO_VERSION`, and fill the callbacks the operation needs: `read` and `size`
- * always, `write` and `flush` for devices that are written. `block_size` may be NULL
- * (512 is assumed). The reserved fields must be NULL.
+ * always, `write` and `flush` for devices that are written. `block_size` is not used by
+ * the verity functions and may be NULL; it is reserved for the partition-table
+ * functions. The reserved fields must be NULL.
  *
  * Callbacks are called only from the thread that called the rootseal function, one at
  * a time, and never after it returns. `ctx` is passed through untouched.
@@ -435,7 +436,11 @@ const char *rootseal_strerror(int32_t status);
 /**
  * Builds the verity tree of the file or block device `data_path` into `hash_path`
  * (created if missing, never truncated; it may be the same path, with the hash area
- * after the data). Memory-mapped and hashed on `params.threads` threads.
+ * after the data). Hashed on `params.threads` threads (at most one per core).
+ *
+ * A regular data file is memory-mapped: if another process truncates it during the
+ * call, the kernel raises SIGBUS. Block devices are read with pread, so media errors
+ * come back as `ROOTSEAL_STATUS_IO`.
  *
  * `result_out` may be NULL; otherwise it receives the root hash, salt and layout, and
  * is written only on success. Returns `ROOTSEAL_STATUS_OK`, or an error status with a
@@ -473,8 +478,9 @@ rootseal_status rootseal_verity_verify(const struct rootseal_verity_params *para
 /**
  * Like [`rootseal_verity_format`], over caller-supplied devices: `data` needs `read`
  * and `size`; `hash` needs all four of `read`, `write`, `flush` and `size`, and must be
- * large enough for the tree. Passing the same `ctx` for both means one shared device.
- * Callbacks run on the calling thread only.
+ * large enough for the tree. Passing the same non-NULL `ctx` for both means one shared
+ * device, whose data and hash areas must not overlap; different (or NULL) `ctx` values
+ * mean two devices. Callbacks run on the calling thread only.
  *
  * # Safety
  * Pointers must be NULL or valid, and the callbacks must honour their contracts.
@@ -500,8 +506,8 @@ rootseal_status rootseal_verity_verify_io(const struct rootseal_verity_params *p
 
 /**
  * Returns the corrupted data block indexes and stores their number in `*count_out`.
- * The array belongs to the report and lives until it is freed. NULL `report` gives
- * NULL and a count of 0. Thread-safe for concurrent readers.
+ * The array belongs to the report and lives until it is freed. An empty list, or a
+ * NULL `report`, gives NULL and a count of 0. Thread-safe for concurrent readers.
  *
  * # Safety
  * `report` must be NULL or a live report; `count_out` must be NULL or writable.

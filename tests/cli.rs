@@ -636,3 +636,103 @@ fn directory_as_data_is_refused_without_writing() {
     expect_one_line_error(&out, "directory as DATA");
     assert!(!fx.hash.exists(), "hash file created for a directory as DATA");
 }
+
+// ---------------------------------------------------------------------------------------
+// output that cannot be written, diagnostics, limits
+// ---------------------------------------------------------------------------------------
+
+fn rootseal_to(args: &[&str], stdout: std::process::Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rootseal"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdout(stdout)
+        .output()
+        .expect("running the rootseal binary")
+}
+
+/// A verdict must survive a closed or full stdout: `verify … | head -1` and
+/// `verify … > /dev/full` still exit 1 for corruption and 0 for an intact image.
+#[test]
+fn verify_exit_code_survives_unwritable_stdout() {
+    let fx = Fixture::new(64 * 4096);
+    let root = fx.format(&[]);
+    let full = || std::process::Stdio::from(fs::File::options().write(true).open("/dev/full").unwrap());
+    let out = rootseal_to(&["verity", "verify", fx.d(), fx.h(), &root], full());
+    expect_code(&out, 0, "intact image, stdout /dev/full");
+    assert_no_panic(&out, "intact image, stdout /dev/full");
+
+    let file = fs::File::options().write(true).open(&fx.data).unwrap();
+    file.write_all_at(b"\xff\xff", 5 * 4096).unwrap();
+    let out = rootseal_to(&["verity", "verify", fx.d(), fx.h(), &root], full());
+    expect_code(&out, 1, "corrupted image, stdout /dev/full");
+    assert_no_panic(&out, "corrupted image, stdout /dev/full");
+
+    // A pipe whose reader has gone away.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rootseal"))
+        .args(["verity", "verify", fx.d(), fx.h(), &root])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    expect_code(&out, 1, "corrupted image, closed pipe");
+    assert_no_panic(&out, "corrupted image, closed pipe");
+}
+
+/// When stdout is full, format fails (exit 2) but the tree's root hash still reaches
+/// the --root-hash-file.
+#[test]
+fn format_keeps_the_root_hash_file_when_stdout_fails() {
+    let fx = Fixture::new(16 * 4096);
+    let root_file = fx.path("root.hex");
+    let full = fs::File::options().write(true).open("/dev/full").unwrap();
+    let out = rootseal_to(
+        &["verity", "format", fx.d(), fx.h(), "--salt", SALT, "--root-hash-file", root_file.to_str().unwrap()],
+        full.into(),
+    );
+    expect_code(&out, 2, "format with stdout /dev/full");
+    assert_no_panic(&out, "format with stdout /dev/full");
+    let expected = fx.format(&[]);
+    assert_eq!(fs::read_to_string(&root_file).unwrap(), expected);
+}
+
+#[test]
+fn wrong_root_hash_and_wrong_salt_are_diagnosed() {
+    let fx = Fixture::new(300 * 4096);
+    let root = fx.format(&["--no-superblock"]);
+    let mut wrong = root.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+    let out = rootseal(&[
+        "verity",
+        "verify",
+        fx.d(),
+        fx.h(),
+        std::str::from_utf8(&wrong).unwrap(),
+        "--no-superblock",
+        "--salt",
+        SALT,
+    ]);
+    expect_code(&out, 1, "wrong root hash");
+    assert!(stderr(&out).contains("root hash is not the one given"), "{}", describe(&out));
+
+    let out = rootseal(&["verity", "verify", fx.d(), fx.h(), &root, "--no-superblock", "--salt", "00"]);
+    expect_code(&out, 1, "wrong salt");
+    assert!(stderr(&out).contains("probably not the ones the tree was built with"), "{}", describe(&out));
+}
+
+/// More threads than cores are capped, not spawned.
+#[test]
+fn thread_count_is_capped() {
+    let fx = Fixture::new(256 * 4096);
+    let root = fx.format(&["--threads", "100000"]);
+    assert_eq!(root, fx.format(&["--threads", "1"]));
+}
+
+#[test]
+fn endless_root_hash_file_is_refused() {
+    let fx = Fixture::new(8 * 4096);
+    fx.format(&[]);
+    let out = rootseal(&["verity", "verify", fx.d(), fx.h(), "--root-hash-file", "/dev/zero"]);
+    expect_one_line_error(&out, "--root-hash-file /dev/zero");
+}

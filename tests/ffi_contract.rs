@@ -135,3 +135,31 @@ fn filled_result(fill: u8) -> rootseal_verity_result {
         reserved: [u64::from_ne_bytes([fill; 8]); 8],
     }
 }
+
+/// Sizes are checked before a slice is made from a caller's pointer: a garbage size
+/// with a dangling pointer is refused without reading.
+#[test]
+fn oversized_lengths_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(&data, vec![1u8; 8 * 4096]).unwrap();
+    let hash = dir.path().join("hash");
+    let (data_c, hash_c) =
+        (CString::new(data.to_str().unwrap()).unwrap(), CString::new(hash.to_str().unwrap()).unwrap());
+    let dangling = std::ptr::NonNull::<u8>::dangling().as_ptr() as *const u8;
+
+    let mut p = params();
+    p.flags = ROOTSEAL_VERITY_NO_SUPERBLOCK;
+    p.salt = dangling;
+    p.salt_size = usize::MAX;
+    // SAFETY: the library must not dereference the salt pointer for this size.
+    let status = unsafe { rootseal_verity_format(&p, data_c.as_ptr(), hash_c.as_ptr(), std::ptr::null_mut()) };
+    assert_eq!(status, S::VerityInvalidSalt);
+
+    let p = params();
+    // SAFETY: the library must not dereference the root hash pointer for this size.
+    let status = unsafe {
+        rootseal_verity_verify(&p, data_c.as_ptr(), hash_c.as_ptr(), dangling, usize::MAX, std::ptr::null_mut())
+    };
+    assert_eq!(status, S::VerityRootHashLength);
+}

@@ -522,7 +522,7 @@ fn run_combo(idx: usize) {
         let run = if idx.is_multiple_of(4) { single_thread() } else { RunOptions::default() };
         let outcome = verity::format_paths(&img.our_data, &img.our_hash, &combo.format_options(), &run)
             .unwrap_or_else(|e| panic!("{ctx}: format_paths failed: {e}"));
-        assert_eq!(outcome.layout.hash_start_block, geo.hash_start, "{ctx}: hash_start_block");
+        assert_eq!(outcome.layout.hash_start_block(), geo.hash_start, "{ctx}: hash_start_block");
         assert_eq!(outcome.layout.hash_blocks(), geo.hash_blocks(), "{ctx}: hash blocks");
         assert_eq!(outcome.config.data_blocks, combo.blocks, "{ctx}: data blocks");
         verity::encode_hex(&outcome.root_hash)
@@ -1249,7 +1249,7 @@ fn worked_example_16385_blocks_of_4k() {
     let opts = VerityOptions { salt: Some(salt_of(32)), uuid: Some(Uuid::parse(UUID).unwrap()), ..Default::default() };
     let outcome = verity::format_paths(&data, &dir.path().join("our.hash"), &opts, &RunOptions::default()).unwrap();
     assert_eq!(verity::encode_hex(&outcome.root_hash), theirs);
-    let sizes: Vec<u64> = outcome.layout.levels.iter().rev().map(|l| l.blocks).collect();
+    let sizes: Vec<u64> = outcome.layout.levels().iter().rev().map(|l| l.blocks).collect();
     assert_eq!(sizes, [1, 2, 129]);
     let ours = fs::read(dir.path().join("our.hash")).unwrap();
     assert_eq!(ours.len(), 133 * 4096);
@@ -1273,8 +1273,8 @@ fn single_block_superblock_at_unaligned_offset_is_readable_by_veritysetup() {
         ..Default::default()
     };
     let outcome = verity::format_paths(&data, &hash, &opts, &RunOptions::default()).unwrap();
-    assert!(outcome.layout.levels.is_empty());
-    assert_eq!(outcome.layout.hash_start_block, 1);
+    assert!(outcome.layout.levels().is_empty());
+    assert_eq!(outcome.layout.hash_start_block(), 1);
     let written = fs::read(&hash).unwrap();
     assert_eq!(written.len(), 4096, "superblock block zero-padded to the first hash block");
     assert!(written[..1536].iter().all(|&b| b == 0) && written[2048..].iter().all(|&b| b == 0));

@@ -28,8 +28,9 @@ pub type rootseal_block_size_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, 
 
 /// A device as a set of callbacks. Zero the struct, set `version` to
 /// `ROOTSEAL_IO_VERSION`, and fill the callbacks the operation needs: `read` and `size`
-/// always, `write` and `flush` for devices that are written. `block_size` may be NULL
-/// (512 is assumed). The reserved fields must be NULL.
+/// always, `write` and `flush` for devices that are written. `block_size` is not used by
+/// the verity functions and may be NULL; it is reserved for the partition-table
+/// functions. The reserved fields must be NULL.
 ///
 /// Callbacks are called only from the thread that called the rootseal function, one at
 /// a time, and never after it returns. `ctx` is passed through untouched.

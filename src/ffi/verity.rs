@@ -160,6 +160,13 @@ unsafe fn options_from(params: *const rootseal_verity_params) -> Result<(VerityO
             format!("unknown flags {:#x}", p.flags & !KNOWN_FLAGS),
         ));
     }
+    // The length is checked before any slice is made from it.
+    if p.salt_size > verity::MAX_SALT_SIZE {
+        return Err(Failure::new(
+            rootseal_status::VerityInvalidSalt,
+            format!("salt_size {} exceeds {}", p.salt_size, verity::MAX_SALT_SIZE),
+        ));
+    }
     // SAFETY: `salt` is valid for `salt_size` bytes per the contract above.
     let salt_bytes = unsafe { bytes_arg(p.salt, p.salt_size, "params.salt") }?;
     let salt = if p.flags & ROOTSEAL_VERITY_NO_SALT != 0 {
@@ -200,7 +207,7 @@ fn result_from(outcome: &FormatOutcome) -> rootseal_verity_result {
         hash_block_size: config.hash_block_size,
         data_blocks: config.data_blocks,
         hash_offset: config.hash_offset,
-        hash_start_block: outcome.layout.hash_start_block,
+        hash_start_block: outcome.layout.hash_start_block(),
         hash_blocks: outcome.layout.hash_blocks(),
         reserved: [0; 8],
     };
@@ -216,6 +223,13 @@ fn result_from(outcome: &FormatOutcome) -> rootseal_verity_result {
 unsafe fn root_hash_arg<'a>(root_hash: *const u8, size: usize) -> Result<&'a [u8], Failure> {
     if root_hash.is_null() {
         return Err(null("root_hash"));
+    }
+    // No digest is longer than 64 bytes; a larger size is refused before any slice is made.
+    if size > 64 {
+        return Err(Failure::new(
+            rootseal_status::VerityRootHashLength,
+            format!("root_hash_size {size} exceeds the largest digest (64 bytes)"),
+        ));
     }
     // SAFETY: per this function's contract.
     unsafe { bytes_arg(root_hash, size, "root_hash") }
@@ -249,7 +263,11 @@ unsafe fn finish_verify(report: VerifyReport, report_out: *mut *mut rootseal_ver
 
 /// Builds the verity tree of the file or block device `data_path` into `hash_path`
 /// (created if missing, never truncated; it may be the same path, with the hash area
-/// after the data). Memory-mapped and hashed on `params.threads` threads.
+/// after the data). Hashed on `params.threads` threads (at most one per core).
+///
+/// A regular data file is memory-mapped: if another process truncates it during the
+/// call, the kernel raises SIGBUS. Block devices are read with pread, so media errors
+/// come back as `ROOTSEAL_STATUS_IO`.
 ///
 /// `result_out` may be NULL; otherwise it receives the root hash, salt and layout, and
 /// is written only on success. Returns `ROOTSEAL_STATUS_OK`, or an error status with a
@@ -312,8 +330,9 @@ pub unsafe extern "C" fn rootseal_verity_verify(
 
 /// Like [`rootseal_verity_format`], over caller-supplied devices: `data` needs `read`
 /// and `size`; `hash` needs all four of `read`, `write`, `flush` and `size`, and must be
-/// large enough for the tree. Passing the same `ctx` for both means one shared device.
-/// Callbacks run on the calling thread only.
+/// large enough for the tree. Passing the same non-NULL `ctx` for both means one shared
+/// device, whose data and hash areas must not overlap; different (or NULL) `ctx` values
+/// mean two devices. Callbacks run on the calling thread only.
 ///
 /// # Safety
 /// Pointers must be NULL or valid, and the callbacks must honour their contracts.
@@ -376,8 +395,8 @@ pub unsafe extern "C" fn rootseal_verity_verify_io(
 }
 
 /// Returns the corrupted data block indexes and stores their number in `*count_out`.
-/// The array belongs to the report and lives until it is freed. NULL `report` gives
-/// NULL and a count of 0. Thread-safe for concurrent readers.
+/// The array belongs to the report and lives until it is freed. An empty list, or a
+/// NULL `report`, gives NULL and a count of 0. Thread-safe for concurrent readers.
 ///
 /// # Safety
 /// `report` must be NULL or a live report; `count_out` must be NULL or writable.

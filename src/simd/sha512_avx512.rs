@@ -100,7 +100,8 @@ const IV: [u64; 8] = [
 ///
 /// # Safety
 /// The CPU must have AVX-512F and AVX-512BW, and every `ptrs[l]` must be readable for
-/// `128 * count` bytes.
+/// `128 * count` bytes. All `ptrs` must point into one allocation: the gather reaches
+/// every lane through lane 0's pointer plus an offset.
 #[target_feature(enable = "avx512f,avx512bw")]
 unsafe fn compress8(state: &mut [__m512i; 8], ptrs: [*const u8; 8], count: usize) {
     let base = ptrs[0];
@@ -189,10 +190,13 @@ impl Salted512 {
         Some(Salted512 { state: IV, rest: salt.to_vec(), salt_len: salt.len() })
     }
 
-    /// Digests 8 equal-length messages (len ≥ 128), each prefixed by the salt.
-    pub fn digest8(&self, msgs: [&[u8]; 8]) -> [[u8; 64]; 8] {
-        let len = msgs[0].len();
-        assert!(len >= 128 && msgs.iter().all(|m| m.len() == len));
+    /// Digests the 8 equal-length messages (each at least 128 bytes) that `group` holds
+    /// back to back, each prefixed by the salt. Taking one slice keeps every lane in one
+    /// allocation, which the gather in `compress8` needs.
+    pub fn digest8(&self, group: &[u8]) -> [[u8; 64]; 8] {
+        let len = group.len() / 8;
+        assert!(len >= 128 && group.len() == len * 8);
+        let msgs: [&[u8]; 8] = core::array::from_fn(|l| &group[l * len..(l + 1) * len]);
         let r = self.rest.len();
         let total_bits = ((self.salt_len + len) as u128) * 8;
         // SAFETY: `self` exists only when the CPU has AVX-512F/BW, and every pointer

@@ -16,21 +16,16 @@ pub struct Level {
     pub blocks: u64,
 }
 
-/// Where every level of a tree lives.
+/// Where every level of a tree lives. Built only by [`TreeLayout::new`], which checks
+/// every invariant the accessors rely on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeLayout {
-    /// Digest size in bytes.
-    pub digest_size: usize,
-    /// Hash block size in bytes.
-    pub hash_block_size: u32,
-    /// Number of data blocks covered.
-    pub data_blocks: u64,
-    /// log2 of the digests per hash block.
-    pub hashes_per_block_bits: u32,
-    /// First hash block of the tree (the top level), in hash-block units.
-    pub hash_start_block: u64,
-    /// `levels[0]` holds the digests of the data blocks; the last entry is the single top block.
-    pub levels: Vec<Level>,
+    pub(crate) digest_size: usize,
+    pub(crate) hash_block_size: u32,
+    pub(crate) data_blocks: u64,
+    pub(crate) hashes_per_block_bits: u32,
+    pub(crate) hash_start_block: u64,
+    pub(crate) levels: Vec<Level>,
 }
 
 impl TreeLayout {
@@ -77,6 +72,38 @@ impl TreeLayout {
         };
         layout.hash_end_bytes()?;
         Ok(layout)
+    }
+
+    /// Digest size in bytes.
+    pub fn digest_size(&self) -> usize {
+        self.digest_size
+    }
+
+    /// Hash block size in bytes.
+    pub fn hash_block_size(&self) -> u32 {
+        self.hash_block_size
+    }
+
+    /// Number of data blocks covered.
+    pub fn data_blocks(&self) -> u64 {
+        self.data_blocks
+    }
+
+    /// First hash block of the tree (the top level), in hash-block units: the kernel
+    /// table's `<hash_start_block>`.
+    pub fn hash_start_block(&self) -> u64 {
+        self.hash_start_block
+    }
+
+    /// The levels: `levels()[0]` holds the digests of the data blocks, the last entry is
+    /// the single top block. Empty for a single data block.
+    pub fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    /// log2 of the digests per hash block.
+    pub fn hashes_per_block_bits(&self) -> u32 {
+        self.hashes_per_block_bits
     }
 
     /// Digests per hash block.

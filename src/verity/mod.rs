@@ -55,8 +55,11 @@ pub struct RunOptions<'a> {
 }
 
 impl RunOptions<'_> {
+    /// The requested count, capped at the number of cores: more threads than cores only
+    /// cost memory (each holds a few MiB of run buffers).
     fn thread_count(&self) -> usize {
-        self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.threads.unwrap_or(cores).clamp(1, cores)
     }
 }
 
@@ -76,6 +79,12 @@ pub enum Warning {
         /// The data block size.
         size: u32,
     },
+    /// The tree checks out against itself, but its root hash is not the one given: the
+    /// wrong root hash, or a top hash block damaged in its digests' padding only.
+    RootHashDiffers,
+    /// Not one digest of the top hash block matches its child: the tree was probably
+    /// built with another salt, algorithm, hash type or block size.
+    NothingMatches,
     /// The hash device ends before the tree start the kernel table names. Only possible
     /// for a single data block (an empty tree), which veritysetup writes the same way;
     /// the kernel refuses such a table with "Hash device is too small".
@@ -98,6 +107,12 @@ impl fmt::Display for Warning {
             Warning::DataBlockExceedsPageSize { size } => write!(
                 f,
                 "the kernel cannot activate a device whose data block size ({size}) exceeds the page size (4096)"
+            ),
+            Warning::RootHashDiffers => f.write_str(
+                "every block matches the tree, but the tree's root hash is not the one given",
+            ),
+            Warning::NothingMatches => f.write_str(
+                "no digest in the top hash block matches: the salt, hash algorithm, hash type or block sizes are probably not the ones the tree was built with",
             ),
             Warning::HashDeviceShorterThanTable { needed, actual } => write!(
                 f,
@@ -275,6 +290,21 @@ fn device_size(dev: &dyn BlockRead, what: &str) -> Result<u64> {
     dev.size().map_err(|e| Error::io(format!("reading the {what} device size"), e))
 }
 
+/// Before a tree is rewritten in place, the old superblock's signature is cleared, so
+/// that an interrupted format never leaves a valid-looking superblock over a half-new
+/// tree. The new superblock is written last.
+fn invalidate_old_superblock(hash: &dyn BlockDevice, offset: u64) -> Result<()> {
+    let size = device_size(hash, "hash")?;
+    let mut scratch = Vec::new();
+    if offset.checked_add(8).is_some_and(|end| end <= size)
+        && hash.read_view(offset, 8, &mut scratch).is_ok_and(|sig| sig == superblock::SIGNATURE)
+    {
+        hash.write_at(offset, &[0; 8]).map_err(|e| Error::io("clearing the old superblock", e))?;
+        hash.flush().map_err(|e| Error::io("flushing the hash device", e))?;
+    }
+    Ok(())
+}
+
 /// Builds the tree for `data` on `hash`. Everything is validated before the first
 /// write. `same_device` says that data and hash are one device (the areas must then
 /// not overlap).
@@ -296,6 +326,9 @@ pub fn format(
         return Err(Error::HashDeviceTooSmall { needed, actual: capacity });
     }
 
+    if config.superblock_uuid.is_some() {
+        invalidate_old_superblock(hash, config.hash_offset)?;
+    }
     let walk = tree::Walk {
         layout: &layout,
         hasher: BlockHasher { algorithm: config.hash_algorithm, hash_type: config.hash_type, salt: &config.salt },
@@ -353,7 +386,19 @@ pub fn verify(
         threads: run.thread_count(),
         progress: run.progress,
     };
-    let (corrupted_data_blocks, corrupted_hash_blocks) = walk.verify(data, hash, root_hash)?.blame(&layout);
+    let found = walk.verify(data, hash, root_hash)?;
+    let (corrupted_data_blocks, corrupted_hash_blocks) = found.blame(&layout);
+    if let Some(top) = layout.levels.last()
+        && corrupted_hash_blocks == [top.start_block]
+        && corrupted_data_blocks.is_empty()
+    {
+        let children = layout.children_of(layout.levels.len() - 1);
+        if found.top_children_mismatched == 0 {
+            warnings.push(Warning::RootHashDiffers);
+        } else if found.top_children_mismatched == children {
+            warnings.push(Warning::NothingMatches);
+        }
+    }
     Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, warnings })
 }
 
@@ -373,16 +418,29 @@ fn open_read(path: &Path, what: &str) -> Result<File> {
     Ok(file)
 }
 
-fn same_file(a: &File, b: &File) -> Result<bool> {
-    let (ma, mb) = (
-        a.metadata().map_err(|e| Error::io("reading file metadata", e))?,
-        b.metadata().map_err(|e| Error::io("reading file metadata", e))?,
-    );
-    Ok(ma.dev() == mb.dev() && ma.ino() == mb.ino())
+/// Same file, or the same block device through two device nodes.
+fn same_device(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let both_block = a.file_type().is_block_device() && b.file_type().is_block_device();
+    (a.dev() == b.dev() && a.ino() == b.ino()) || (both_block && a.rdev() == b.rdev())
 }
 
-fn map(file: &File, path: &Path) -> Result<MappedFile> {
-    MappedFile::new(file).map_err(|e| Error::io(format!("mapping {}", path.display()), e))
+fn same_file(a: &File, b: &File) -> Result<bool> {
+    let meta = |f: &File| f.metadata().map_err(|e| Error::io("reading file metadata", e));
+    Ok(same_device(&meta(a)?, &meta(b)?))
+}
+
+/// The data source for a path: regular files are memory-mapped; block devices are read
+/// with `pread`, so that a media error comes back as EIO instead of killing the process
+/// with SIGBUS (on a disk, the copy costs nothing next to the reads).
+fn data_source(file: File, path: &Path) -> Result<Box<dyn BlockRead>> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?;
+    if kind.file_type().is_block_device() {
+        Ok(Box::new(FileDevice::new(file).map_err(|e| Error::io(format!("opening {}", path.display()), e))?))
+    } else {
+        Ok(Box::new(MappedFile::new(&file).map_err(|e| Error::io(format!("mapping {}", path.display()), e))?))
+    }
 }
 
 /// [`format()`] on files or block devices. The hash file is created if missing and never
@@ -391,21 +449,19 @@ fn map(file: &File, path: &Path) -> Result<MappedFile> {
 pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOptions<'_>) -> Result<FormatOutcome> {
     let data_file = open_read(data, "data")?;
     let data_meta = data_file.metadata().map_err(|e| Error::io("reading data metadata", e))?;
-    let same = match std::fs::metadata(hash) {
-        Ok(meta) => meta.dev() == data_meta.dev() && meta.ino() == data_meta.ino(),
-        Err(_) => false,
-    };
+    let same = std::fs::metadata(hash).is_ok_and(|meta| same_device(&meta, &data_meta));
     let data_size = crate::io::device_size(&data_file).map_err(|e| Error::io("reading the data size", e))?;
     // A dry run of the checks with a fixed salt and UUID, so that nothing random is
     // drawn and no hash file is created for parameters that will be refused.
     let dry = VerityOptions { salt: opts.salt.clone().or(Some(Vec::new())), uuid: Some(Uuid([0; 16])), ..opts.clone() };
     let (probe, _) = resolve_new_config(&dry, data_size)?;
     check_devices(&probe, &probe.validate()?, data_size, same)?;
-    let mapped = map(&data_file, data)?;
+    let source = data_source(data_file, data)?;
 
     let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
-    let same = same_file(&data_file, hash_dev.file())?;
-    format(&mapped, &hash_dev, same, opts, run)
+    let hash_meta = hash_dev.file().metadata().map_err(|e| Error::io("reading hash metadata", e))?;
+    let same = same_device(&data_meta, &hash_meta);
+    format(source.as_ref(), &hash_dev, same, opts, run)
 }
 
 /// [`verify()`] on files or block devices.
@@ -420,7 +476,7 @@ pub fn verify_paths(
     let hash_file = open_read(hash, "hash")?;
     let same = same_file(&data_file, &hash_file)?;
     let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
-    verify(&map(&data_file, data)?, &hash_dev, same, opts, root_hash, run)
+    verify(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, run)
 }
 
 /// Reads the parameters of an existing tree from files: the superblock, or the
@@ -430,4 +486,59 @@ pub fn config_from_paths(data: &Path, hash: &Path, opts: &VerityOptions) -> Resu
         crate::io::device_size(&open_read(data, "data")?).map_err(|e| Error::io("reading the data size", e))?;
     let hash_dev = FileDevice::new(open_read(hash, "hash")?).map_err(|e| Error::io("opening the hash device", e))?;
     resolve_existing_config(&hash_dev, opts, data_size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{BlockWrite, MemoryDevice};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A memory device whose writes start failing after a number of calls.
+    struct FailingDevice {
+        inner: MemoryDevice,
+        writes_left: AtomicUsize,
+    }
+
+    impl BlockRead for FailingDevice {
+        fn size(&self) -> std::io::Result<u64> {
+            self.inner.size()
+        }
+        fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> std::io::Result<&'a [u8]> {
+            self.inner.read_view(offset, len, scratch)
+        }
+    }
+
+    impl BlockWrite for FailingDevice {
+        fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+            let allowed = self.writes_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+            match allowed {
+                Ok(_) => self.inner.write_at(offset, data),
+                Err(_) => Err(std::io::Error::other("simulated power cut")),
+            }
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn capacity(&self) -> std::io::Result<Option<u64>> {
+            Ok(None)
+        }
+    }
+
+    /// An interrupted re-format must not leave the old superblock looking valid over a
+    /// half-rewritten tree.
+    #[test]
+    fn interrupted_reformat_invalidates_the_old_superblock() {
+        let data = vec![0x3cu8; 512 * 4096];
+        let opts = VerityOptions { salt: Some(vec![1; 32]), ..Default::default() };
+        let first = MemoryDevice::default();
+        format(&data, &first, false, &opts, &RunOptions::default()).unwrap();
+        assert!(read_superblock(&first, 0).is_ok());
+
+        // Only the write that clears the old signature gets through.
+        let device = FailingDevice { inner: MemoryDevice::new(first.into_inner()), writes_left: AtomicUsize::new(1) };
+        let other = VerityOptions { salt: Some(vec![2; 32]), ..opts };
+        assert!(matches!(format(&data, &device, false, &other, &RunOptions::default()), Err(Error::Io { .. })));
+        assert!(matches!(read_superblock(&device, 0), Err(Error::NoSuperblock { .. })));
+    }
 }

@@ -14,14 +14,18 @@ pub fn parse_root_hash(text: &str, algorithm: HashAlgorithm) -> Result<Vec<u8>> 
 /// Reads a root hash file. The format is the lowercase hex with no newline; a single
 /// trailing newline is tolerated because veritysetup tolerates it too.
 pub fn read_root_hash_file(path: &Path, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io_err = |e| Error::io(format!("reading root hash file {}", path.display()), e);
     let max = algorithm.digest_size() as u64 * 2 + 1;
-    let len =
-        std::fs::metadata(path).map_err(|e| Error::io(format!("reading root hash file {}", path.display()), e))?.len();
-    if len > max {
-        return Err(Error::InvalidHex { what: "root hash file", reason: format!("{len} bytes is too long") });
+    // Read at most one byte more than a valid file holds: a pipe or /dev/zero has no
+    // length to check up front.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(io_err)?.take(max + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::InvalidHex { what: "root hash file", reason: format!("more than {max} bytes") });
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("reading root hash file {}", path.display()), e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::InvalidHex { what: "root hash file", reason: "not text".into() })?;
     parse_root_hash(text.strip_suffix('\n').unwrap_or(&text), algorithm)
 }
 

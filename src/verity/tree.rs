@@ -29,14 +29,21 @@ pub(crate) struct Walk<'a> {
     pub progress: Option<Progress<'a>>,
 }
 
-/// What a verification walk found, before blame is assigned.
-#[derive(Debug, Default)]
+/// What a verification walk found.
+#[derive(Debug)]
 pub(crate) struct Mismatches {
-    /// `tiers[0]`: data blocks whose digest differs from the stored slot.
-    /// `tiers[t]`, t ≥ 1: blocks of hash level t-1 whose digest differs from their
-    /// parent's slot (or from the root hash, for the top block), or whose padding is
-    /// not zero. Indexes are within the tier, sorted and unique.
+    /// The blamed blocks, by tier: `tiers[0]` data blocks, `tiers[t]` (t ≥ 1) blocks of
+    /// hash level t-1. A block is in its tier when its digest differs from its parent's
+    /// slot (or from the root hash, for the top block), or its padding is not zero, while
+    /// every block above it checked out. Indexes are within the tier, sorted and unique.
+    ///
+    /// The walk goes top down, so a mismatch under an already blamed block is never
+    /// recorded: memory follows the size of the report, not of the damage.
     pub tiers: Vec<Vec<u64>>,
+    /// How many children of the top hash block mismatched, blamed or not.
+    pub top_children_mismatched: u64,
+    /// log2 of the digests per hash block, to find a block's ancestors.
+    bits: u32,
 }
 
 struct LevelInput<'a> {
@@ -47,13 +54,15 @@ struct LevelInput<'a> {
 
 enum Sink<'a> {
     Write(&'a dyn BlockWrite),
-    Compare,
+    /// Compare with the stored bytes; record only mismatches under trusted blocks.
+    Compare(&'a Mismatches),
 }
 
 #[derive(Default)]
 struct LevelFindings {
     bad_children: Vec<u64>,
     bad_padding: Vec<u64>,
+    mismatched_children: u64,
 }
 
 impl Walk<'_> {
@@ -86,25 +95,42 @@ impl Walk<'_> {
         self.root_hash(data, hash)
     }
 
-    /// Recomputes every level from the stored bytes below it and compares.
+    /// Recomputes every level from the stored bytes below it and compares, from the
+    /// root down, so that each level knows which blocks above it are trusted.
     pub fn verify(&self, data: &dyn BlockRead, hash: &dyn BlockRead, root: &[u8]) -> Result<Mismatches> {
         let levels = self.layout.levels.len();
-        let mut tiers = vec![Vec::new(); levels + 1];
-        let done = AtomicU64::new(0);
-        for level in 0..levels {
-            let input = self.level_input(level, data, hash);
-            let found = self.process_level(level, &input, hash, &Sink::Compare, &done)?;
-            tiers[level].extend(found.bad_children);
-            tiers[level + 1].extend(found.bad_padding);
-        }
+        let mut found = Mismatches {
+            tiers: vec![Vec::new(); levels + 1],
+            top_children_mismatched: 0,
+            bits: self.layout.hashes_per_block_bits,
+        };
         if self.root_hash(data, hash)? != root {
-            tiers[levels].push(0);
+            found.tiers[levels].push(0);
         }
-        for tier in &mut tiers {
-            tier.sort_unstable();
-            tier.dedup();
+        let done = AtomicU64::new(0);
+        for level in (0..levels).rev() {
+            let input = self.level_input(level, data, hash);
+            let level_found = self.process_level(level, &input, hash, &Sink::Compare(&found), &done)?;
+            if level + 1 == levels {
+                found.top_children_mismatched = level_found.mismatched_children;
+            }
+            // Bad padding blames a block of the level above, which may in turn make some
+            // of this level's recorded children unjudgeable.
+            for block in level_found.bad_padding {
+                if found.trusted_above(level + 1, block) {
+                    let tier = &mut found.tiers[level + 1];
+                    if let Err(at) = tier.binary_search(&block) {
+                        tier.insert(at, block);
+                    }
+                }
+            }
+            let mut children = level_found.bad_children;
+            children.sort_unstable();
+            children.dedup();
+            children.retain(|&child| found.trusted_above(level, child));
+            found.tiers[level] = children;
         }
-        Ok(Mismatches { tiers })
+        Ok(found)
     }
 
     fn root_hash(&self, data: &dyn BlockRead, hash: &dyn BlockRead) -> Result<Vec<u8>> {
@@ -170,15 +196,21 @@ impl Walk<'_> {
             let mut all = findings.lock().unwrap_or_else(|p| p.into_inner());
             all.bad_children.append(&mut worker.findings.bad_children);
             all.bad_padding.append(&mut worker.findings.bad_padding);
+            all.mismatched_children += worker.findings.mismatched_children;
         };
         if workers <= 1 {
             // One worker runs on the caller's thread: callback devices rely on that.
             work();
         } else {
             std::thread::scope(|scope| {
-                for _ in 0..workers {
-                    scope.spawn(work);
+                // The caller's thread works too; if the system refuses more threads, the
+                // ones that started (at least this one) take every run.
+                for _ in 1..workers {
+                    if std::thread::Builder::new().spawn_scoped(scope, work).is_err() {
+                        break;
+                    }
                 }
+                work();
             });
         }
         if let Some(err) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
@@ -246,14 +278,18 @@ impl<'w> RunWorker<'w> {
             Sink::Write(target) => target
                 .write_at(level_base + lo, &self.out)
                 .map_err(|e| Error::io(format!("writing hash blocks at byte offset {}", level_base + lo), e)),
-            Sink::Compare => {
+            Sink::Compare(above) => {
                 let at = level_base + lo;
                 let on_disk = stored
                     .read_view(at, self.out.len(), &mut self.stored_scratch)
                     .map_err(|e| Error::io(format!("reading hash blocks at byte offset {at}"), e))?;
                 if on_disk != self.out.as_slice() {
                     let diff = Self::classify(layout, hash_type, self.level, lo, on_disk, &self.out);
-                    self.findings.bad_children.extend(diff.bad_children);
+                    self.findings.mismatched_children += diff.bad_children.len() as u64;
+                    let level = self.level;
+                    self.findings
+                        .bad_children
+                        .extend(diff.bad_children.into_iter().filter(|&c| above.trusted_above(level, c)));
                     self.findings.bad_padding.extend(diff.bad_padding);
                 }
                 Ok(())
@@ -293,23 +329,25 @@ impl<'w> RunWorker<'w> {
 }
 
 impl Mismatches {
-    /// Blames only what can be blamed: a block whose check failed while every block
-    /// above it checked out. Below a failed hash block nothing can be judged, so a
-    /// single flipped bit names exactly one block.
-    pub fn blame(&self, layout: &TreeLayout) -> (Vec<u64>, Vec<u64>) {
-        let bits = layout.hashes_per_block_bits;
+    /// True when no block above `(tier, index)` is blamed.
+    fn trusted_above(&self, tier: usize, index: u64) -> bool {
+        let bits = self.bits;
         let top = self.tiers.len() - 1;
-        let trusted_above = |tier: usize, index: u64| {
-            (tier + 1..=top).all(|up| {
-                let shift = bits.saturating_mul((up - tier) as u32);
-                let ancestor = index.checked_shr(shift).unwrap_or(0);
-                self.tiers[up].binary_search(&ancestor).is_err()
-            })
-        };
+        (tier + 1..=top).all(|up| {
+            let shift = bits.saturating_mul((up - tier) as u32);
+            let ancestor = index.checked_shr(shift).unwrap_or(0);
+            self.tiers[up].binary_search(&ancestor).is_err()
+        })
+    }
+
+    /// The blamed blocks as (data block indexes, absolute hash block numbers). Below a
+    /// failed hash block nothing can be judged, so a single flipped bit names exactly
+    /// one block.
+    pub fn blame(&self, layout: &TreeLayout) -> (Vec<u64>, Vec<u64>) {
         let mut data = Vec::new();
         let mut hash = Vec::new();
         for (tier, bad) in self.tiers.iter().enumerate() {
-            for &index in bad.iter().filter(|&&i| trusted_above(tier, i)) {
+            for &index in bad.iter().filter(|&&i| self.trusted_above(tier, i)) {
                 if tier == 0 {
                     data.push(index);
                 } else {

@@ -28,9 +28,15 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // A bug must still end in the documented exit code with a one-line message, not a
+    // backtrace and exit 101.
+    std::panic::set_hook(Box::new(|info| eprintln!("rootseal: internal error: {info}")));
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = std::panic::catch_unwind(|| match cli.command {
         Command::Verity(cmd) => verity_cmd::run(cmd),
+    });
+    let Ok(result) = result else {
+        return ExitCode::from(2);
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

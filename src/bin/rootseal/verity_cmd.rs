@@ -7,7 +7,7 @@ use rootseal::verity::{
     VerityOptions, Warning, encode_hex,
 };
 use serde_json::json;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
@@ -59,9 +59,10 @@ pub enum VerityCommand {
     },
     /// Print the kernel dm-verity table line for `dmsetup create`.
     Table {
-        /// Data device as the kernel should see it (path or major:minor).
+        /// Data device as the kernel should see it (path, or major:minor with --data-blocks).
         data_dev: String,
-        /// Hash device as the kernel should see it (path or major:minor).
+        /// Hash device as the kernel should see it (a readable path when it holds the
+        /// superblock; path or major:minor with --no-superblock).
         hash_dev: String,
         /// Root hash in hex.
         root_hash: String,
@@ -236,24 +237,43 @@ fn config_json(config: &VerityConfig, hash_blocks: Option<u64>) -> serde_json::V
     obj
 }
 
+/// Writes to stdout, returning the error (a closed pipe, a full disk) instead of
+/// panicking as `println!` would.
+fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
 /// The header lines veritysetup prints for format and dump.
-fn print_header(name: &Path, config: &VerityConfig, hash_blocks: u64, root_hash: Option<&[u8]>, device_bytes: u64) {
-    println!("VERITY header information for {}", name.display());
-    println!("UUID:            \t{}", config.superblock_uuid.map(|u| u.to_string()).unwrap_or_default());
-    println!("Hash type:       \t{}", config.hash_type.as_u32());
-    println!("Data blocks:     \t{}", config.data_blocks);
-    println!("Data block size: \t{}", config.data_block_size);
-    println!("Hash blocks:     \t{hash_blocks}");
-    println!("Hash block size: \t{}", config.hash_block_size);
-    println!("Hash algorithm:  \t{}", config.hash_algorithm);
-    println!("Salt:            \t{}", if config.salt.is_empty() { "-".into() } else { encode_hex(&config.salt) });
+fn header_text(
+    name: &Path,
+    config: &VerityConfig,
+    hash_blocks: u64,
+    root_hash: Option<&[u8]>,
+    device_bytes: u64,
+) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let uuid = config.superblock_uuid.map(|u| u.to_string()).unwrap_or_default();
+    let salt = if config.salt.is_empty() { "-".into() } else { encode_hex(&config.salt) };
+    let _ = writeln!(text, "VERITY header information for {}", name.display());
+    let _ = writeln!(text, "UUID:            \t{uuid}");
+    let _ = writeln!(text, "Hash type:       \t{}", config.hash_type.as_u32());
+    let _ = writeln!(text, "Data blocks:     \t{}", config.data_blocks);
+    let _ = writeln!(text, "Data block size: \t{}", config.data_block_size);
+    let _ = writeln!(text, "Hash blocks:     \t{hash_blocks}");
+    let _ = writeln!(text, "Hash block size: \t{}", config.hash_block_size);
+    let _ = writeln!(text, "Hash algorithm:  \t{}", config.hash_algorithm);
+    let _ = writeln!(text, "Salt:            \t{salt}");
     if let Some(root) = root_hash {
-        println!("Root hash:      \t{}", encode_hex(root));
+        let _ = writeln!(text, "Root hash:      \t{}", encode_hex(root));
     }
     // veritysetup prints the size only when the hash area starts the device.
     if config.hash_offset == 0 {
-        println!("Hash device size: \t{device_bytes} [bytes]");
+        let _ = writeln!(text, "Hash device size: \t{device_bytes} [bytes]");
     }
+    text
 }
 
 fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&Path>, json: bool) -> CliResult {
@@ -262,21 +282,27 @@ fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&P
         with_progress("format", params.threads, |run| verity::format_paths(data, hash, &opts, run))?;
     warn(&outcome.warnings);
     let hash_blocks = outcome.layout.hash_blocks();
-    if json {
+    let text = if json {
         let mut obj = config_json(&outcome.config, Some(hash_blocks));
         if let Some(map) = obj.as_object_mut() {
             map.insert("root_hash".into(), json!(encode_hex(&outcome.root_hash)));
-            map.insert("hash_start_block".into(), json!(outcome.layout.hash_start_block));
+            map.insert("hash_start_block".into(), json!(outcome.layout.hash_start_block()));
         }
-        println!("{obj}");
+        format!("{obj}\n")
     } else {
-        print_header(hash, &outcome.config, hash_blocks, Some(&outcome.root_hash), outcome.layout.hash_end_bytes()?);
+        header_text(hash, &outcome.config, hash_blocks, Some(&outcome.root_hash), outcome.layout.hash_end_bytes()?)
+    };
+    // The tree is on disk now: whichever of the two outputs fails, the other still
+    // carries the root hash, and the error names what was lost.
+    let saved = root_hash_file.map(|path| verity::write_root_hash_file(path, &outcome.root_hash));
+    let printed = emit(&text);
+    if let Some(Err(err)) = saved {
+        if printed.is_err() {
+            eprintln!("rootseal: root hash: {}", encode_hex(&outcome.root_hash));
+        }
+        return Err(err.into());
     }
-    // After printing, so that a bad path here does not lose the root hash of a tree
-    // that is already written.
-    if let Some(path) = root_hash_file {
-        verity::write_root_hash_file(path, &outcome.root_hash)?;
-    }
+    printed.map_err(|e| format!("writing the output: {e}"))?;
     Ok(Outcome::Success)
 }
 
@@ -298,29 +324,33 @@ fn verify(
     };
     let report = with_progress("verify", params.threads, |run| verity::verify_paths(data, hash, &opts, &root, run))?;
     warn(&report.warnings);
-    if json {
-        println!(
-            "{}",
-            json!({
-                "ok": report.is_intact(),
-                "corrupted_data_blocks": report.corrupted_data_blocks,
-                "corrupted_hash_blocks": report.corrupted_hash_blocks,
-            })
-        );
+    let text = if json {
+        let obj = json!({
+            "ok": report.is_intact(),
+            "corrupted_data_blocks": report.corrupted_data_blocks,
+            "corrupted_hash_blocks": report.corrupted_hash_blocks,
+        });
+        format!("{obj}\n")
     } else if report.is_intact() {
-        println!("Verification succeeded: {} data blocks intact.", report.config.data_blocks);
+        format!("Verification succeeded: {} data blocks intact.\n", report.config.data_blocks)
     } else {
+        let mut text = String::new();
         for block in &report.corrupted_data_blocks {
-            println!("corrupted data block {block}");
+            text += &format!("corrupted data block {block}\n");
         }
         for block in &report.corrupted_hash_blocks {
-            println!("corrupted hash block {block}");
+            text += &format!("corrupted hash block {block}\n");
         }
-        println!(
-            "Verification failed: {} corrupted data blocks, {} corrupted hash blocks.",
+        text += &format!(
+            "Verification failed: {} corrupted data blocks, {} corrupted hash blocks.\n",
             report.corrupted_data_blocks.len(),
             report.corrupted_hash_blocks.len()
         );
+        text
+    };
+    // The exit code carries the verdict even when the listing cannot be written.
+    if let Err(err) = emit(&text) {
+        eprintln!("rootseal: warning: writing the output: {err}");
     }
     Ok(if report.is_intact() { Outcome::Success } else { Outcome::CheckFailed })
 }
@@ -330,11 +360,12 @@ fn dump(hash: &Path, hash_offset: u64, json: bool) -> CliResult {
     let device = rootseal::io::FileDevice::new(file)?;
     let config = verity::read_superblock(&device, hash_offset)?;
     let layout = config.validate()?;
-    if json {
-        println!("{}", config_json(&config, Some(layout.hash_blocks())));
+    let text = if json {
+        format!("{}\n", config_json(&config, Some(layout.hash_blocks())))
     } else {
-        print_header(hash, &config, layout.hash_blocks(), None, layout.hash_end_bytes()?);
-    }
+        header_text(hash, &config, layout.hash_blocks(), None, layout.hash_end_bytes()?)
+    };
+    emit(&text).map_err(|e| format!("writing the output: {e}"))?;
     Ok(Outcome::Success)
 }
 
@@ -357,6 +388,7 @@ fn print_table(data_dev: &str, hash_dev: &str, root_hash: &str, params: &TreeArg
         verity::resolve_existing_config(&rootseal::io::FileDevice::new(file)?, &opts, 0)?.0
     };
     let root = verity::parse_root_hash(root_hash, config.hash_algorithm)?;
-    println!("{}", verity::kernel_table(&config, data_dev, hash_dev, &root, table)?);
+    let line = verity::kernel_table(&config, data_dev, hash_dev, &root, table)?;
+    emit(&format!("{line}\n")).map_err(|e| format!("writing the output: {e}"))?;
     Ok(Outcome::Success)
 }
