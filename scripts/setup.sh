@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cryptsetup-bin   # veritysetup: the peer every verity test compares against
   gcc g++          # the C and C++ header tests
+  valgrind         # the C tests run under it too
 )
 
 missing=()

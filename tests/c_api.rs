@@ -56,6 +56,10 @@ fn veritysetup_root(data: &Path, dir: &Path) -> String {
 }
 
 fn compile_and_run(static_link: bool) {
+    compile_and_run_with(static_link, &[]);
+}
+
+fn compile_and_run_with(static_link: bool, wrapper: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let exe = dir.path().join(if static_link { "smoke-static" } else { "smoke-shared" });
     let mut cc = Command::new("cc");
@@ -82,7 +86,15 @@ fn compile_and_run(static_link: bool) {
     run(&mut cc);
 
     let data = fixture(dir.path());
-    let out = run(Command::new(&exe).arg(&data).arg(dir.path().join("hash.img")));
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(args).arg(&exe);
+            cmd
+        }
+        None => Command::new(&exe),
+    };
+    let out = run(cmd.arg(&data).arg(dir.path().join("hash.img")));
     let stdout = String::from_utf8(out.stdout).unwrap();
     print!("{stdout}");
     let root = stdout.lines().find_map(|l| l.strip_prefix("root ")).expect("C test printed its root hash");
@@ -98,6 +110,22 @@ fn c_smoke_against_static_library() {
 #[test]
 fn c_smoke_against_shared_library() {
     compile_and_run(false);
+}
+
+/// The C checks again under valgrind: no invalid access and no leak on any path the C
+/// test takes, error paths and the caught panic included.
+#[test]
+fn c_smoke_is_memory_clean_under_valgrind() {
+    compile_and_run_with(
+        true,
+        &[
+            "valgrind",
+            "--quiet",
+            "--error-exitcode=1",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+        ],
+    );
 }
 
 #[test]
