@@ -68,15 +68,20 @@ fn thread_cases() -> Vec<(String, Option<usize>)> {
     cases
 }
 
+/// Few, short samples: each iteration hashes the whole image.
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, bytes: usize) {
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+}
+
 fn bench_tree(c: &mut Criterion) {
     let data = pseudo_random(image_bytes());
     let threads = thread_cases();
 
     let mut group = c.benchmark_group("format");
-    group.throughput(Throughput::Bytes(data.len() as u64));
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(3));
+    configure(&mut group, data.len());
     for algorithm in ALGORITHMS {
         let opts = options(algorithm);
         for (label, count) in &threads {
@@ -90,10 +95,7 @@ fn bench_tree(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("verify");
-    group.throughput(Throughput::Bytes(data.len() as u64));
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(3));
+    configure(&mut group, data.len());
     for algorithm in ALGORITHMS {
         let opts = options(algorithm);
         // One tree per algorithm, built with every core: the only setup cost.

@@ -1,6 +1,8 @@
 //! The `rootseal` command-line contract: output formats, exit codes (0 success, 1 check
 //! failed, 2 bad usage or bad input), warnings, and "validation errors write nothing".
 
+mod common;
+use common::pseudo_random;
 use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -58,20 +60,6 @@ fn expect_one_line_error(out: &Output, what: &str) {
     assert!(err.starts_with("rootseal: error: "), "{what}: stderr {err:?}");
     assert!(err.trim_end().len() > "rootseal: error: ".len() + 5, "{what}: empty message {err:?}");
     assert!(stdout(out).is_empty(), "{what}: stdout is not empty:\n{}", describe(out));
-}
-
-/// xorshift64*: deterministic pseudo-random bytes.
-fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 struct Fixture {

@@ -46,6 +46,17 @@ fn status_numbers_are_pinned() {
     assert_eq!(unknown.to_str().unwrap(), "unknown status");
 }
 
+/// A directory with an 8-block data file, and the C paths of it and of a hash file
+/// that does not exist yet.
+fn fixture() -> (tempfile::TempDir, CString, CString) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(&data, vec![1u8; 8 * 4096]).unwrap();
+    let c_path = |name: &str| CString::new(dir.path().join(name).to_str().unwrap()).unwrap();
+    let (data_c, hash_c) = (c_path("data"), c_path("hash"));
+    (dir, data_c, hash_c)
+}
+
 fn params() -> rootseal_verity_params {
     rootseal_verity_params {
         version: ROOTSEAL_VERITY_PARAMS_VERSION,
@@ -65,12 +76,8 @@ fn params() -> rootseal_verity_params {
 
 #[test]
 fn bad_params_are_refused_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::write(&data, vec![1u8; 8 * 4096]).unwrap();
+    let (dir, data_c, hash_c) = fixture();
     let hash = dir.path().join("hash");
-    let (data_c, hash_c) =
-        (CString::new(data.to_str().unwrap()).unwrap(), CString::new(hash.to_str().unwrap()).unwrap());
 
     type Mutation = Box<dyn Fn(&mut rootseal_verity_params)>;
     let cases: Vec<(&str, Mutation, S)> = vec![
@@ -140,12 +147,7 @@ fn filled_result(fill: u8) -> rootseal_verity_result {
 /// with a dangling pointer is refused without reading.
 #[test]
 fn oversized_lengths_are_refused_before_reading() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::write(&data, vec![1u8; 8 * 4096]).unwrap();
-    let hash = dir.path().join("hash");
-    let (data_c, hash_c) =
-        (CString::new(data.to_str().unwrap()).unwrap(), CString::new(hash.to_str().unwrap()).unwrap());
+    let (_dir, data_c, hash_c) = fixture();
     let dangling = std::ptr::NonNull::<u8>::dangling().as_ptr() as *const u8;
 
     let mut p = params();

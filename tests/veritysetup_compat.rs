@@ -13,6 +13,8 @@
 //! The expected tree geometry is computed here from the format notes, independently of
 //! the crate's own layout code.
 
+mod common;
+use common::pseudo_random;
 use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
@@ -109,20 +111,6 @@ fn p(path: &Path) -> String {
 // ---------------------------------------------------------------------------------------
 // Deterministic input
 // ---------------------------------------------------------------------------------------
-
-/// xorshift64*: deterministic pseudo-random bytes without a rand crate.
-fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 /// The fixed salt of a given length.
 fn salt_of(len: usize) -> Vec<u8> {
