@@ -18,7 +18,9 @@
 //! assert!(report.is_intact());
 //! ```
 
+mod config;
 mod error;
+mod files;
 mod hasher;
 pub mod layout;
 mod params;
@@ -27,7 +29,9 @@ pub mod superblock;
 mod table;
 mod tree;
 
+pub use config::{read_superblock, resolve_existing_config, resolve_new_config};
 pub use error::{Error, Result};
+pub use files::{config_from_paths, format_paths, verify_paths};
 pub use layout::{Level, TreeLayout};
 pub use params::{
     DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, MAX_BLOCK_SIZE, MAX_SALT_SIZE, MIN_BLOCK_SIZE,
@@ -37,13 +41,9 @@ pub use roothash::{parse_root_hash, read_root_hash_file, write_root_hash_file};
 pub use table::{CorruptionMode, TableOptions, kernel_table};
 pub use tree::Progress;
 
-use crate::io::{BlockDevice, BlockRead, FileDevice, MappedFile};
+use crate::io::{BlockDevice, BlockRead};
 use hasher::BlockHasher;
-use params::{check_block_size, fill_random};
 use std::fmt;
-use std::fs::File;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 
 /// How to run a walk: thread count and an optional progress callback.
 #[derive(Clone, Copy, Default)]
@@ -157,124 +157,13 @@ impl VerifyReport {
     }
 }
 
-fn algorithm_warnings(config: &VerityConfig, warnings: &mut Vec<Warning>) {
-    if config.hash_algorithm == HashAlgorithm::Sha1 {
-        warnings.push(Warning::Sha1Legacy);
-    }
-    if config.data_block_size > 4096 {
-        warnings.push(Warning::DataBlockExceedsPageSize { size: config.data_block_size });
-    }
-}
-
-/// Data blocks from the options, or as many whole blocks as the data device holds.
-fn resolve_data_blocks(opts_blocks: Option<u64>, block_size: u32, data_size: u64, warnings: &mut Vec<Warning>) -> u64 {
-    opts_blocks.unwrap_or_else(|| {
-        let tail = data_size % block_size as u64;
-        if tail != 0 {
-            warnings.push(Warning::UncoveredTail { bytes: tail });
-        }
-        data_size / block_size as u64
-    })
-}
-
-/// The configuration the options describe, with the salt and UUID already chosen.
-fn config_from_options(
-    opts: &VerityOptions,
-    data_size: u64,
-    salt: Vec<u8>,
-    superblock_uuid: Option<Uuid>,
-    warnings: &mut Vec<Warning>,
-) -> Result<VerityConfig> {
-    let data_block_size = opts.data_block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
-    check_block_size("data", data_block_size)?;
-    Ok(VerityConfig {
-        hash_algorithm: opts.hash_algorithm.unwrap_or(HashAlgorithm::Sha256),
-        hash_type: opts.hash_type.unwrap_or(HashType::Normal),
-        data_block_size,
-        hash_block_size: opts.hash_block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
-        data_blocks: resolve_data_blocks(opts.data_blocks, data_block_size, data_size, warnings),
-        hash_offset: opts.hash_offset,
-        salt,
-        superblock_uuid,
-    })
-}
-
-/// Resolves the options for a new tree: defaults, random salt and UUID, and a data
-/// block count taken from `data_size` when not given.
-pub fn resolve_new_config(opts: &VerityOptions, data_size: u64) -> Result<(VerityConfig, Vec<Warning>)> {
-    let mut warnings = Vec::new();
-    let salt = match &opts.salt {
-        Some(salt) => salt.clone(),
-        None => {
-            let mut salt = vec![0u8; DEFAULT_SALT_SIZE];
-            fill_random(&mut salt)?;
-            salt
-        }
-    };
-    let superblock_uuid = match (opts.no_superblock, opts.uuid) {
-        (true, _) => None,
-        (false, Some(uuid)) => Some(uuid),
-        (false, None) => Some(Uuid::random()?),
-    };
-    let config = config_from_options(opts, data_size, salt, superblock_uuid, &mut warnings)?;
-    algorithm_warnings(&config, &mut warnings);
-    Ok((config, warnings))
-}
-
-fn check_agrees<T: PartialEq + fmt::Display>(field: &'static str, given: Option<T>, stored: T) -> Result<()> {
-    match given {
-        Some(given) if given != stored => {
-            Err(Error::ConflictsWithSuperblock { field, given: given.to_string(), stored: stored.to_string() })
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Reads the superblock at `hash_offset` on `hash`.
-pub fn read_superblock(hash: &dyn BlockRead, hash_offset: u64) -> Result<VerityConfig> {
-    let mut scratch = Vec::new();
-    let size = hash.size().map_err(|e| Error::io("reading the hash device size", e))?;
-    let end = hash_offset.checked_add(SUPERBLOCK_SIZE).ok_or(Error::Overflow("the superblock end"))?;
-    if !hash_offset.is_multiple_of(SUPERBLOCK_SIZE) {
-        return Err(Error::MisalignedHashOffset { offset: hash_offset, alignment: SUPERBLOCK_SIZE, why: "" });
-    }
-    if end > size {
-        return Err(Error::HashDeviceTooSmall { needed: end, actual: size });
-    }
-    let bytes = hash
-        .read_view(hash_offset, SUPERBLOCK_SIZE as usize, &mut scratch)
-        .map_err(|e| Error::io(format!("reading the superblock at offset {hash_offset}"), e))?;
-    superblock::decode(bytes, hash_offset)
-}
-
-/// Resolves the parameters of an existing tree: from the superblock (explicit options
-/// must agree with it), or from the options alone with `no_superblock`, where a missing
-/// salt means no salt, as in veritysetup.
-pub fn resolve_existing_config(
-    hash: &dyn BlockRead,
-    opts: &VerityOptions,
-    data_size: u64,
-) -> Result<(VerityConfig, Vec<Warning>)> {
-    let mut warnings = Vec::new();
-    let config = if opts.no_superblock {
-        config_from_options(opts, data_size, opts.salt.clone().unwrap_or_default(), None, &mut warnings)?
-    } else {
-        let stored = read_superblock(hash, opts.hash_offset)?;
-        check_agrees("hash algorithm", opts.hash_algorithm, stored.hash_algorithm)?;
-        check_agrees("hash type", opts.hash_type.map(HashType::as_u32), stored.hash_type.as_u32())?;
-        check_agrees("data block size", opts.data_block_size, stored.data_block_size)?;
-        check_agrees("hash block size", opts.hash_block_size, stored.hash_block_size)?;
-        check_agrees("data block count", opts.data_blocks, stored.data_blocks)?;
-        check_agrees("salt", opts.salt.as_deref().map(encode_hex), encode_hex(&stored.salt))?;
-        check_agrees("UUID", opts.uuid, stored.superblock_uuid.unwrap_or(Uuid([0; 16])))?;
-        stored
-    };
-    algorithm_warnings(&config, &mut warnings);
-    Ok((config, warnings))
-}
-
 /// Device checks shared by format and verify, done before any byte is written.
-fn check_devices(config: &VerityConfig, layout: &TreeLayout, data_size: u64, same_device: bool) -> Result<()> {
+pub(crate) fn check_devices(
+    config: &VerityConfig,
+    layout: &TreeLayout,
+    data_size: u64,
+    same_device: bool,
+) -> Result<()> {
     let data_end = config.data_area_bytes()?;
     if data_size < data_end {
         return Err(Error::DataTooShort { needed: data_end, actual: data_size });
@@ -286,7 +175,7 @@ fn check_devices(config: &VerityConfig, layout: &TreeLayout, data_size: u64, sam
     Ok(())
 }
 
-fn device_size(dev: &dyn BlockRead, what: &str) -> Result<u64> {
+pub(crate) fn device_size(dev: &dyn BlockRead, what: &str) -> Result<u64> {
     dev.size().map_err(|e| Error::io(format!("reading the {what} device size"), e))
 }
 
@@ -400,92 +289,6 @@ pub fn verify(
         }
     }
     Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, warnings })
-}
-
-/// Opens a regular file or block device; anything else (a directory, a pipe) is refused
-/// before it can be half-used.
-fn open_read(path: &Path, what: &str) -> Result<File> {
-    use std::os::unix::fs::FileTypeExt;
-    let file = File::open(path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))?;
-    let kind =
-        file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?.file_type();
-    if !(kind.is_file() || kind.is_block_device()) {
-        return Err(Error::InvalidParameter(format!(
-            "{what} {} is not a regular file or a block device",
-            path.display()
-        )));
-    }
-    Ok(file)
-}
-
-/// Same file, or the same block device through two device nodes.
-fn same_device(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    let both_block = a.file_type().is_block_device() && b.file_type().is_block_device();
-    (a.dev() == b.dev() && a.ino() == b.ino()) || (both_block && a.rdev() == b.rdev())
-}
-
-fn same_file(a: &File, b: &File) -> Result<bool> {
-    let meta = |f: &File| f.metadata().map_err(|e| Error::io("reading file metadata", e));
-    Ok(same_device(&meta(a)?, &meta(b)?))
-}
-
-/// The data source for a path: regular files are memory-mapped; block devices are read
-/// with `pread`, so that a media error comes back as EIO instead of killing the process
-/// with SIGBUS (on a disk, the copy costs nothing next to the reads).
-fn data_source(file: File, path: &Path) -> Result<Box<dyn BlockRead>> {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?;
-    if kind.file_type().is_block_device() {
-        Ok(Box::new(FileDevice::new(file).map_err(|e| Error::io(format!("opening {}", path.display()), e))?))
-    } else {
-        Ok(Box::new(MappedFile::new(&file).map_err(|e| Error::io(format!("mapping {}", path.display()), e))?))
-    }
-}
-
-/// [`format()`] on files or block devices. The hash file is created if missing and never
-/// truncated; it may be the data file itself. Nothing is created or written unless the
-/// parameters and the data device pass every check.
-pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOptions<'_>) -> Result<FormatOutcome> {
-    let data_file = open_read(data, "data")?;
-    let data_meta = data_file.metadata().map_err(|e| Error::io("reading data metadata", e))?;
-    let same = std::fs::metadata(hash).is_ok_and(|meta| same_device(&meta, &data_meta));
-    let data_size = crate::io::device_size(&data_file).map_err(|e| Error::io("reading the data size", e))?;
-    // A dry run of the checks with a fixed salt and UUID, so that nothing random is
-    // drawn and no hash file is created for parameters that will be refused.
-    let dry = VerityOptions { salt: opts.salt.clone().or(Some(Vec::new())), uuid: Some(Uuid([0; 16])), ..opts.clone() };
-    let (probe, _) = resolve_new_config(&dry, data_size)?;
-    check_devices(&probe, &probe.validate()?, data_size, same)?;
-    let source = data_source(data_file, data)?;
-
-    let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
-    let hash_meta = hash_dev.file().metadata().map_err(|e| Error::io("reading hash metadata", e))?;
-    let same = same_device(&data_meta, &hash_meta);
-    format(source.as_ref(), &hash_dev, same, opts, run)
-}
-
-/// [`verify()`] on files or block devices.
-pub fn verify_paths(
-    data: &Path,
-    hash: &Path,
-    opts: &VerityOptions,
-    root_hash: &[u8],
-    run: &RunOptions<'_>,
-) -> Result<VerifyReport> {
-    let data_file = open_read(data, "data")?;
-    let hash_file = open_read(hash, "hash")?;
-    let same = same_file(&data_file, &hash_file)?;
-    let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
-    verify(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, run)
-}
-
-/// Reads the parameters of an existing tree from files: the superblock, or the
-/// options with `no_superblock`. The data device is only looked at for its size.
-pub fn config_from_paths(data: &Path, hash: &Path, opts: &VerityOptions) -> Result<(VerityConfig, Vec<Warning>)> {
-    let data_size =
-        crate::io::device_size(&open_read(data, "data")?).map_err(|e| Error::io("reading the data size", e))?;
-    let hash_dev = FileDevice::new(open_read(hash, "hash")?).map_err(|e| Error::io("opening the hash device", e))?;
-    resolve_existing_config(&hash_dev, opts, data_size)
 }
 
 #[cfg(test)]

@@ -1,0 +1,99 @@
+//! Format and verify on paths: files and block devices, with the checks that must
+//! happen before the hash file is created.
+
+use super::config::resolve_new_config;
+use super::error::{Error, Result};
+use super::params::{Uuid, VerityConfig, VerityOptions};
+use super::{
+    FormatOutcome, RunOptions, VerifyReport, Warning, check_devices, config::resolve_existing_config, format, verify,
+};
+use crate::io::{BlockRead, FileDevice, MappedFile};
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// Opens a regular file or block device; anything else (a directory, a pipe) is refused
+/// before it can be half-used.
+fn open_read(path: &Path, what: &str) -> Result<File> {
+    use std::os::unix::fs::FileTypeExt;
+    let file = File::open(path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))?;
+    let kind =
+        file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?.file_type();
+    if !(kind.is_file() || kind.is_block_device()) {
+        return Err(Error::InvalidParameter(format!(
+            "{what} {} is not a regular file or a block device",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// Same file, or the same block device through two device nodes.
+fn same_device(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let both_block = a.file_type().is_block_device() && b.file_type().is_block_device();
+    (a.dev() == b.dev() && a.ino() == b.ino()) || (both_block && a.rdev() == b.rdev())
+}
+
+fn same_file(a: &File, b: &File) -> Result<bool> {
+    let meta = |f: &File| f.metadata().map_err(|e| Error::io("reading file metadata", e));
+    Ok(same_device(&meta(a)?, &meta(b)?))
+}
+
+/// The data source for a path: regular files are memory-mapped; block devices are read
+/// with `pread`, so that a media error comes back as EIO instead of killing the process
+/// with SIGBUS (on a disk, the copy costs nothing next to the reads).
+fn data_source(file: File, path: &Path) -> Result<Box<dyn BlockRead>> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?;
+    if kind.file_type().is_block_device() {
+        Ok(Box::new(FileDevice::new(file).map_err(|e| Error::io(format!("opening {}", path.display()), e))?))
+    } else {
+        Ok(Box::new(MappedFile::new(&file).map_err(|e| Error::io(format!("mapping {}", path.display()), e))?))
+    }
+}
+
+/// [`format()`] on files or block devices. The hash file is created if missing and never
+/// truncated; it may be the data file itself. Nothing is created or written unless the
+/// parameters and the data device pass every check.
+pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOptions<'_>) -> Result<FormatOutcome> {
+    let data_file = open_read(data, "data")?;
+    let data_meta = data_file.metadata().map_err(|e| Error::io("reading data metadata", e))?;
+    let same = std::fs::metadata(hash).is_ok_and(|meta| same_device(&meta, &data_meta));
+    let data_size = crate::io::device_size(&data_file).map_err(|e| Error::io("reading the data size", e))?;
+    // A dry run of the checks with a fixed salt and UUID, so that nothing random is
+    // drawn and no hash file is created for parameters that will be refused.
+    let dry = VerityOptions { salt: opts.salt.clone().or(Some(Vec::new())), uuid: Some(Uuid([0; 16])), ..opts.clone() };
+    let (probe, _) = resolve_new_config(&dry, data_size)?;
+    check_devices(&probe, &probe.validate()?, data_size, same)?;
+    let source = data_source(data_file, data)?;
+
+    let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
+    let hash_meta = hash_dev.file().metadata().map_err(|e| Error::io("reading hash metadata", e))?;
+    let same = same_device(&data_meta, &hash_meta);
+    format(source.as_ref(), &hash_dev, same, opts, run)
+}
+
+/// [`verify()`] on files or block devices.
+pub fn verify_paths(
+    data: &Path,
+    hash: &Path,
+    opts: &VerityOptions,
+    root_hash: &[u8],
+    run: &RunOptions<'_>,
+) -> Result<VerifyReport> {
+    let data_file = open_read(data, "data")?;
+    let hash_file = open_read(hash, "hash")?;
+    let same = same_file(&data_file, &hash_file)?;
+    let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
+    verify(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, run)
+}
+
+/// Reads the parameters of an existing tree from files: the superblock, or the
+/// options with `no_superblock`. The data device is only looked at for its size.
+pub fn config_from_paths(data: &Path, hash: &Path, opts: &VerityOptions) -> Result<(VerityConfig, Vec<Warning>)> {
+    let data_size =
+        crate::io::device_size(&open_read(data, "data")?).map_err(|e| Error::io("reading the data size", e))?;
+    let hash_dev = FileDevice::new(open_read(hash, "hash")?).map_err(|e| Error::io("opening the hash device", e))?;
+    resolve_existing_config(&hash_dev, opts, data_size)
+}
