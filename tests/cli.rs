@@ -2,7 +2,7 @@
 //! failed, 2 bad usage or bad input), warnings, and "validation errors write nothing".
 
 mod common;
-use common::pseudo_random;
+use common::{describe, pseudo_random};
 use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -20,15 +20,6 @@ fn rootseal(args: &[&str]) -> Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("running the rootseal binary")
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn stdout(out: &Output) -> String {

@@ -14,7 +14,7 @@
 //! the crate's own layout code.
 
 mod common;
-use common::pseudo_random;
+use common::{describe, pseudo_random};
 use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
@@ -56,15 +56,6 @@ fn run(program: impl AsRef<std::ffi::OsStr>, args: &[String]) -> Output {
         .env("LC_ALL", "C")
         .output()
         .unwrap_or_else(|e| panic!("could not run {program:?} {args:?}: {e}"))
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn vs(args: &[String]) -> Output {
