@@ -715,3 +715,27 @@ fn endless_root_hash_file_is_refused() {
     let out = rootseal(&["verity", "verify", fx.d(), fx.h(), "--root-hash-file", "/dev/zero"]);
     expect_one_line_error(&out, "--root-hash-file /dev/zero");
 }
+
+/// On a terminal the progress bar appears on stderr (`script` gives the command a pty);
+/// stdout still carries the report.
+#[test]
+fn progress_bar_shows_on_a_terminal() {
+    let fx = Fixture::new(4096 * 4096);
+    let log = fx.path("typescript");
+    let report = fx.path("report.txt");
+    let command = format!(
+        "{} verity format {} {} --salt {SALT} > {}",
+        env!("CARGO_BIN_EXE_rootseal"),
+        fx.d(),
+        fx.h(),
+        report.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, log.to_str().unwrap()])
+        .output()
+        .expect("script (bsdutils) runs the command on a pty");
+    expect_code(&out, 0, "format under script");
+    let terminal = String::from_utf8_lossy(&fs::read(&log).unwrap()).into_owned();
+    assert!(terminal.contains("format [") && terminal.contains("MiB"), "no progress bar on the pty:\n{terminal}");
+    assert!(fs::read_to_string(&report).unwrap().contains("Root hash:"));
+}

@@ -188,7 +188,8 @@ impl Bar {
         if !std::io::stderr().is_terminal() {
             return Bar(None);
         }
-        let bar = indicatif::ProgressBar::new(0);
+        // Hidden until the first update brings the total, so it never draws "0 B/0 B".
+        let bar = indicatif::ProgressBar::hidden();
         bar.set_style(
             indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -199,7 +200,10 @@ impl Bar {
 
     fn update(&self, done: u64, total: u64) {
         if let Some(bar) = &self.0 {
-            bar.set_length(total);
+            if bar.is_hidden() {
+                bar.set_length(total);
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
             bar.set_position(done);
         }
     }
