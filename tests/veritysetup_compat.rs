@@ -75,6 +75,13 @@ fn rootseal_ok(args: &[String]) -> Output {
 }
 
 /// The hex after `Root hash:` (and white space) in format output.
+/// Runs `veritysetup format DATA HASH FLAGS…` and returns the root hash it printed.
+fn vs_format(data: &Path, hash: &Path, flags: &[String]) -> String {
+    let mut args = vec![s("format"), p(data), p(hash)];
+    args.extend(flags.iter().cloned());
+    parse_root_hash(&vs_ok(&args).stdout)
+}
+
 fn parse_root_hash(stdout: &[u8]) -> String {
     let text = String::from_utf8_lossy(stdout);
     let line = text
@@ -252,65 +259,57 @@ const fn sep(offset: u64) -> Placement {
     Placement::Separate(offset)
 }
 
-#[allow(clippy::too_many_arguments)]
-const fn c(
-    alg: &'static str,
-    hash_type: u32,
-    dbs: u32,
-    hbs: u32,
-    blocks: u64,
-    salt_len: usize,
-    superblock: bool,
-    placement: Placement,
-    explicit_blocks: bool,
-    tail: u64,
-) -> Combo {
+/// One matrix row, in the order of the table's columns.
+type Row = (&'static str, u32, u32, u32, u64, usize, bool, Placement, bool, u64);
+
+const fn c(row: Row) -> Combo {
+    let (alg, hash_type, dbs, hbs, blocks, salt_len, superblock, placement, explicit_blocks, tail) = row;
     Combo { alg, hash_type, dbs, hbs, blocks, salt_len, superblock, placement, explicit_blocks, tail }
 }
 
 #[rustfmt::skip]
 const MATRIX: &[Combo] = &[
     //  alg       type  dbs    hbs    blocks salt  sb     placement   --data-blocks tail
-    c("sha256",   1,  4096,  4096,      1,  32, SB,    sep(0),     false, 0),
-    c("sha256",   1,  4096,  4096,      2,   0, NO_SB, sep(0),     false, 0),
-    c("sha256",   1,  4096,  4096,    127,   1, SB,    sep(0),     false, 0),
-    c("sha256",   1,  4096,  4096,    128, 256, SB,    sep(0),     false, 0),
-    c("sha256",   1,  4096,  4096,    129,  32, NO_SB, sep(0),     false, 0),
-    c("sha256",   1,   512,   512,  16385,  32, SB,    sep(0),     false, 0),
-    c("sha256",   0,  4096,  4096,    129,  32, SB,    sep(0),     false, 0),
-    c("sha1",     1,  4096,  4096,    129,  32, SB,    sep(0),     false, 0),
-    c("sha1",     0,   512,   512,    127,   1, NO_SB, sep(0),     false, 0),
-    c("sha1",     0,   512,  4096,  16385,   0, SB,    sep(0),     false, 0),
-    c("sha1",     1, 65536,   512,      2, 256, SB,    sep(0),     false, 0),
-    c("sha224",   1,  1024,   512,    129,  32, SB,    sep(0),     false, 0),
-    c("sha224",   0,  4096,  1024,    128,   1, NO_SB, sep(0),     false, 0),
-    c("sha224",   1,   512, 65536,  16385,  32, SB,    sep(0),     false, 0),
-    c("sha384",   1,  4096,  4096,    129,  32, SB,    sep(0),     false, 0),
-    c("sha384",   0,  1024,   512,    127,   0, NO_SB, sep(0),     false, 0),
-    c("sha384",   1,   512,  1024,      1, 256, SB,    sep(0),     false, 0),
-    c("sha512",   1,  4096,  4096,    129,  32, SB,    sep(0),     false, 0),
-    c("sha512",   0,   512,   512,  16385,  32, NO_SB, sep(0),     true,  0),
-    c("sha512",   1, 65536,  4096,    127,   1, SB,    sep(0),     false, 0),
-    c("sha512",   1,  1024, 65536,    128,   0, SB,    sep(0),     false, 0),
-    c("sha256",   1, 65536, 65536,    129,  32, SB,    sep(0),     false, 0),
-    c("sha256",   1,  1024,  1024,      2, 256, NO_SB, sep(0),     false, 0),
+    c(("sha256",   1,  4096,  4096,      1,  32, SB,    sep(0),     false, 0)),
+    c(("sha256",   1,  4096,  4096,      2,   0, NO_SB, sep(0),     false, 0)),
+    c(("sha256",   1,  4096,  4096,    127,   1, SB,    sep(0),     false, 0)),
+    c(("sha256",   1,  4096,  4096,    128, 256, SB,    sep(0),     false, 0)),
+    c(("sha256",   1,  4096,  4096,    129,  32, NO_SB, sep(0),     false, 0)),
+    c(("sha256",   1,   512,   512,  16385,  32, SB,    sep(0),     false, 0)),
+    c(("sha256",   0,  4096,  4096,    129,  32, SB,    sep(0),     false, 0)),
+    c(("sha1",     1,  4096,  4096,    129,  32, SB,    sep(0),     false, 0)),
+    c(("sha1",     0,   512,   512,    127,   1, NO_SB, sep(0),     false, 0)),
+    c(("sha1",     0,   512,  4096,  16385,   0, SB,    sep(0),     false, 0)),
+    c(("sha1",     1, 65536,   512,      2, 256, SB,    sep(0),     false, 0)),
+    c(("sha224",   1,  1024,   512,    129,  32, SB,    sep(0),     false, 0)),
+    c(("sha224",   0,  4096,  1024,    128,   1, NO_SB, sep(0),     false, 0)),
+    c(("sha224",   1,   512, 65536,  16385,  32, SB,    sep(0),     false, 0)),
+    c(("sha384",   1,  4096,  4096,    129,  32, SB,    sep(0),     false, 0)),
+    c(("sha384",   0,  1024,   512,    127,   0, NO_SB, sep(0),     false, 0)),
+    c(("sha384",   1,   512,  1024,      1, 256, SB,    sep(0),     false, 0)),
+    c(("sha512",   1,  4096,  4096,    129,  32, SB,    sep(0),     false, 0)),
+    c(("sha512",   0,   512,   512,  16385,  32, NO_SB, sep(0),     true,  0)),
+    c(("sha512",   1, 65536,  4096,    127,   1, SB,    sep(0),     false, 0)),
+    c(("sha512",   1,  1024, 65536,    128,   0, SB,    sep(0),     false, 0)),
+    c(("sha256",   1, 65536, 65536,    129,  32, SB,    sep(0),     false, 0)),
+    c(("sha256",   1,  1024,  1024,      2, 256, NO_SB, sep(0),     false, 0)),
     // Data and hash in one file (Flatcar style), with and without --data-blocks.
-    c("sha256",   1,  4096,  4096,    129,  32, SB,    SAME,       false, 0),
-    c("sha256",   1,  4096,  4096,    128,  32, SB,    SAME,       true,  0),
-    c("sha256",   1,   512,  4096,    129,   1, SB,    SAME,       true,  0),
-    c("sha512",   0,  4096,   512,    127,  32, NO_SB, SAME,       true,  0),
-    c("sha1",     1,  1024,  1024,      1, 256, NO_SB, SAME,       true,  0),
-    c("sha384",   1,   512,  4096,  16385,  32, SB,    SAME,       false, 0),
-    c("sha224",   0, 65536,  1024,      2,   0, SB,    SAME,       true,  0),
-    c("sha256",   0,  1024,   512,    129,   1, NO_SB, SAME,       true,  0),
+    c(("sha256",   1,  4096,  4096,    129,  32, SB,    SAME,       false, 0)),
+    c(("sha256",   1,  4096,  4096,    128,  32, SB,    SAME,       true,  0)),
+    c(("sha256",   1,   512,  4096,    129,   1, SB,    SAME,       true,  0)),
+    c(("sha512",   0,  4096,   512,    127,  32, NO_SB, SAME,       true,  0)),
+    c(("sha1",     1,  1024,  1024,      1, 256, NO_SB, SAME,       true,  0)),
+    c(("sha384",   1,   512,  4096,  16385,  32, SB,    SAME,       false, 0)),
+    c(("sha224",   0, 65536,  1024,      2,   0, SB,    SAME,       true,  0)),
+    c(("sha256",   0,  1024,   512,    129,   1, NO_SB, SAME,       true,  0)),
     // Hash area at an offset inside a separate hash file.
-    c("sha256",   1,  4096,  4096,    127,  32, SB,    sep(1536),  false, 0),
-    c("sha512",   1,  1024,   512,    128,   1, NO_SB, sep(8192),  false, 0),
-    c("sha256",   1,  4096,  1024,    129,  32, SB,    sep(5120),  true,  0),
+    c(("sha256",   1,  4096,  4096,    127,  32, SB,    sep(1536),  false, 0)),
+    c(("sha512",   1,  1024,   512,    128,   1, NO_SB, sep(8192),  false, 0)),
+    c(("sha256",   1,  4096,  1024,    129,  32, SB,    sep(5120),  true,  0)),
     // Data files with bytes the tree does not cover.
-    c("sha256",   1,  4096,  4096,    128,  32, SB,    sep(0),     false, 100),
-    c("sha384",   1,  1024,  1024,    127,  32, NO_SB, sep(0),     true,  5000),
-    c("sha1",     1,  4096,   512,      2,   1, NO_SB, sep(0),     true,  3 * 4096),
+    c(("sha256",   1,  4096,  4096,    128,  32, SB,    sep(0),     false, 100)),
+    c(("sha384",   1,  1024,  1024,    127,  32, NO_SB, sep(0),     true,  5000)),
+    c(("sha1",     1,  4096,   512,      2,   1, NO_SB, sep(0),     true,  3 * 4096)),
 ];
 
 impl Combo {
@@ -1129,9 +1128,7 @@ fn kernel_table_matches_the_formula() {
             format!("--data-blocks={}", t.blocks),
         ];
         flags.push(if t.superblock { format!("--uuid={UUID}") } else { s("--no-superblock") });
-        let mut args = vec![s("format"), p(&data), p(&hash)];
-        args.extend(flags.iter().cloned());
-        let root = parse_root_hash(&vs_ok(&args).stdout);
+        let root = vs_format(&data, &hash, &flags);
         assert_eq!(Geometry::new(t.alg, t.ty, t.hbs, t.blocks, t.superblock, t.offset).hash_start, t.hash_start);
 
         // With a superblock only the offset is given; the rest comes from the superblock.
@@ -1222,9 +1219,7 @@ fn worked_example_16385_blocks_of_4k() {
     let data = dir.path().join("data");
     fs::write(&data, pseudo_random(12, 16385 * 4096)).unwrap();
     let flags = [format!("--salt={}", hex(&salt_of(32))), format!("--uuid={UUID}")];
-    let mut args = vec![s("format"), p(&data), p(&dir.path().join("vs.hash"))];
-    args.extend(flags.iter().cloned());
-    let theirs = parse_root_hash(&vs_ok(&args).stdout);
+    let theirs = vs_format(&data, &dir.path().join("vs.hash"), &flags);
     let opts = VerityOptions { salt: Some(salt_of(32)), uuid: Some(Uuid::parse(UUID).unwrap()), ..Default::default() };
     let outcome = verity::format_paths(&data, &dir.path().join("our.hash"), &opts, &RunOptions::default()).unwrap();
     assert_eq!(verity::encode_hex(&outcome.root_hash), theirs);
@@ -1267,9 +1262,8 @@ fn single_block_superblock_at_unaligned_offset_is_readable_by_veritysetup() {
     assert_eq!(field(&fields, "UUID"), UUID);
     // The root of a tree without levels is the salted digest of the only block, which
     // veritysetup computes the same way at offset 0.
-    let mut args = vec![s("format"), p(&data), p(&dir.path().join("vs.hash"))];
-    args.extend([format!("--salt={}", hex(&salt_of(32))), format!("--uuid={UUID}")]);
-    assert_eq!(parse_root_hash(&vs_ok(&args).stdout), root);
+    let flags = [format!("--salt={}", hex(&salt_of(32))), format!("--uuid={UUID}")];
+    assert_eq!(vs_format(&data, &dir.path().join("vs.hash"), &flags), root);
 }
 
 /// Formatting over an old hash file: both tools keep the bytes below the hash offset and
@@ -1289,9 +1283,7 @@ fn reformat_over_old_hash_file_matches_veritysetup_except_superblock_padding() {
         fs::write(&our_hash, &junk).unwrap();
         let mut flags = vec![format!("--salt={}", hex(&salt_of(32))), format!("--hash-offset={offset}")];
         flags.push(if superblock { format!("--uuid={UUID}") } else { s("--no-superblock") });
-        let mut args = vec![s("format"), p(&data), p(&vs_hash)];
-        args.extend(flags.iter().cloned());
-        let root = parse_root_hash(&vs_ok(&args).stdout);
+        let root = vs_format(&data, &vs_hash, &flags);
         let mut args = vec![s("verity"), s("format"), p(&data), p(&our_hash)];
         args.extend(flags.iter().cloned());
         assert_eq!(parse_root_hash(&rootseal_ok(&args).stdout), root, "{ctx}");
@@ -1385,9 +1377,7 @@ fn same_file_with_gaps_matches_veritysetup() {
             format!("--hash-offset={}", offset_blocks * 4096),
         ];
         flags.push(if superblock { format!("--uuid={UUID}") } else { s("--no-superblock") });
-        let mut args = vec![s("format"), p(&theirs), p(&theirs)];
-        args.extend(flags.iter().cloned());
-        let root = parse_root_hash(&vs_ok(&args).stdout);
+        let root = vs_format(&theirs, &theirs, &flags);
         let mut args = vec![s("verity"), s("format"), p(&ours), p(&ours)];
         args.extend(flags.iter().cloned());
         assert_eq!(parse_root_hash(&rootseal_ok(&args).stdout), root, "{ctx}");
@@ -1538,9 +1528,7 @@ fn single_block_trees_with_short_hash_devices_verify_like_veritysetup() {
             s("--data-blocks=1"),
         ];
         flags.push(if superblock { format!("--uuid={UUID}") } else { s("--no-superblock") });
-        let mut args = vec![s("format"), p(&data), p(&hash)];
-        args.extend(flags.iter().cloned());
-        let root = parse_root_hash(&vs_ok(&args).stdout);
+        let root = vs_format(&data, &hash, &flags);
         assert_eq!(fs::metadata(&hash).unwrap().len(), vs_size, "{ctx}: veritysetup's hash file size");
         let mut args = vec![s("verify"), p(&data), p(&hash), root.clone()];
         args.extend(flags.iter().filter(|f| !f.starts_with("--uuid")).cloned());

@@ -96,6 +96,15 @@ const IV: [u64; 8] = [
     0x5be0cd19137e2179,
 ];
 
+/// `a ^ b ^ c` in one instruction (truth table 0x96).
+///
+/// # Safety
+/// Needs AVX-512F; only called from `compress8`, which enables it.
+#[inline(always)]
+unsafe fn xor3(a: __m512i, b: __m512i, c: __m512i) -> __m512i {
+    _mm512_ternarylogic_epi64(a, b, c, 0x96)
+}
+
 /// Compresses `count` 128-byte blocks of each of 8 messages; state[i] lane l = word i of message l.
 ///
 /// # Safety
@@ -119,39 +128,19 @@ unsafe fn compress8(state: &mut [__m512i; 8], ptrs: [*const u8; 8], count: usize
                 let t = $t;
                 if t >= 16 {
                     let x = w[(t + 1) % 16];
-                    let s0 = _mm512_ternarylogic_epi64(
-                        _mm512_ror_epi64(x, 1),
-                        _mm512_ror_epi64(x, 8),
-                        _mm512_srli_epi64(x, 7),
-                        0x96,
-                    );
+                    let s0 = xor3(_mm512_ror_epi64(x, 1), _mm512_ror_epi64(x, 8), _mm512_srli_epi64(x, 7));
                     let y = w[(t + 14) % 16];
-                    let s1 = _mm512_ternarylogic_epi64(
-                        _mm512_ror_epi64(y, 19),
-                        _mm512_ror_epi64(y, 61),
-                        _mm512_srli_epi64(y, 6),
-                        0x96,
-                    );
+                    let s1 = xor3(_mm512_ror_epi64(y, 19), _mm512_ror_epi64(y, 61), _mm512_srli_epi64(y, 6));
                     w[t % 16] =
                         _mm512_add_epi64(_mm512_add_epi64(w[t % 16], s0), _mm512_add_epi64(w[(t + 9) % 16], s1));
                 }
-                let s1 = _mm512_ternarylogic_epi64(
-                    _mm512_ror_epi64(e, 14),
-                    _mm512_ror_epi64(e, 18),
-                    _mm512_ror_epi64(e, 41),
-                    0x96,
-                );
+                let s1 = xor3(_mm512_ror_epi64(e, 14), _mm512_ror_epi64(e, 18), _mm512_ror_epi64(e, 41));
                 let ch = _mm512_ternarylogic_epi64(e, f, g, 0xCA);
                 let t1 = _mm512_add_epi64(
                     _mm512_add_epi64(h, s1),
                     _mm512_add_epi64(ch, _mm512_add_epi64(_mm512_set1_epi64(K[t] as i64), w[t % 16])),
                 );
-                let s0 = _mm512_ternarylogic_epi64(
-                    _mm512_ror_epi64(a, 28),
-                    _mm512_ror_epi64(a, 34),
-                    _mm512_ror_epi64(a, 39),
-                    0x96,
-                );
+                let s0 = xor3(_mm512_ror_epi64(a, 28), _mm512_ror_epi64(a, 34), _mm512_ror_epi64(a, 39));
                 let maj = _mm512_ternarylogic_epi64(a, b, c, 0xE8);
                 h = g;
                 g = f;

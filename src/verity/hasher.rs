@@ -43,7 +43,15 @@ impl BlockHasher<'_> {
             #[cfg(target_arch = "x86_64")]
             HashAlgorithm::Sha256 if self.hash_type == HashType::Normal => {
                 match crate::simd::sha256_ni::Salted::new(self.salt) {
-                    Some(salted) => Self::run_sha256_x4(&salted, blocks, block_size, out, placement),
+                    // Four SHA-NI streams interleaved: one is bound by instruction latency.
+                    Some(salted) => Self::run_lanes::<4, 32>(
+                        blocks,
+                        block_size,
+                        out,
+                        placement,
+                        |group| salted.digest_n(std::array::from_fn(|l| &group[l * block_size..][..block_size])),
+                        |block| salted.digest_n::<1>([block])[0],
+                    ),
                     None => self.run::<sha2::Sha256>(blocks, block_size, out, placement),
                 }
             }
@@ -52,7 +60,18 @@ impl BlockHasher<'_> {
             #[cfg(target_arch = "x86_64")]
             HashAlgorithm::Sha512 if self.hash_type == HashType::Normal => {
                 match crate::simd::sha512_avx512::Salted512::new(self.salt) {
-                    Some(salted) => self.run_sha512_x8(&salted, blocks, block_size, out, placement),
+                    // Eight AVX-512 lanes; the last few blocks go through sha2.
+                    Some(salted) => {
+                        let salted_ctx = sha2::Sha512::new_with_prefix(self.salt);
+                        Self::run_lanes::<8, 64>(
+                            blocks,
+                            block_size,
+                            out,
+                            placement,
+                            |group| salted.digest8(group),
+                            |block| salted_ctx.clone().chain_update(block).finalize().into(),
+                        )
+                    }
                     None => self.run::<sha2::Sha512>(blocks, block_size, out, placement),
                 }
             }
@@ -74,63 +93,28 @@ impl BlockHasher<'_> {
         }
     }
 
-    /// SHA-256 of four blocks at a time, interleaved on the SHA extensions (format 1
-    /// only; blocks are at least 512 bytes).
+    /// Places the digests of a run computed `LANES` blocks at a time by `group`, with
+    /// `single` for the last blocks that do not fill a group.
     #[cfg(target_arch = "x86_64")]
-    fn run_sha256_x4(
-        salted: &crate::simd::sha256_ni::Salted,
+    fn run_lanes<const LANES: usize, const SIZE: usize>(
         blocks: &[u8],
         block_size: usize,
         out: &mut [u8],
         placement: SlotPlacement,
+        group: impl Fn(&[u8]) -> [[u8; SIZE]; LANES],
+        single: impl Fn(&[u8]) -> [u8; SIZE],
     ) {
-        const LANES: usize = 4;
-        let mut i = 0;
+        let mut next = 0;
+        let mut put = |digest: [u8; SIZE]| {
+            let at = placement.offset(next);
+            out[at..at + SIZE].copy_from_slice(&digest);
+            next += 1;
+        };
         let mut groups = blocks.chunks_exact(block_size * LANES);
-        for group in &mut groups {
-            let msgs: [&[u8]; LANES] = std::array::from_fn(|l| &group[l * block_size..(l + 1) * block_size]);
-            for digest in salted.digest_n::<LANES>(msgs) {
-                let at = placement.offset(i);
-                out[at..at + 32].copy_from_slice(&digest);
-                i += 1;
-            }
+        for digests in (&mut groups).map(group) {
+            digests.into_iter().for_each(&mut put);
         }
-        for block in groups.remainder().chunks_exact(block_size) {
-            let [digest] = salted.digest_n::<1>([block]);
-            let at = placement.offset(i);
-            out[at..at + 32].copy_from_slice(&digest);
-            i += 1;
-        }
-    }
-
-    /// SHA-512 of eight blocks at a time on AVX-512 (format 1 only); the last < 8
-    /// blocks go through the generic path.
-    #[cfg(target_arch = "x86_64")]
-    fn run_sha512_x8(
-        &self,
-        salted: &crate::simd::sha512_avx512::Salted512,
-        blocks: &[u8],
-        block_size: usize,
-        out: &mut [u8],
-        placement: SlotPlacement,
-    ) {
-        const LANES: usize = 8;
-        let mut i = 0;
-        let mut groups = blocks.chunks_exact(block_size * LANES);
-        for group in &mut groups {
-            for digest in salted.digest8(group) {
-                let at = placement.offset(i);
-                out[at..at + 64].copy_from_slice(&digest);
-                i += 1;
-            }
-        }
-        let salted_ctx = sha2::Sha512::new_with_prefix(self.salt);
-        for block in groups.remainder().chunks_exact(block_size) {
-            let digest = salted_ctx.clone().chain_update(block).finalize();
-            let at = placement.offset(i);
-            out[at..at + 64].copy_from_slice(&digest);
-            i += 1;
-        }
+        groups.remainder().chunks_exact(block_size).map(single).for_each(put);
     }
 
     /// The digest of one block.
