@@ -2,6 +2,7 @@
 //!
 //! Keeps a read-only, A/B-updated root file system honest, in the style of Flatcar
 //! Container Linux: dm-verity hash trees byte-identical to `veritysetup` ([`verity`]),
+//! GPT A/B slot attributes as `cgpt` and GRUB `gptprio` use them ([`gpt`]),
 //! with a stable C ABI (`include/rootseal.h`, module [`ffi`]).
 //!
 //! The integrity logic reaches devices only through the small traits in [`io`], so the
@@ -11,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod ffi;
+pub mod gpt;
 pub mod io;
 mod simd;
 pub mod verity;

@@ -12,11 +12,13 @@
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 
+mod blkdev;
 pub mod io;
 pub mod status;
 pub mod verity;
 pub mod version;
 
+pub(crate) use blkdev::logical_block_size;
 use status::rootseal_status;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};

@@ -1,0 +1,141 @@
+//! The A/B operations on an in-memory table. Pure logic: nothing here reads or writes a
+//! device; [`super::GptDisk`] does that around these calls.
+
+use super::attrs::{AttrChange, Attributes};
+use super::entries::Partition;
+use super::error::{Error, Result, Which};
+use super::guid::Guid;
+use super::next;
+use super::pmbr::Pmbr;
+use super::prioritize::{PrioritizeRequest, prioritize};
+use super::read::{CopyState, Gpt};
+
+impl Gpt {
+    /// Logical block size in bytes.
+    pub fn block_size(&self) -> u32 {
+        self.block_size
+    }
+    /// Number of logical blocks on the disk.
+    pub fn block_count(&self) -> u64 {
+        self.blocks
+    }
+    /// The disk GUID.
+    pub fn disk_guid(&self) -> Guid {
+        self.header.disk_guid
+    }
+    /// State of the protective MBR.
+    pub fn pmbr(&self) -> &Pmbr {
+        &self.pmbr
+    }
+    /// State of the primary or backup copy.
+    pub fn copy_state(&self, which: Which) -> &CopyState {
+        match which {
+            Which::Primary => &self.primary,
+            Which::Backup => &self.backup,
+        }
+    }
+    /// The copy the table was taken from.
+    pub fn source(&self) -> Which {
+        self.source
+    }
+    /// The trusted header.
+    pub fn header(&self) -> &super::Header {
+        &self.header
+    }
+    /// True when the backup header is not at the last LBA (the disk has grown).
+    pub fn backup_misplaced(&self) -> bool {
+        self.backup.header_lba != self.blocks - 1
+    }
+    /// Used partitions in table order.
+    pub fn partitions(&self) -> Vec<Partition> {
+        self.entries.partitions().collect()
+    }
+    /// The entry at 1-based `index`, which must be in use.
+    pub fn partition(&self, index: u32) -> Result<Partition> {
+        self.entries.used(index)
+    }
+    /// The entry array bytes of the trusted copy.
+    pub fn entry_bytes(&self) -> &[u8] {
+        self.entries.bytes()
+    }
+
+    /// The first invalid copy, as the error `cgpt add` gives for it.
+    pub fn require_both_valid(&self) -> Result<()> {
+        for (which, state) in [(Which::Primary, &self.primary), (Which::Backup, &self.backup)] {
+            if let Some(reason) = &state.fault {
+                return Err(Error::NeedsRepair { which, reason: reason.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    fn participant(&self, index: u32, type_guid: Guid) -> Result<Partition> {
+        let partition = self.entries.used(index)?;
+        if partition.type_guid != type_guid {
+            return Err(Error::WrongType { index, expected: type_guid, actual: partition.type_guid });
+        }
+        Ok(partition)
+    }
+
+    /// `cgpt add -i N -P -T -S`: changes only the named fields of one used entry.
+    pub fn apply_change(&mut self, index: u32, change: &AttrChange) -> Result<()> {
+        change.validate()?;
+        let word = change.apply(self.entries.used(index)?.attributes)?;
+        self.entries.set_attributes(index, word)
+    }
+
+    /// `cgpt prioritize` over the partitions of `type_guid`.
+    pub fn apply_prioritize(&mut self, request: &PrioritizeRequest, type_guid: Guid) -> Result<()> {
+        request.validate()?;
+        if let Some(target) = request.target {
+            self.participant(target, type_guid)?;
+        }
+        let slots: Vec<(u32, u8)> = self
+            .entries
+            .partitions()
+            .filter(|p| p.type_guid == type_guid)
+            .map(|p| (p.index, p.attributes.priority()))
+            .collect();
+        for (index, priority) in prioritize(&slots, request)? {
+            let word = self.entries.used(index)?.attributes.with_priority(priority)?;
+            self.entries.set_attributes(index, word)?;
+        }
+        Ok(())
+    }
+
+    /// gptprio's choice among the partitions of `type_guid`, with the try it uses up
+    /// applied in memory. Returns the partition and whether anything changed.
+    pub fn apply_next(&mut self, type_guid: Guid) -> Result<(Partition, bool)> {
+        let candidates = self.entries.partitions().filter(|p| p.type_guid == type_guid).map(|p| (p.index, p.attributes));
+        let (index, word) = next::choose(candidates).ok_or(Error::NoBootableSlot(type_guid))?;
+        let changed = match next::consume_try(word) {
+            Some(after) => {
+                self.entries.set_attributes(index, after)?;
+                true
+            }
+            None => false,
+        };
+        Ok((self.entries.used(index)?, changed))
+    }
+
+    /// Flatcar's post-install on a freshly written slot: S=0 T=1, then prioritize it.
+    pub fn apply_mark_update(&mut self, index: u32, type_guid: Guid) -> Result<()> {
+        self.mark(index, type_guid, false, 1)
+    }
+
+    /// Flatcar's setgoodroot after a good boot: S=1 T=0, then prioritize it.
+    pub fn apply_mark_good(&mut self, index: u32, type_guid: Guid) -> Result<()> {
+        self.mark(index, type_guid, true, 0)
+    }
+
+    fn mark(&mut self, index: u32, type_guid: Guid, successful: bool, tries: u8) -> Result<()> {
+        self.participant(index, type_guid)?;
+        self.apply_change(index, &AttrChange { priority: None, tries: Some(tries), successful: Some(successful) })?;
+        self.apply_prioritize(&PrioritizeRequest { target: Some(index), ..Default::default() }, type_guid)
+    }
+
+    /// The attribute word of a used entry.
+    pub fn attributes(&self, index: u32) -> Result<Attributes> {
+        Ok(self.entries.used(index)?.attributes)
+    }
+}

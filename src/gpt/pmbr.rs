@@ -1,0 +1,76 @@
+//! The protective MBR at LBA 0. A bad one is reported, never fatal (as in GRUB), and is
+//! rewritten only when the caller asks for it. Pure logic.
+
+/// Bytes of the MBR sector that matter (the rest of a 4 KiB LBA 0 is left alone).
+pub const MBR_BYTES: usize = 512;
+const RECORDS_AT: usize = 446;
+const PROTECTIVE_TYPE: u8 = 0xee;
+
+/// State of LBA 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pmbr {
+    /// One 0xEE record and nothing else.
+    Protective,
+    /// A 0xEE record next to real MBR partitions (cgpt `boot -B`, Flatcar `hybrid`).
+    Hybrid,
+    /// No 0x55AA signature or no 0xEE record.
+    Invalid(String),
+}
+
+impl Pmbr {
+    /// Classifies the first 512 bytes of the disk.
+    pub fn check(sector: &[u8]) -> Pmbr {
+        if sector.len() < MBR_BYTES || sector[510..512] != [0x55, 0xaa] {
+            return Pmbr::Invalid("no 0x55AA boot signature".into());
+        }
+        let types: Vec<u8> = (0..4).map(|i| sector[RECORDS_AT + 16 * i + 4]).collect();
+        match types.iter().filter(|&&t| t == PROTECTIVE_TYPE).count() {
+            0 => Pmbr::Invalid("no partition record of type 0xEE".into()),
+            _ if types.iter().all(|&t| t == PROTECTIVE_TYPE || t == 0) => Pmbr::Protective,
+            _ => Pmbr::Hybrid,
+        }
+    }
+
+    /// True unless invalid.
+    pub fn is_valid(&self) -> bool {
+        !matches!(self, Pmbr::Invalid(_))
+    }
+}
+
+/// A protective MBR for a disk of `blocks` blocks, keeping the boot code and disk
+/// signature (bytes 0..446) of `old`.
+pub fn protective(old: &[u8], blocks: u64) -> Vec<u8> {
+    let mut sector = vec![0u8; MBR_BYTES];
+    let keep = old.len().min(RECORDS_AT);
+    sector[..keep].copy_from_slice(&old[..keep]);
+    let size = u32::try_from(blocks.saturating_sub(1)).unwrap_or(u32::MAX);
+    let record = &mut sector[RECORDS_AT..RECORDS_AT + 16];
+    record[1..4].copy_from_slice(&[0x00, 0x02, 0x00]);
+    record[4] = PROTECTIVE_TYPE;
+    record[5..8].copy_from_slice(&[0xff, 0xff, 0xff]);
+    record[8..12].copy_from_slice(&1u32.to_le_bytes());
+    record[12..16].copy_from_slice(&size.to_le_bytes());
+    sector[510] = 0x55;
+    sector[511] = 0xaa;
+    sector
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_what_it_accepts_and_keeps_boot_code() {
+        let old = vec![0x90u8; 512];
+        let mbr = protective(&old, 131072);
+        assert_eq!(Pmbr::check(&mbr), Pmbr::Protective);
+        assert_eq!(&mbr[..440], &old[..440]);
+        assert_eq!(&mbr[446..462], &[0, 0, 2, 0, 0xee, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0xff, 0xff, 1, 0]);
+        let mut hybrid = mbr.clone();
+        hybrid[462 + 4] = 0x0c;
+        assert_eq!(Pmbr::check(&hybrid), Pmbr::Hybrid);
+        assert!(!Pmbr::check(&[0u8; 512]).is_valid());
+        // Disks past 2 TiB saturate the 32-bit size.
+        assert_eq!(&protective(&[], 1 << 40)[458..462], &[0xff; 4]);
+    }
+}
