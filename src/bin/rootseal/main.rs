@@ -1,14 +1,16 @@
 //! The `rootseal` command: a thin shell over the library.
 //!
-//! Exit codes: 0 success, 1 the check failed (corruption found), 2 bad usage or bad input.
+//! Exit codes: 0 success, 1 the check or operation failed (corruption found, no bootable
+//! slot, a GPT that needs repair), 2 bad usage or bad input.
 
+mod gpt_cmd;
 mod verity_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "rootseal", version, about = "Integrity tools for A/B root file systems: dm-verity trees")]
+#[command(name = "rootseal", version, about = "Integrity tools for A/B root file systems: dm-verity trees and GPT A/B slots")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,6 +21,9 @@ enum Command {
     /// dm-verity hash trees, compatible with veritysetup.
     #[command(subcommand)]
     Verity(verity_cmd::VerityCommand),
+    /// GPT A/B slot attributes, compatible with cgpt and GRUB gptprio.
+    #[command(subcommand)]
+    Gpt(gpt_cmd::GptCommand),
 }
 
 /// How a command ended, mapped onto the exit code contract.
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Verity(cmd) => verity_cmd::run(cmd),
+        Command::Gpt(cmd) => gpt_cmd::run(cmd),
     });
     let Ok(result) = result else {
         return ExitCode::from(2);

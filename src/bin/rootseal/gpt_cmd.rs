@@ -1,0 +1,330 @@
+//! `rootseal gpt …`
+
+use crate::Outcome;
+use clap::{Args, Subcommand};
+use rootseal::gpt::{
+    self, AttrChange, BlockSize, CopyState, Error, Gpt, GptDisk, Guid, Partition, Pmbr, PrioritizeRequest, Which,
+};
+use rootseal::io::FileDevice;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
+
+#[derive(Subcommand)]
+pub enum GptCommand {
+    /// Print both GPT copies' state and every partition with its A/B attributes.
+    Show {
+        #[command(flatten)]
+        disk: DiskArgs,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set priority, tries and/or successful of one partition (as `cgpt add`).
+    Set {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Priority, 0–15.
+        #[arg(short = 'P', value_name = "PRIORITY")]
+        priority: Option<u8>,
+        /// Tries, 0–15.
+        #[arg(short = 'T', value_name = "TRIES")]
+        tries: Option<u8>,
+        /// Successful, 0 or 1.
+        #[arg(short = 'S', value_name = "0|1", value_parser = clap::value_parser!(u8).range(0..=1))]
+        successful: Option<u8>,
+    },
+    /// Renumber priorities, putting partition N on top (as `cgpt prioritize`).
+    Prioritize {
+        #[command(flatten)]
+        disk: DiskArgs,
+        /// Partition to put on top (1-based).
+        #[arg(short = 'i')]
+        index: Option<u32>,
+        /// Move every partition that shared N's priority with it.
+        #[arg(short = 'f')]
+        friends: bool,
+        /// Highest priority to hand out, 1–15.
+        #[arg(short = 'P', value_name = "MAX")]
+        max_priority: Option<u8>,
+        #[command(flatten)]
+        kind: TypeArgs,
+    },
+    /// Choose the partition to boot and use up one try (as GRUB `gptprio.next`).
+    Next {
+        #[command(flatten)]
+        disk: DiskArgs,
+        #[command(flatten)]
+        kind: TypeArgs,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// After installing an update to partition N: repair, S=0 T=1, prioritize N.
+    MarkUpdate {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        kind: TypeArgs,
+    },
+    /// After a good boot from partition N: repair, S=1 T=0, prioritize N.
+    MarkGood {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        kind: TypeArgs,
+    },
+    /// Take partition N out of rotation (priority 0).
+    Invalidate {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Rebuild a bad GPT copy from the good one; move the backup to the end of a grown disk.
+    Repair {
+        #[command(flatten)]
+        disk: DiskArgs,
+        /// Also rewrite an invalid protective MBR (LBA 0 is otherwise never written).
+        #[arg(long)]
+        pmbr: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct DiskArgs {
+    /// Disk image or block device.
+    disk: PathBuf,
+    /// Logical block size of an image file (512 or 4096); detected when omitted.
+    /// Block devices always use the size the kernel reports.
+    #[arg(long, value_name = "BYTES")]
+    block_size: Option<u32>,
+}
+
+#[derive(Args)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    disk: DiskArgs,
+    /// Partition number (1-based). May be omitted when DISK is a partition device
+    /// such as /dev/sda4, as Flatcar's cgpt allows.
+    #[arg(short = 'i')]
+    index: Option<u32>,
+}
+
+#[derive(Args)]
+pub struct TypeArgs {
+    /// Partition type that takes part (default: Flatcar usr; upstream cgpt uses the
+    /// Chrome OS kernel type fe3a2a5d-4f32-41a7-b725-accc3285a309).
+    #[arg(long = "type", value_name = "GUID", default_value = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6")]
+    type_guid: String,
+}
+
+impl TypeArgs {
+    fn guid(&self) -> Result<Guid, Error> {
+        self.type_guid.parse()
+    }
+}
+
+impl DiskArgs {
+    fn open_at(&self, path: &Path, writable: bool) -> Result<GptDisk<FileDevice>, Error> {
+        let block_size = self.block_size.map_or(BlockSize::Detect, BlockSize::Fixed);
+        gpt::open_path(path, block_size, writable)
+    }
+}
+
+impl TargetArgs {
+    /// The disk to open and the partition number, resolving a partition device.
+    fn resolve(&self) -> Result<(GptDisk<FileDevice>, u32), Error> {
+        match self.index {
+            Some(index) => Ok((self.disk.open_at(&self.disk.disk, true)?, index)),
+            None => {
+                let (whole, index) = gpt::partition_device(&self.disk.disk)?;
+                Ok((self.disk.open_at(&whole, true)?, index))
+            }
+        }
+    }
+}
+
+/// Errors about the table's state end in exit 1 ("the operation failed"); the rest are
+/// bad usage or bad input (exit 2).
+fn failed_operation(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::NoBootableSlot(_) | Error::NeedsRepair { .. } | Error::NoValidGpt { .. } | Error::CannotRepair(_)
+    )
+}
+
+pub fn run(cmd: GptCommand) -> CliResult {
+    match execute(cmd) {
+        Err(err) if failed_operation(&err) => {
+            eprintln!("rootseal: {err}");
+            Ok(Outcome::CheckFailed)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
+    match cmd {
+        GptCommand::Show { disk, json } => {
+            let table = disk.open_at(&disk.disk, false)?.read()?;
+            if json {
+                println!("{}", show_json(&table));
+            } else {
+                print!("{}", show_text(&disk.disk, &table));
+            }
+        }
+        GptCommand::Set { target, priority, tries, successful } => {
+            let change = AttrChange { priority, tries, successful: successful.map(|s| s == 1) };
+            change.validate()?;
+            let (disk, index) = target.resolve()?;
+            disk.set(index, change)?;
+        }
+        GptCommand::Prioritize { disk, index, friends, max_priority, kind } => {
+            let request = PrioritizeRequest { target: index, friends, max_priority };
+            request.validate()?;
+            let type_guid = kind.guid()?;
+            disk.open_at(&disk.disk, true)?.prioritize(request, type_guid)?;
+        }
+        GptCommand::Next { disk, kind, json } => {
+            let type_guid = kind.guid()?;
+            let boot = disk.open_at(&disk.disk, true)?.next(type_guid)?;
+            let p = &boot.partition;
+            if json {
+                let mut object = slot_json(p);
+                object["written"] = boot.written.into();
+                println!("{object}");
+            } else {
+                println!("{} {}", p.index, p.unique_guid);
+            }
+        }
+        GptCommand::MarkUpdate { target, kind } => {
+            let type_guid = kind.guid()?;
+            let (disk, index) = target.resolve()?;
+            disk.mark_update(index, type_guid)?;
+        }
+        GptCommand::MarkGood { target, kind } => {
+            let type_guid = kind.guid()?;
+            let (disk, index) = target.resolve()?;
+            disk.mark_good(index, type_guid)?;
+        }
+        GptCommand::Invalidate { target } => {
+            let (disk, index) = target.resolve()?;
+            disk.invalidate(index)?;
+        }
+        GptCommand::Repair { disk, pmbr } => {
+            let report = disk.open_at(&disk.disk, true)?.repair(pmbr)?;
+            let lines = [
+                (report.primary_rebuilt, "primary GPT rebuilt from the backup"),
+                (report.backup_rebuilt, "backup GPT rebuilt from the primary"),
+                (report.backup_moved, "backup GPT moved to the last LBA"),
+                (report.pmbr_rewritten, "protective MBR rewritten"),
+            ];
+            for (done, line) in lines {
+                if done {
+                    println!("{line}");
+                }
+            }
+            if !report.changed() {
+                println!("nothing to repair");
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn slot_json(p: &Partition) -> Value {
+    json!({
+        "index": p.index,
+        "partuuid": p.unique_guid.to_string(),
+        "priority": p.attributes.priority(),
+        "tries": p.attributes.tries(),
+        "successful": u8::from(p.attributes.successful()),
+    })
+}
+
+fn copy_json(state: &CopyState) -> Value {
+    json!({
+        "valid": state.is_valid(),
+        "reason": state.fault.as_ref().map(|f| f.to_string()),
+        "header_lba": state.header_lba,
+    })
+}
+
+fn pmbr_text(pmbr: &Pmbr) -> String {
+    match pmbr {
+        Pmbr::Protective => "protective".into(),
+        Pmbr::Hybrid => "hybrid".into(),
+        Pmbr::Invalid(why) => format!("INVALID ({why})"),
+    }
+}
+
+fn show_json(table: &Gpt) -> Value {
+    let partitions: Vec<Value> = table
+        .partitions()
+        .iter()
+        .map(|p| {
+            json!({
+                "index": p.index,
+                "name": p.name,
+                "type_guid": p.type_guid.to_string(),
+                "unique_guid": p.unique_guid.to_string(),
+                "first_lba": p.first_lba,
+                "last_lba": p.last_lba,
+                "attributes": format!("{:#018x}", p.attributes.0),
+                "priority": p.attributes.priority(),
+                "tries": p.attributes.tries(),
+                "successful": u8::from(p.attributes.successful()),
+            })
+        })
+        .collect();
+    json!({
+        "logical_block_size": table.block_size(),
+        "block_count": table.block_count(),
+        "disk_guid": table.disk_guid().to_string(),
+        "pmbr": pmbr_text(table.pmbr()),
+        "primary": copy_json(table.copy_state(Which::Primary)),
+        "backup": copy_json(table.copy_state(Which::Backup)),
+        "backup_at_end": !table.backup_misplaced(),
+        "partitions": partitions,
+    })
+}
+
+fn show_text(path: &Path, table: &Gpt) -> String {
+    let mut out = format!(
+        "Disk {}: {} blocks of {} bytes, disk GUID {}\nProtective MBR: {}\n",
+        path.display(),
+        table.block_count(),
+        table.block_size(),
+        table.disk_guid(),
+        pmbr_text(table.pmbr())
+    );
+    for which in [Which::Primary, Which::Backup] {
+        let state = table.copy_state(which);
+        let verdict = state.fault.as_ref().map_or("valid".to_string(), |f| format!("INVALID ({f})"));
+        out += &format!("{which} GPT (header at LBA {}): {verdict}\n", state.header_lba);
+    }
+    if table.backup_misplaced() {
+        out += "note: the backup GPT is not at the last LBA (the disk has grown); `rootseal gpt repair` moves it\n";
+    }
+    out += &format!(
+        "{:>3}  {:<20} {:<36} {:<36} {:>12} {:>12}  {:<18} {:>2} {:>2} {:>1}\n",
+        "#", "name", "type GUID", "unique GUID", "first LBA", "last LBA", "attributes", "P", "T", "S"
+    );
+    for p in table.partitions() {
+        let a = p.attributes;
+        out += &format!(
+            "{:>3}  {:<20} {:<36} {:<36} {:>12} {:>12}  {:#018x} {:>2} {:>2} {:>1}\n",
+            p.index,
+            p.name,
+            p.type_guid.to_string(),
+            p.unique_guid.to_string(),
+            p.first_lba,
+            p.last_lba,
+            a.0,
+            a.priority(),
+            a.tries(),
+            u8::from(a.successful())
+        );
+    }
+    out
+}
