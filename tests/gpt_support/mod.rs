@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 
+#[allow(unused_imports)]
 pub use crate::common::{Rng, describe};
 
 pub const FLATCAR_USR: &str = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6";

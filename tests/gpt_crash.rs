@@ -1,0 +1,299 @@
+//! The power-cut harness. Every writing operation is first run on a recording device;
+//! then, for every crash point, the disk is rebuilt as it would be after a power cut
+//! there, and the reader must see either the complete old table or the complete new
+//! one — never a mix, never "no valid GPT". A repair of the crashed disk must then keep
+//! exactly the table the reader saw.
+//!
+//! Crash points:
+//! - after each write call;
+//! - inside each write call, torn at several byte offsets inside every sector it spans;
+//! - any subset of the write calls since the last flush (a volatile cache may persist
+//!   them in any order).
+
+mod common;
+mod gpt_support;
+
+use gpt_support::*;
+use rootseal::gpt::{self, AttrChange, BlockSize, Gpt, GptDisk, Guid, PrioritizeRequest};
+use rootseal::io::{BlockRead, BlockWrite};
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+const SECTOR: u64 = 512;
+
+#[derive(Debug, Clone)]
+enum Call {
+    Write(u64, Vec<u8>),
+    Flush,
+}
+
+/// A disk image as a shared base plus the 512-byte sectors written since, so thousands
+/// of crash states cost no copies of the image. Records every call.
+#[derive(Clone)]
+struct OverlayDevice {
+    base: Arc<Vec<u8>>,
+    sectors: Arc<Mutex<BTreeMap<u64, Vec<u8>>>>,
+    log: Arc<Mutex<Vec<Call>>>,
+}
+
+impl OverlayDevice {
+    fn new(base: Arc<Vec<u8>>) -> Self {
+        OverlayDevice { base, sectors: Default::default(), log: Default::default() }
+    }
+
+    fn sector(&self, n: u64) -> Vec<u8> {
+        if let Some(s) = self.sectors.lock().unwrap().get(&n) {
+            return s.clone();
+        }
+        let at = (n * SECTOR) as usize;
+        self.base[at..at + SECTOR as usize].to_vec()
+    }
+
+    /// Applies `data` at `offset`, sector by sector (a torn write passes a prefix).
+    fn put(&self, offset: u64, data: &[u8]) {
+        let mut done = 0;
+        while done < data.len() {
+            let at = offset + done as u64;
+            let (n, within) = (at / SECTOR, (at % SECTOR) as usize);
+            let take = (SECTOR as usize - within).min(data.len() - done);
+            let mut sector = self.sector(n);
+            sector[within..within + take].copy_from_slice(&data[done..done + take]);
+            self.sectors.lock().unwrap().insert(n, sector);
+            done += take;
+        }
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl BlockRead for OverlayDevice {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.base.len() as u64)
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        if offset + len as u64 > self.base.len() as u64 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "past the end"));
+        }
+        scratch.clear();
+        let mut at = offset;
+        while at < offset + len as u64 {
+            let sector = self.sector(at / SECTOR);
+            let within = (at % SECTOR) as usize;
+            let take = (SECTOR as usize - within).min((offset + len as u64 - at) as usize);
+            scratch.extend_from_slice(&sector[within..within + take]);
+            at += take as u64;
+        }
+        Ok(scratch)
+    }
+}
+
+impl BlockWrite for OverlayDevice {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.log.lock().unwrap().push(Call::Write(offset, data.to_vec()));
+        self.put(offset, data);
+        Ok(())
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.log.lock().unwrap().push(Call::Flush);
+        Ok(())
+    }
+    fn capacity(&self) -> io::Result<Option<u64>> {
+        Ok(Some(self.base.len() as u64))
+    }
+}
+
+/// The table a reader takes, without the fields that only say where things are.
+fn table_of(gpt: &Gpt) -> (Vec<u8>, Guid, u64, u64) {
+    let h = gpt.header();
+    (gpt.entry_bytes().to_vec(), h.disk_guid, h.first_usable, h.last_usable)
+}
+
+type Operation = fn(&GptDisk<OverlayDevice>);
+
+/// Every crash state of a recorded call list: (description, calls fully applied before
+/// it, and the partial call if any).
+fn crash_states(calls: &[Call], block_size: u32) -> Vec<(String, Vec<usize>, Option<(usize, usize)>)> {
+    let mut states = Vec::new();
+    let writes: Vec<usize> = (0..calls.len()).filter(|&i| matches!(calls[i], Call::Write(..))).collect();
+    // A cut after each call, and torn writes inside each sector of each call.
+    for (k, &i) in writes.iter().enumerate() {
+        let before: Vec<usize> = writes[..k].to_vec();
+        states.push((format!("cut before write {k}"), before.clone(), None));
+        let Call::Write(_, data) = &calls[i] else { unreachable!() };
+        for sector_start in (0..data.len()).step_by(SECTOR as usize) {
+            for tear in [1, 92, SECTOR as usize / 2, SECTOR as usize - 1] {
+                states.push((format!("write {k} torn at byte {}", sector_start + tear), before.clone(), Some((i, sector_start + tear))));
+            }
+        }
+        // A cut at a block boundary of a multi-block write.
+        for block_end in (block_size as usize..data.len()).step_by(block_size as usize) {
+            states.push((format!("write {k} cut after byte {block_end}"), before.clone(), Some((i, block_end))));
+        }
+    }
+    states.push(("after the last call".into(), writes.clone(), None));
+    // Reordering inside a flush epoch: any subset of its writes reached the disk.
+    let mut epoch_start = 0;
+    let mut flushed: Vec<usize> = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        if matches!(call, Call::Flush) {
+            let epoch: Vec<usize> = (epoch_start..i).filter(|j| matches!(calls[*j], Call::Write(..))).collect();
+            for mask in 0u32..(1 << epoch.len()) {
+                let mut applied = flushed.clone();
+                applied.extend(epoch.iter().enumerate().filter(|(b, _)| mask >> b & 1 == 1).map(|(_, &j)| j));
+                states.push((format!("epoch ending at call {i}, subset {mask:#b}"), applied, None));
+            }
+            flushed.extend(epoch);
+            epoch_start = i + 1;
+        }
+    }
+    states
+}
+
+/// Runs `operation` at every crash point; returns how many were checked.
+fn crash_test(name: &str, image: Vec<u8>, block_size: u32, operation: Operation) -> usize {
+    let base = Arc::new(image);
+    let old = gpt::read(&OverlayDevice::new(base.clone()), block_size).expect("old state readable");
+    let recorder = OverlayDevice::new(base.clone());
+    operation(&GptDisk::new(recorder.clone(), BlockSize::Fixed(block_size)).unwrap());
+    let calls = recorder.calls();
+    let new = gpt::read(&recorder, block_size).expect("new state readable");
+    let (old_table, new_table) = (table_of(&old), table_of(&new));
+    let states = crash_states(&calls, block_size);
+    for (what, applied, partial) in &states {
+        let crashed = OverlayDevice::new(base.clone());
+        for &i in applied {
+            if let Call::Write(offset, data) = &calls[i] {
+                crashed.put(*offset, data);
+            }
+        }
+        if let Some((i, len)) = *partial {
+            if let Call::Write(offset, data) = &calls[i] {
+                crashed.put(*offset, &data[..len.min(data.len())]);
+            }
+        }
+        let seen = gpt::read(&crashed, block_size)
+            .unwrap_or_else(|e| panic!("{name}: {what}: no valid GPT after the crash: {e}"));
+        let table = table_of(&seen);
+        assert!(table == old_table || table == new_table, "{name}: {what}: the reader sees a mix of old and new");
+        let disk = GptDisk::new(crashed.clone(), BlockSize::Fixed(block_size)).unwrap();
+        disk.repair(false).unwrap_or_else(|e| panic!("{name}: {what}: repair after the crash failed: {e}"));
+        let repaired = disk.read().unwrap();
+        assert!(repaired.copy_state(gpt::Which::Primary).is_valid() && repaired.copy_state(gpt::Which::Backup).is_valid());
+        let mut kept = table_of(&repaired);
+        // Repair may legitimately grow LastUsable when it moves the backup.
+        kept.3 = table.3;
+        assert!(kept == table, "{name}: {what}: repair changed the table the reader saw");
+    }
+    assert!(!calls.is_empty(), "{name}: the operation wrote nothing");
+    states.len()
+}
+
+fn image(spec: DiskSpec) -> Vec<u8> {
+    let dir = scratch_dir();
+    let path = dir.path().join("disk.img");
+    disk(spec, &path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Start from a realistic state: A good (P1 S1), B freshly installed (P2 T1).
+    let mut set = |i: u32, word: u64| {
+        let bs = spec.block_size as usize;
+        for lba in [1usize, bytes.len() / bs - 1] {
+            let mut header = bytes[lba * bs..(lba + 1) * bs].to_vec();
+            let entries_at = u64::from_le_bytes(header[72..80].try_into().unwrap()) as usize * bs;
+            let at = entries_at + (i as usize - 1) * 128 + 48;
+            bytes[at..at + 8].copy_from_slice(&word.to_le_bytes());
+            let crc = crc32fast::hash(&bytes[entries_at..entries_at + 128 * 128]);
+            header[88..92].copy_from_slice(&crc.to_le_bytes());
+            fix_header_crc(&mut header);
+            bytes[lba * bs..(lba + 1) * bs].copy_from_slice(&header);
+        }
+    };
+    set(3, 0x0101_0000_0000_0000);
+    set(4, 0x0012_0000_0000_0000);
+    bytes
+}
+
+fn damaged(spec: DiskSpec, damage: impl Fn(&mut Vec<u8>, usize)) -> Vec<u8> {
+    let mut bytes = image(spec);
+    damage(&mut bytes, spec.block_size as usize);
+    bytes
+}
+
+const USR: Guid = Guid::FLATCAR_USR;
+
+fn operations() -> Vec<(&'static str, Operation)> {
+    vec![
+        ("set", |d| assert!(d.set(4, AttrChange { priority: Some(5), tries: Some(3), successful: Some(true) }).unwrap().0)),
+        ("prioritize", |d| assert!(d.prioritize(PrioritizeRequest { target: Some(3), ..Default::default() }, USR).unwrap().0)),
+        ("next", |d| assert!(d.next(USR).unwrap().written)),
+        ("mark-update", |d| assert!(d.mark_update(3, USR).unwrap().0)),
+        ("mark-good", |d| assert!(d.mark_good(4, USR).unwrap().0)),
+        ("invalidate", |d| assert!(d.invalidate(4).unwrap().0)),
+    ]
+}
+
+#[test]
+fn every_crash_point_leaves_the_old_or_the_new_table() {
+    let mut total = 0;
+    for block_size in [512, 4096] {
+        let spec = DiskSpec::flatcar(block_size);
+        let healthy = image(spec);
+        for (name, operation) in operations() {
+            total += crash_test(&format!("{name}/{block_size}"), healthy.clone(), block_size, operation);
+        }
+        let damages: [(&str, fn(&mut Vec<u8>, usize)); 4] = [
+            ("primary header", |b, bs| b[bs + 60] ^= 1),
+            ("primary array", |b, bs| b[2 * bs + 200] ^= 1),
+            ("backup header", |b, bs| {
+                let last = b.len() - bs;
+                b[last + 70] ^= 1
+            }),
+            ("grown disk", |b, _| b.resize(b.len() + (1 << 20), 0)),
+        ];
+        for (what, damage) in damages {
+            let broken = damaged(spec, damage);
+            total += crash_test(&format!("repair {what}/{block_size}"), broken.clone(), block_size, |d| {
+                assert!(d.repair(false).unwrap().changed())
+            });
+            // Operations that repair as they go, started from the damaged disk.
+            total += crash_test(&format!("mark-update on {what}/{block_size}"), broken.clone(), block_size, |d| {
+                assert!(d.mark_update(3, USR).unwrap().0)
+            });
+            total += crash_test(&format!("next on {what}/{block_size}"), broken, block_size, |d| {
+                assert!(d.next(USR).unwrap().written)
+            });
+        }
+    }
+    println!("gpt power-cut harness: {total} crash points checked");
+    eprintln!("gpt power-cut harness: {total} crash points checked");
+    assert!(total > 2000, "only {total} crash points");
+}
+
+/// The harness must catch a writer that interleaves the copies, as Flatcar's cgpt does
+/// (primary header, backup header, primary array, backup array): after the two headers
+/// and before the arrays, neither copy is valid (case T5).
+#[test]
+fn the_harness_catches_an_interleaved_writer() {
+    let block_size = 512;
+    let base = Arc::new(image(DiskSpec::flatcar(block_size)));
+    let recorder = OverlayDevice::new(base.clone());
+    GptDisk::new(recorder.clone(), BlockSize::Fixed(block_size)).unwrap().mark_good(4, USR).unwrap();
+    let writes: Vec<(u64, Vec<u8>)> = recorder
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Write(o, d) => Some((o, d)),
+            Call::Flush => None,
+        })
+        .collect();
+    // Our order is backup array, backup header, primary array, primary header.
+    assert_eq!(writes.len(), 4);
+    assert!(writes[0].1.len() > writes[1].1.len() && writes[1].0 > writes[3].0, "unexpected order");
+    let crashed = OverlayDevice::new(base);
+    for (offset, data) in [&writes[3], &writes[1]] {
+        crashed.put(*offset, data);
+    }
+    assert!(matches!(gpt::read(&crashed, block_size), Err(gpt::Error::NoValidGpt { .. })));
+}
