@@ -25,6 +25,66 @@
 
 
 /**
+ * Current version of [`rootseal_gpt_open_params`].
+ */
+#define ROOTSEAL_GPT_OPEN_PARAMS_VERSION 1
+
+/**
+ * Open flag: read only; every writing call on the handle fails.
+ */
+#define ROOTSEAL_GPT_OPEN_READ_ONLY (1 << 0)
+
+/**
+ * Current version of [`rootseal_gpt_set_params`].
+ */
+#define ROOTSEAL_GPT_SET_PARAMS_VERSION 1
+
+/**
+ * `rootseal_gpt_set_params.fields`: set the priority.
+ */
+#define ROOTSEAL_GPT_SET_PRIORITY (1 << 0)
+
+/**
+ * `rootseal_gpt_set_params.fields`: set tries.
+ */
+#define ROOTSEAL_GPT_SET_TRIES (1 << 1)
+
+/**
+ * `rootseal_gpt_set_params.fields`: set the successful bit.
+ */
+#define ROOTSEAL_GPT_SET_SUCCESSFUL (1 << 2)
+
+/**
+ * Current version of [`rootseal_gpt_prioritize_params`].
+ */
+#define ROOTSEAL_GPT_PRIORITIZE_PARAMS_VERSION 1
+
+/**
+ * `rootseal_gpt_repair` flag: also rewrite an invalid protective MBR.
+ */
+#define ROOTSEAL_GPT_REPAIR_PMBR (1 << 0)
+
+/**
+ * Bits of `rootseal_gpt_repair`'s `repaired_out`.
+ */
+#define ROOTSEAL_GPT_REPAIRED_PRIMARY (1 << 0)
+
+/**
+ * The backup copy was rebuilt.
+ */
+#define ROOTSEAL_GPT_REPAIRED_BACKUP (1 << 1)
+
+/**
+ * The backup was moved to the last LBA of a grown disk.
+ */
+#define ROOTSEAL_GPT_REPAIRED_BACKUP_MOVED (1 << 2)
+
+/**
+ * The protective MBR was rewritten.
+ */
+#define ROOTSEAL_GPT_REPAIRED_PMBR (1 << 3)
+
+/**
  * Current version of [`rootseal_io`].
  */
 #define ROOTSEAL_IO_VERSION 1
@@ -83,6 +143,42 @@
  * The ABI generation; it changes only with the SONAME (`librootseal.so.<abi>`).
  */
 #define ROOTSEAL_ABI_VERSION 0
+
+/**
+ * The largest priority or tries value the 4-bit fields hold.
+ */
+#define MAX_NIBBLE 15
+
+/**
+ * Revision 1.0.
+ */
+#define REVISION 65536
+
+/**
+ * The defined part of the header; HeaderSize is at least this.
+ */
+#define HEADER_FIELDS 92
+
+/**
+ * The smallest entry array UEFI allows.
+ */
+#define MIN_ARRAY_BYTES (16 * 1024)
+
+/**
+ * rootseal's cap on the entry array (as libfdisk's): a CRC-valid header claiming 2^31
+ * entries is refused before anything is allocated.
+ */
+#define MAX_ARRAY_BYTES ((4 * 1024) * 1024)
+
+/**
+ * The largest entry size accepted.
+ */
+#define MAX_ENTRY_SIZE 4096
+
+/**
+ * Bytes of the MBR sector that matter (the rest of a 4 KiB LBA 0 is left alone).
+ */
+#define MBR_BYTES 512
 
 /**
  * Status returned by every rootseal entry point. 0 is success; each other value has a
@@ -194,6 +290,54 @@ enum rootseal_status
    * The hash type is neither 0 nor 1.
    */
   ROOTSEAL_STATUS_VERITY_UNSUPPORTED_HASH_TYPE = 115,
+  /**
+   * No GPT signature where a primary or backup header would be.
+   */
+  ROOTSEAL_STATUS_GPT_NO_GPT = 200,
+  /**
+   * Neither GPT copy is valid.
+   */
+  ROOTSEAL_STATUS_GPT_NO_VALID_GPT = 201,
+  /**
+   * One GPT copy is invalid and the operation needs both; repair first.
+   */
+  ROOTSEAL_STATUS_GPT_NEEDS_REPAIR = 202,
+  /**
+   * A copy cannot be rebuilt where it has to go.
+   */
+  ROOTSEAL_STATUS_GPT_CANNOT_REPAIR = 203,
+  /**
+   * The logical block size is not 512 or 4096, or disagrees with the device.
+   */
+  ROOTSEAL_STATUS_GPT_INVALID_BLOCK_SIZE = 204,
+  /**
+   * The partition number is outside the entry array.
+   */
+  ROOTSEAL_STATUS_GPT_NO_SUCH_PARTITION = 205,
+  /**
+   * The partition entry is unused.
+   */
+  ROOTSEAL_STATUS_GPT_UNUSED_PARTITION = 206,
+  /**
+   * The partition is not of the participating type.
+   */
+  ROOTSEAL_STATUS_GPT_WRONG_TYPE = 207,
+  /**
+   * A priority, tries or maximum priority is out of range.
+   */
+  ROOTSEAL_STATUS_GPT_VALUE_OUT_OF_RANGE = 208,
+  /**
+   * No partition can be booted (none with priority > 0 and tries left or successful).
+   */
+  ROOTSEAL_STATUS_GPT_NO_BOOTABLE_SLOT = 209,
+  /**
+   * A GUID string is malformed.
+   */
+  ROOTSEAL_STATUS_GPT_INVALID_GUID = 210,
+  /**
+   * The Flatcar slots or the partition device could not be resolved.
+   */
+  ROOTSEAL_STATUS_GPT_SLOT_NOT_FOUND = 211,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -204,10 +348,304 @@ typedef int32_t rootseal_status;
 #endif // __cplusplus
 
 /**
+ * An open disk. Opaque; close it with [`rootseal_gpt_close`]. Every call re-reads both
+ * copies, so a handle never works from a stale table. One thread at a time per handle.
+ */
+typedef struct rootseal_gpt rootseal_gpt;
+
+/**
  * The outcome of a verification: the corrupted block lists. Opaque; free it with
  * [`rootseal_verity_report_free`].
  */
 typedef struct rootseal_verity_report rootseal_verity_report;
+
+/**
+ * How to open a disk. Zero it, set `version`, and set only what you need.
+ */
+typedef struct rootseal_gpt_open_params {
+  /**
+   * Must be `ROOTSEAL_GPT_OPEN_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * Logical block size (512 or 4096); 0 = from the device (BLKSSZGET, or the
+   * `block_size` callback), else detected from the GPT signature.
+   */
+  uint32_t block_size;
+  /**
+   * `ROOTSEAL_GPT_OPEN_*` flags.
+   */
+  uint32_t flags;
+  /**
+   * Reserved, must be zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_gpt_open_params;
+
+/**
+ * Reads up to `len` bytes at `offset` into `buf`. Returns the number of bytes read
+ * (a short count is retried; 0 means end of device), or a negative value on error.
+ */
+typedef int64_t (*rootseal_read_fn)(void *ctx, uint64_t offset, uint8_t *buf, size_t len);
+
+/**
+ * Writes up to `len` bytes from `buf` at `offset`. Returns the number of bytes written
+ * (a short count is retried; 0 is an error), or a negative value on error.
+ */
+typedef int64_t (*rootseal_write_fn)(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
+
+/**
+ * Makes all writes durable. Returns 0 on success, non-zero on error.
+ */
+typedef int32_t (*rootseal_flush_fn)(void *ctx);
+
+/**
+ * Stores the device size in bytes in `*size_out`. Returns 0 on success, non-zero on error.
+ */
+typedef int32_t (*rootseal_size_fn)(void *ctx, uint64_t *size_out);
+
+/**
+ * Stores the logical block size in bytes in `*block_size_out`. Returns 0 on success.
+ */
+typedef int32_t (*rootseal_block_size_fn)(void *ctx, uint32_t *block_size_out);
+
+/**
+ * A device as a set of callbacks. Zero the struct, set `version` to
+ * `ROOTSEAL_IO_VERSION`, and fill the callbacks the operation needs: `read` and `size`
+ * always, `write` and `flush` for devices that are written. `block_size` is not used by
+ * the verity functions and may be NULL; the GPT functions use it when present. The reserved fields must be NULL.
+ *
+ * Callbacks are called only from the thread that called the rootseal function, one at
+ * a time, and never after it returns. `ctx` is passed through untouched.
+ */
+typedef struct rootseal_io {
+  /**
+   * Must be `ROOTSEAL_IO_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * Reserved, must be zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Opaque pointer handed to every callback.
+   */
+  void *ctx;
+  /**
+   * Read callback (required).
+   */
+  rootseal_read_fn read;
+  /**
+   * Write callback (required for devices that are written).
+   */
+  rootseal_write_fn write;
+  /**
+   * Flush callback (required for devices that are written).
+   */
+  rootseal_flush_fn flush;
+  /**
+   * Size callback (required).
+   */
+  rootseal_size_fn size;
+  /**
+   * Logical block size callback (optional).
+   */
+  rootseal_block_size_fn block_size;
+  /**
+   * Reserved, must be NULL.
+   */
+  void *reserved[4];
+} rootseal_io;
+
+/**
+ * The state of both GPT copies.
+ */
+typedef struct rootseal_gpt_state {
+  /**
+   * Logical block size in bytes.
+   */
+  uint32_t block_size;
+  /**
+   * 1 when the primary copy is valid.
+   */
+  uint8_t primary_valid;
+  /**
+   * 1 when the backup copy is valid.
+   */
+  uint8_t backup_valid;
+  /**
+   * 1 when the backup header is at the last LBA.
+   */
+  uint8_t backup_at_end;
+  /**
+   * 1 when the protective MBR is valid (protective or hybrid).
+   */
+  uint8_t pmbr_valid;
+  /**
+   * Logical blocks on the disk.
+   */
+  uint64_t block_count;
+  /**
+   * NumberOfPartitionEntries.
+   */
+  uint32_t entry_count;
+  /**
+   * SizeOfPartitionEntry.
+   */
+  uint32_t entry_size;
+  /**
+   * Disk GUID, lowercase text, NUL-terminated.
+   */
+  char disk_guid[37];
+  /**
+   * Padding, zero.
+   */
+  uint8_t reserved0[3];
+  /**
+   * Reserved for future fields; zero.
+   */
+  uint64_t reserved[4];
+} rootseal_gpt_state;
+
+/**
+ * A partition entry and its A/B fields.
+ */
+typedef struct rootseal_gpt_partition {
+  /**
+   * 1-based partition number.
+   */
+  uint32_t index;
+  /**
+   * Priority, 0–15.
+   */
+  uint8_t priority;
+  /**
+   * Tries, 0–15.
+   */
+  uint8_t tries;
+  /**
+   * Successful, 0 or 1.
+   */
+  uint8_t successful;
+  /**
+   * Padding, zero.
+   */
+  uint8_t reserved0;
+  /**
+   * The whole 64-bit attribute word.
+   */
+  uint64_t attributes;
+  /**
+   * StartingLBA.
+   */
+  uint64_t first_lba;
+  /**
+   * EndingLBA (inclusive).
+   */
+  uint64_t last_lba;
+  /**
+   * Type GUID, lowercase text, NUL-terminated.
+   */
+  char type_guid[37];
+  /**
+   * Unique GUID (PARTUUID), lowercase text, NUL-terminated.
+   */
+  char unique_guid[37];
+  /**
+   * Padding, zero.
+   */
+  uint8_t reserved1[2];
+  /**
+   * Reserved for future fields; zero.
+   */
+  uint64_t reserved[4];
+} rootseal_gpt_partition;
+
+/**
+ * A `cgpt add -P -T -S` request: `fields` says which of the three are set.
+ */
+typedef struct rootseal_gpt_set_params {
+  /**
+   * Must be `ROOTSEAL_GPT_SET_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * `ROOTSEAL_GPT_SET_*` bits.
+   */
+  uint32_t fields;
+  /**
+   * Priority, 0–15 (out of range is an error, never clamped).
+   */
+  uint8_t priority;
+  /**
+   * Tries, 0–15.
+   */
+  uint8_t tries;
+  /**
+   * Successful, 0 or 1.
+   */
+  uint8_t successful;
+  /**
+   * Reserved, must be zero.
+   */
+  uint8_t reserved0;
+  /**
+   * Reserved, must be zero.
+   */
+  uint32_t reserved[3];
+} rootseal_gpt_set_params;
+
+/**
+ * A `cgpt prioritize` request.
+ */
+typedef struct rootseal_gpt_prioritize_params {
+  /**
+   * Must be `ROOTSEAL_GPT_PRIORITIZE_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * Partition to put on top (1-based); 0 = none.
+   */
+  uint32_t index;
+  /**
+   * Non-zero: move the target's whole starting group (`-f`).
+   */
+  uint32_t friends;
+  /**
+   * Highest priority to hand out (1–15); 0 = the default.
+   */
+  uint32_t max_priority;
+  /**
+   * Participating type GUID as text; NULL = Flatcar usr.
+   */
+  const char *type_guid;
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_gpt_prioritize_params;
+
+/**
+ * What `rootseal_gpt_next` chose.
+ */
+typedef struct rootseal_gpt_next_result {
+  /**
+   * The partition to boot, with its attributes after the try was used.
+   */
+  struct rootseal_gpt_partition partition;
+  /**
+   * 1 when the table was written (a try was used), else 0.
+   */
+  uint32_t written;
+  /**
+   * Reserved; zero.
+   */
+  uint32_t reserved;
+} rootseal_gpt_next_result;
 
 /**
  * Parameters of a verity tree, libfsverity style: zero the struct, set `version` to
@@ -330,82 +768,6 @@ typedef struct rootseal_verity_result {
   uint64_t reserved[8];
 } rootseal_verity_result;
 
-/**
- * Reads up to `len` bytes at `offset` into `buf`. Returns the number of bytes read
- * (a short count is retried; 0 means end of device), or a negative value on error.
- */
-typedef int64_t (*rootseal_read_fn)(void *ctx, uint64_t offset, uint8_t *buf, size_t len);
-
-/**
- * Writes up to `len` bytes from `buf` at `offset`. Returns the number of bytes written
- * (a short count is retried; 0 is an error), or a negative value on error.
- */
-typedef int64_t (*rootseal_write_fn)(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
-
-/**
- * Makes all writes durable. Returns 0 on success, non-zero on error.
- */
-typedef int32_t (*rootseal_flush_fn)(void *ctx);
-
-/**
- * Stores the device size in bytes in `*size_out`. Returns 0 on success, non-zero on error.
- */
-typedef int32_t (*rootseal_size_fn)(void *ctx, uint64_t *size_out);
-
-/**
- * Stores the logical block size in bytes in `*block_size_out`. Returns 0 on success.
- */
-typedef int32_t (*rootseal_block_size_fn)(void *ctx, uint32_t *block_size_out);
-
-/**
- * A device as a set of callbacks. Zero the struct, set `version` to
- * `ROOTSEAL_IO_VERSION`, and fill the callbacks the operation needs: `read` and `size`
- * always, `write` and `flush` for devices that are written. `block_size` is not used by
- * the verity functions and may be NULL; it is reserved for the partition-table
- * functions. The reserved fields must be NULL.
- *
- * Callbacks are called only from the thread that called the rootseal function, one at
- * a time, and never after it returns. `ctx` is passed through untouched.
- */
-typedef struct rootseal_io {
-  /**
-   * Must be `ROOTSEAL_IO_VERSION`.
-   */
-  uint32_t version;
-  /**
-   * Reserved, must be zero.
-   */
-  uint32_t reserved0;
-  /**
-   * Opaque pointer handed to every callback.
-   */
-  void *ctx;
-  /**
-   * Read callback (required).
-   */
-  rootseal_read_fn read;
-  /**
-   * Write callback (required for devices that are written).
-   */
-  rootseal_write_fn write;
-  /**
-   * Flush callback (required for devices that are written).
-   */
-  rootseal_flush_fn flush;
-  /**
-   * Size callback (required).
-   */
-  rootseal_size_fn size;
-  /**
-   * Logical block size callback (optional).
-   */
-  rootseal_block_size_fn block_size;
-  /**
-   * Reserved, must be NULL.
-   */
-  void *reserved[4];
-} rootseal_io;
-
 
 
 #ifdef __cplusplus
@@ -426,6 +788,140 @@ const char *rootseal_last_error(void);
  */
 rootseal_status rootseal_test_panic(void);
 #endif
+
+extern int ioctl(int fd, unsigned long request, ...);
+
+/**
+ * Opens the disk image or block device at `path`. Block devices use their kernel
+ * logical block size; images use `params.block_size` or are detected. A writable
+ * open takes an exclusive advisory lock (flock) until `rootseal_gpt_close`. The table
+ * is read and checked now, so a disk with no valid GPT fails here.
+ *
+ * `params` may be NULL (defaults: writable, detected block size). `*out` is written
+ * only on success.
+ *
+ * # Safety
+ * `path` NUL-terminated; `params` NULL or valid; `out` valid for a pointer write.
+ */
+rootseal_status rootseal_gpt_open_path(const char *path,
+                                       const struct rootseal_gpt_open_params *params,
+                                       struct rootseal_gpt **out);
+
+/**
+ * Opens a disk given as callbacks, so a bootloader needs no file system: `read` and
+ * `size` always, `write` and `flush` unless `ROOTSEAL_GPT_OPEN_READ_ONLY`, and the
+ * optional `block_size` callback (the block count is `size / block_size`). The
+ * callbacks must stay valid until `rootseal_gpt_close`, and are only called during
+ * rootseal calls on this handle, from the calling thread.
+ *
+ * # Safety
+ * `io` valid per its documentation for the handle's lifetime; `params` NULL or valid;
+ * `out` valid for a pointer write.
+ */
+rootseal_status rootseal_gpt_open_io(const struct rootseal_io *io,
+                                     const struct rootseal_gpt_open_params *params,
+                                     struct rootseal_gpt **out);
+
+/**
+ * Closes a handle and releases its lock. NULL is a no-op.
+ *
+ * # Safety
+ * `gpt` must be NULL or a handle from `rootseal_gpt_open_*`, not used afterwards.
+ */
+void rootseal_gpt_close(struct rootseal_gpt *gpt);
+
+/**
+ * Reports the state of both copies and the disk geometry into `*out` (written only on
+ * success).
+ *
+ * # Safety
+ * `gpt` a live handle; `out` valid for a write.
+ */
+rootseal_status rootseal_gpt_get_state(const struct rootseal_gpt *gpt,
+                                       struct rootseal_gpt_state *out);
+
+/**
+ * Reads partition `index` (1-based, must be in use) into `*out`.
+ *
+ * # Safety
+ * `gpt` a live handle; `out` valid for a write.
+ */
+rootseal_status rootseal_gpt_get_partition(const struct rootseal_gpt *gpt,
+                                           uint32_t index,
+                                           struct rootseal_gpt_partition *out);
+
+/**
+ * `cgpt add -i index [-P] [-T] [-S]`: sets the fields named in `params.fields` and
+ * keeps every other bit. Both copies must be valid (else `GPT_NEEDS_REPAIR`).
+ *
+ * # Safety
+ * `gpt` a live handle; `params` valid.
+ */
+rootseal_status rootseal_gpt_set(struct rootseal_gpt *gpt,
+                                 uint32_t index,
+                                 const struct rootseal_gpt_set_params *params);
+
+/**
+ * `cgpt prioritize [-i N] [-f] [-P max]` over the partitions of `params.type_guid`.
+ *
+ * # Safety
+ * `gpt` a live handle; `params` valid, its `type_guid` NULL or NUL-terminated.
+ */
+rootseal_status rootseal_gpt_prioritize(struct rootseal_gpt *gpt,
+                                        const struct rootseal_gpt_prioritize_params *params);
+
+/**
+ * GRUB `gptprio.next` over the partitions of `type_guid` (NULL = Flatcar usr): chooses
+ * the partition to boot and uses up one try, writing only if a try was used. Returns
+ * `GPT_NO_BOOTABLE_SLOT` when nothing can boot. `*out` is written only on success.
+ *
+ * # Safety
+ * `gpt` a live handle; `type_guid` NULL or NUL-terminated; `out` valid for a write.
+ */
+rootseal_status rootseal_gpt_next(struct rootseal_gpt *gpt,
+                                  const char *type_guid,
+                                  struct rootseal_gpt_next_result *out);
+
+/**
+ * Flatcar post-install on a freshly written slot: repair, S=0 T=1, prioritize it.
+ *
+ * # Safety
+ * `gpt` a live handle; `type_guid` NULL or NUL-terminated.
+ */
+rootseal_status rootseal_gpt_mark_update(struct rootseal_gpt *gpt,
+                                         uint32_t index,
+                                         const char *type_guid);
+
+/**
+ * Flatcar setgoodroot after a good boot: repair, S=1 T=0, prioritize it.
+ *
+ * # Safety
+ * `gpt` a live handle; `type_guid` NULL or NUL-terminated.
+ */
+rootseal_status rootseal_gpt_mark_good(struct rootseal_gpt *gpt,
+                                       uint32_t index,
+                                       const char *type_guid);
+
+/**
+ * Takes partition `index` out of rotation (priority 0).
+ *
+ * # Safety
+ * `gpt` a live handle.
+ */
+rootseal_status rootseal_gpt_invalidate(struct rootseal_gpt *gpt, uint32_t index);
+
+/**
+ * Rebuilds a bad copy from the good one and moves the backup to the end of a grown
+ * disk; with `ROOTSEAL_GPT_REPAIR_PMBR`, also rewrites an invalid protective MBR.
+ * Fails with `GPT_NO_VALID_GPT` when both copies are bad. `repaired_out` may be NULL;
+ * otherwise it receives `ROOTSEAL_GPT_REPAIRED_*` bits (0 = nothing needed repair).
+ *
+ * # Safety
+ * `gpt` a live handle; `repaired_out` NULL or valid for a write.
+ */
+rootseal_status rootseal_gpt_repair(struct rootseal_gpt *gpt,
+                                    uint32_t flags,
+                                    uint32_t *repaired_out);
 
 /**
  * Returns a static, NUL-terminated description of `status`. Never NULL and never to

@@ -38,6 +38,31 @@ pub trait BlockWrite: Sync {
 pub trait BlockDevice: BlockRead + BlockWrite {}
 impl<T: BlockRead + BlockWrite + ?Sized> BlockDevice for T {}
 
+// Boxed devices, so one handle type can hold a file or a caller's callbacks.
+impl<T: BlockRead + ?Sized> BlockRead for Box<T> {
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        (**self).read_view(offset, len, scratch)
+    }
+    fn release(&self, offset: u64, len: usize) {
+        (**self).release(offset, len)
+    }
+}
+
+impl<T: BlockWrite + ?Sized> BlockWrite for Box<T> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        (**self).write_at(offset, data)
+    }
+    fn flush(&self) -> io::Result<()> {
+        (**self).flush()
+    }
+    fn capacity(&self) -> io::Result<Option<u64>> {
+        (**self).capacity()
+    }
+}
+
 fn short_read(offset: u64, len: usize, size: u64) -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,

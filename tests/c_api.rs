@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+mod gpt_support;
+
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -59,24 +62,25 @@ fn compile_and_run(static_link: bool) {
     compile_and_run_with(static_link, &[]);
 }
 
-fn compile_and_run_with(static_link: bool, wrapper: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let exe = dir.path().join(if static_link { "smoke-static" } else { "smoke-shared" });
+/// Compiles `tests/c/<source>` as strict C99 against the committed header and links it
+/// against the static or the shared library.
+fn compile(source: &str, static_link: bool, dir: &Path) -> PathBuf {
+    let exe = dir.join(format!("{source}-{}", if static_link { "static" } else { "shared" }));
     let mut cc = Command::new("cc");
     cc.args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wundef"])
         .arg("-I")
         .arg(manifest_dir().join("include"))
-        .arg(manifest_dir().join("tests/c/verity_smoke.c"))
+        .arg(manifest_dir().join("tests/c").join(source))
         .arg("-o")
         .arg(&exe);
     if static_link {
         cc.arg(lib_dir().join("librootseal.a")).args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
     } else {
         // Cargo leaves an unversioned librootseal.so; the loader asks for the SONAME.
-        let libs = dir.path().join("lib");
-        std::fs::create_dir(&libs).unwrap();
+        let libs = dir.join("lib");
+        std::fs::create_dir_all(&libs).unwrap();
         for name in ["librootseal.so", "librootseal.so.0"] {
-            std::os::unix::fs::symlink(lib_dir().join("librootseal.so"), libs.join(name)).unwrap();
+            let _ = std::os::unix::fs::symlink(lib_dir().join("librootseal.so"), libs.join(name));
         }
         cc.arg("-L").arg(&libs).arg("-lrootseal").arg(format!("-Wl,-rpath,{}", libs.display()));
     }
@@ -84,16 +88,29 @@ fn compile_and_run_with(static_link: bool, wrapper: &[&str]) {
         cc.arg("-DROOTSEAL_TEST_PANIC");
     }
     run(&mut cc);
+    exe
+}
 
-    let data = fixture(dir.path());
-    let mut cmd = match wrapper.split_first() {
+/// The command that runs `exe`, under `wrapper` (e.g. valgrind) when one is given.
+fn wrapped(exe: &Path, wrapper: &[&str]) -> Command {
+    match wrapper.split_first() {
         Some((program, args)) => {
             let mut cmd = Command::new(program);
-            cmd.args(args).arg(&exe);
+            cmd.args(args).arg(exe);
             cmd
         }
-        None => Command::new(&exe),
-    };
+        None => Command::new(exe),
+    }
+}
+
+const VALGRIND: [&str; 5] =
+    ["valgrind", "--quiet", "--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"];
+
+fn compile_and_run_with(static_link: bool, wrapper: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = compile("verity_smoke.c", static_link, dir.path());
+    let data = fixture(dir.path());
+    let mut cmd = wrapped(&exe, wrapper);
     let out = run(cmd.arg(&data).arg(dir.path().join("hash.img")));
     let stdout = String::from_utf8(out.stdout).unwrap();
     print!("{stdout}");
@@ -116,16 +133,7 @@ fn c_smoke_against_shared_library() {
 /// test takes, error paths and the caught panic included.
 #[test]
 fn c_smoke_is_memory_clean_under_valgrind() {
-    compile_and_run_with(
-        true,
-        &[
-            "valgrind",
-            "--quiet",
-            "--error-exitcode=1",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-        ],
-    );
+    compile_and_run_with(true, &VALGRIND);
 }
 
 #[test]
@@ -141,4 +149,46 @@ fn header_compiles_as_cpp() {
         .args(["-x", "c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-Wundef", "-fsyntax-only", "-I"])
         .arg(manifest_dir().join("include"))
         .arg(&src));
+}
+
+/// The GPT C test: its update cycle must leave the bytes the real cgpt leaves on a
+/// twin disk, and every other check it makes must pass.
+fn gpt_c_cycle(static_link: bool, wrapper: &[&str]) {
+    use gpt_support::{CHROMEOS_KERNEL, DiskSpec, Op};
+    let dir = tempfile::tempdir().unwrap();
+    let exe = compile("gpt_smoke.c", static_link, dir.path());
+    let (disk, twin) = (dir.path().join("disk.img"), dir.path().join("twin.img"));
+    gpt_support::disk(DiskSpec::kernel(512, 128), &disk);
+    gpt_support::disk(DiskSpec::kernel(512, 128), &twin);
+    let out = run(wrapped(&exe, wrapper).arg(&disk).arg(CHROMEOS_KERNEL));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    print!("{stdout}");
+    assert!(stdout.contains(" 0 failed"), "C checks failed:\n{stdout}");
+
+    // The same cycle with cgpt: A good, mark-update B, a boot uses B's try, mark-good B.
+    for args in [&["add", "-i", "3", "-P", "1", "-T", "0", "-S", "1"][..], &["add", "-i", "4", "-T", "0"]] {
+        if args.len() == 5 {
+            gpt_support::with_cgpt(&twin, 512, Op::MarkUpdate(4));
+        }
+        let out = gpt_support::cgpt(&twin, 512, args);
+        assert!(out.status.success(), "{}", gpt_support::describe(&out));
+    }
+    gpt_support::with_cgpt(&twin, 512, Op::MarkGood(4));
+    let cycle = std::fs::read(dir.path().join("disk.img.cycle")).unwrap();
+    assert!(cycle == std::fs::read(&twin).unwrap(), "the C update cycle left different bytes than cgpt");
+}
+
+#[test]
+fn gpt_c_cycle_against_static_library_matches_cgpt() {
+    gpt_c_cycle(true, &[]);
+}
+
+#[test]
+fn gpt_c_cycle_against_shared_library_matches_cgpt() {
+    gpt_c_cycle(false, &[]);
+}
+
+#[test]
+fn gpt_c_cycle_is_memory_clean_under_valgrind() {
+    gpt_c_cycle(true, &VALGRIND);
 }

@@ -34,6 +34,18 @@ fn status_numbers_are_pinned() {
         (S::VerityConflictsWithSuperblock, 113),
         (S::VerityRootHashLength, 114),
         (S::VerityUnsupportedHashType, 115),
+        (S::GptNoGpt, 200),
+        (S::GptNoValidGpt, 201),
+        (S::GptNeedsRepair, 202),
+        (S::GptCannotRepair, 203),
+        (S::GptInvalidBlockSize, 204),
+        (S::GptNoSuchPartition, 205),
+        (S::GptUnusedPartition, 206),
+        (S::GptWrongType, 207),
+        (S::GptValueOutOfRange, 208),
+        (S::GptNoBootableSlot, 209),
+        (S::GptInvalidGuid, 210),
+        (S::GptSlotNotFound, 211),
     ];
     for (status, number) in pinned {
         assert_eq!(status as i32, number, "{status:?}");

@@ -16,15 +16,6 @@ use rootseal::gpt::{self, AttrChange, BlockSize, GptDisk, Guid, PrioritizeReques
 use rootseal::io::FileDevice;
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy)]
-enum Op {
-    Set { index: u32, priority: Option<u8>, tries: Option<u8>, successful: Option<bool> },
-    Prioritize { target: Option<u32>, friends: bool, max: Option<u8> },
-    MarkUpdate(u32),
-    MarkGood(u32),
-    Invalidate(u32),
-}
-
 fn random_op(rng: &mut Rng) -> Op {
     let nibble = |rng: &mut Rng| rng.chance(60).then(|| rng.below(16) as u8);
     match rng.below(10) {
@@ -45,53 +36,6 @@ fn random_op(rng: &mut Rng) -> Op {
         7 => Op::MarkUpdate(rng.pick(&SLOTS)),
         8 => Op::MarkGood(rng.pick(&SLOTS)),
         _ => Op::Invalidate(rng.pick(&SLOTS)),
-    }
-}
-
-/// The op with the real cgpt. mark-update and mark-good are what Flatcar's scripts run.
-fn with_cgpt(image: &Path, block_size: u32, op: Op) {
-    let mut calls: Vec<Vec<String>> = Vec::new();
-    let add = |index: u32, fields: &[(&str, u8)]| {
-        let mut call = vec!["add".to_string(), "-i".into(), index.to_string()];
-        for (flag, value) in fields {
-            call.extend([flag.to_string(), value.to_string()]);
-        }
-        call
-    };
-    let prioritize_target = |index: u32| vec!["prioritize".to_string(), "-i".into(), index.to_string()];
-    match op {
-        Op::Set { index, priority, tries, successful } => {
-            let mut fields = Vec::new();
-            fields.extend(priority.map(|p| ("-P", p)));
-            fields.extend(tries.map(|t| ("-T", t)));
-            fields.extend(successful.map(|s| ("-S", s as u8)));
-            calls.push(add(index, &fields));
-        }
-        Op::Prioritize { target, friends, max } => {
-            let mut call = vec!["prioritize".to_string()];
-            if let Some(t) = target {
-                call.extend(["-i".into(), t.to_string()]);
-            }
-            if friends {
-                call.push("-f".into());
-            }
-            if let Some(m) = max {
-                call.extend(["-P".into(), m.to_string()]);
-            }
-            calls.push(call);
-        }
-        Op::MarkUpdate(index) | Op::MarkGood(index) => {
-            let good = matches!(op, Op::MarkGood(_)) as u8;
-            calls.push(vec!["repair".into()]);
-            calls.push(add(index, &[("-S", good), ("-T", 1 - good)]));
-            calls.push(prioritize_target(index));
-        }
-        Op::Invalidate(index) => calls.push(add(index, &[("-P", 0)])),
-    }
-    for call in calls {
-        let args: Vec<&str> = call.iter().map(String::as_str).collect();
-        let out = cgpt(image, block_size, &args);
-        assert!(out.status.success(), "cgpt {args:?} failed for {op:?}:\n{}", describe(&out));
     }
 }
 
@@ -290,7 +234,8 @@ fn flatcar_update_cycle_matches_cgpt_and_gptprio() {
 fn repair_matches_cgpt_repair() {
     let dir = scratch_dir();
     let (ours, theirs) = (dir.path().join("ours.img"), dir.path().join("theirs.img"));
-    let damages: [(&str, fn(&mut Vec<u8>)); 3] = [
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage); 3] = [
         ("primary header disk GUID byte", |img| img[512 + 60] ^= 0x40),
         ("primary entry array name byte", |img| img[1024 + 2 * 128 + 60] ^= 1),
         ("backup header CRC", |img| {

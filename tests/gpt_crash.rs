@@ -113,27 +113,43 @@ fn table_of(gpt: &Gpt) -> (Vec<u8>, Guid, u64, u64) {
 
 type Operation = fn(&GptDisk<OverlayDevice>);
 
-/// Every crash state of a recorded call list: (description, calls fully applied before
-/// it, and the partial call if any).
-fn crash_states(calls: &[Call], block_size: u32) -> Vec<(String, Vec<usize>, Option<(usize, usize)>)> {
+/// One crash point: the calls that reached the disk whole, and a prefix of one more.
+struct CrashState {
+    what: String,
+    applied: Vec<usize>,
+    partial: Option<(usize, usize)>,
+}
+
+fn state(what: String, applied: Vec<usize>, partial: Option<(usize, usize)>) -> CrashState {
+    CrashState { what, applied, partial }
+}
+
+type Damage = fn(&mut Vec<u8>, usize);
+
+/// Every crash state of a recorded call list.
+fn crash_states(calls: &[Call], block_size: u32) -> Vec<CrashState> {
     let mut states = Vec::new();
     let writes: Vec<usize> = (0..calls.len()).filter(|&i| matches!(calls[i], Call::Write(..))).collect();
     // A cut after each call, and torn writes inside each sector of each call.
     for (k, &i) in writes.iter().enumerate() {
         let before: Vec<usize> = writes[..k].to_vec();
-        states.push((format!("cut before write {k}"), before.clone(), None));
+        states.push(state(format!("cut before write {k}"), before.clone(), None));
         let Call::Write(_, data) = &calls[i] else { unreachable!() };
         for sector_start in (0..data.len()).step_by(SECTOR as usize) {
             for tear in [1, 92, SECTOR as usize / 2, SECTOR as usize - 1] {
-                states.push((format!("write {k} torn at byte {}", sector_start + tear), before.clone(), Some((i, sector_start + tear))));
+                states.push(state(
+                    format!("write {k} torn at byte {}", sector_start + tear),
+                    before.clone(),
+                    Some((i, sector_start + tear)),
+                ));
             }
         }
         // A cut at a block boundary of a multi-block write.
         for block_end in (block_size as usize..data.len()).step_by(block_size as usize) {
-            states.push((format!("write {k} cut after byte {block_end}"), before.clone(), Some((i, block_end))));
+            states.push(state(format!("write {k} cut after byte {block_end}"), before.clone(), Some((i, block_end))));
         }
     }
-    states.push(("after the last call".into(), writes.clone(), None));
+    states.push(state("after the last call".into(), writes.clone(), None));
     // Reordering inside a flush epoch: any subset of its writes reached the disk.
     let mut epoch_start = 0;
     let mut flushed: Vec<usize> = Vec::new();
@@ -143,7 +159,7 @@ fn crash_states(calls: &[Call], block_size: u32) -> Vec<(String, Vec<usize>, Opt
             for mask in 0u32..(1 << epoch.len()) {
                 let mut applied = flushed.clone();
                 applied.extend(epoch.iter().enumerate().filter(|(b, _)| mask >> b & 1 == 1).map(|(_, &j)| j));
-                states.push((format!("epoch ending at call {i}, subset {mask:#b}"), applied, None));
+                states.push(state(format!("epoch ending at call {i}, subset {mask:#b}"), applied, None));
             }
             flushed.extend(epoch);
             epoch_start = i + 1;
@@ -162,17 +178,17 @@ fn crash_test(name: &str, image: Vec<u8>, block_size: u32, operation: Operation)
     let new = gpt::read(&recorder, block_size).expect("new state readable");
     let (old_table, new_table) = (table_of(&old), table_of(&new));
     let states = crash_states(&calls, block_size);
-    for (what, applied, partial) in &states {
+    for CrashState { what, applied, partial } in &states {
         let crashed = OverlayDevice::new(base.clone());
         for &i in applied {
             if let Call::Write(offset, data) = &calls[i] {
                 crashed.put(*offset, data);
             }
         }
-        if let Some((i, len)) = *partial {
-            if let Call::Write(offset, data) = &calls[i] {
-                crashed.put(*offset, &data[..len.min(data.len())]);
-            }
+        if let Some((i, len)) = *partial
+            && let Call::Write(offset, data) = &calls[i]
+        {
+            crashed.put(*offset, &data[..len.min(data.len())]);
         }
         let seen = gpt::read(&crashed, block_size)
             .unwrap_or_else(|e| panic!("{name}: {what}: no valid GPT after the crash: {e}"));
@@ -181,7 +197,9 @@ fn crash_test(name: &str, image: Vec<u8>, block_size: u32, operation: Operation)
         let disk = GptDisk::new(crashed.clone(), BlockSize::Fixed(block_size)).unwrap();
         disk.repair(false).unwrap_or_else(|e| panic!("{name}: {what}: repair after the crash failed: {e}"));
         let repaired = disk.read().unwrap();
-        assert!(repaired.copy_state(gpt::Which::Primary).is_valid() && repaired.copy_state(gpt::Which::Backup).is_valid());
+        assert!(
+            repaired.copy_state(gpt::Which::Primary).is_valid() && repaired.copy_state(gpt::Which::Backup).is_valid()
+        );
         let mut kept = table_of(&repaired);
         // Repair may legitimately grow LastUsable when it moves the backup.
         kept.3 = table.3;
@@ -225,8 +243,12 @@ const USR: Guid = Guid::FLATCAR_USR;
 
 fn operations() -> Vec<(&'static str, Operation)> {
     vec![
-        ("set", |d| assert!(d.set(4, AttrChange { priority: Some(5), tries: Some(3), successful: Some(true) }).unwrap().0)),
-        ("prioritize", |d| assert!(d.prioritize(PrioritizeRequest { target: Some(3), ..Default::default() }, USR).unwrap().0)),
+        ("set", |d| {
+            assert!(d.set(4, AttrChange { priority: Some(5), tries: Some(3), successful: Some(true) }).unwrap().0)
+        }),
+        ("prioritize", |d| {
+            assert!(d.prioritize(PrioritizeRequest { target: Some(3), ..Default::default() }, USR).unwrap().0)
+        }),
         ("next", |d| assert!(d.next(USR).unwrap().written)),
         ("mark-update", |d| assert!(d.mark_update(3, USR).unwrap().0)),
         ("mark-good", |d| assert!(d.mark_good(4, USR).unwrap().0)),
@@ -243,7 +265,7 @@ fn every_crash_point_leaves_the_old_or_the_new_table() {
         for (name, operation) in operations() {
             total += crash_test(&format!("{name}/{block_size}"), healthy.clone(), block_size, operation);
         }
-        let damages: [(&str, fn(&mut Vec<u8>, usize)); 4] = [
+        let damages: [(&str, Damage); 4] = [
             ("primary header", |b, bs| b[bs + 60] ^= 1),
             ("primary array", |b, bs| b[2 * bs + 200] ^= 1),
             ("backup header", |b, bs| {

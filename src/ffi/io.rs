@@ -29,8 +29,7 @@ pub type rootseal_block_size_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, 
 /// A device as a set of callbacks. Zero the struct, set `version` to
 /// `ROOTSEAL_IO_VERSION`, and fill the callbacks the operation needs: `read` and `size`
 /// always, `write` and `flush` for devices that are written. `block_size` is not used by
-/// the verity functions and may be NULL; it is reserved for the partition-table
-/// functions. The reserved fields must be NULL.
+/// the verity functions and may be NULL; the GPT functions use it when present. The reserved fields must be NULL.
 ///
 /// Callbacks are called only from the thread that called the rootseal function, one at
 /// a time, and never after it returns. `ctx` is passed through untouched.
@@ -99,18 +98,8 @@ impl CallbackDevice {
         }
         // SAFETY: non-NULL and valid per the caller's contract; the struct is plain data.
         let io = unsafe { std::ptr::read(io) };
-        if io.version != ROOTSEAL_IO_VERSION {
-            return Err(Failure::new(
-                rootseal_status::UnsupportedParamsVersion,
-                format!("{what}: rootseal_io version {} is not {ROOTSEAL_IO_VERSION}", io.version),
-            ));
-        }
-        if io.reserved0 != 0 || io.reserved.iter().any(|p| !p.is_null()) {
-            return Err(Failure::new(
-                rootseal_status::ReservedNotZero,
-                format!("{what}: reserved fields must be zero"),
-            ));
-        }
+        let reserved_zero = io.reserved0 == 0 && io.reserved.iter().all(|p| p.is_null());
+        super::check_params(&format!("{what}: rootseal_io"), io.version, ROOTSEAL_IO_VERSION, reserved_zero)?;
         if io.read.is_none() || io.size.is_none() {
             return Err(null(&format!("{what}: the read or size callback")));
         }
@@ -122,6 +111,22 @@ impl CallbackDevice {
 
     pub(crate) fn ctx(&self) -> *mut c_void {
         self.io.ctx
+    }
+
+    /// The logical block size from the optional callback; `None` when there is none.
+    pub(crate) fn block_size(&self) -> Result<Option<u32>, Failure> {
+        let Some(block_size_fn) = self.io.block_size else {
+            return Ok(None);
+        };
+        let _held = self.guard();
+        let mut size = 0u32;
+        // SAFETY: the callback and ctx come from the caller, who promises they are valid;
+        // `size` is a live local.
+        let rc = unsafe { block_size_fn(self.io.ctx, &mut size) };
+        if rc != 0 {
+            return Err(Failure::new(rootseal_status::CallbackFailed, format!("block_size callback returned {rc}")));
+        }
+        Ok(Some(size))
     }
 
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {

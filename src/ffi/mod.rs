@@ -13,6 +13,7 @@
 #![allow(non_camel_case_types)]
 
 mod blkdev;
+pub mod gpt;
 pub mod io;
 pub mod status;
 pub mod verity;
@@ -79,6 +80,20 @@ pub(crate) fn boundary(body: impl FnOnce() -> Result<rootseal_status, Failure>) 
 #[unsafe(no_mangle)]
 pub extern "C" fn rootseal_last_error() -> *const c_char {
     LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+}
+
+/// Checks the `version` and reserved fields of a params struct.
+pub(crate) fn check_params(what: &str, version: u32, expected: u32, reserved_zero: bool) -> Result<(), Failure> {
+    if version != expected {
+        return Err(Failure::new(
+            rootseal_status::UnsupportedParamsVersion,
+            format!("{what} version {version} is not {expected}"),
+        ));
+    }
+    if !reserved_zero {
+        return Err(Failure::new(rootseal_status::ReservedNotZero, format!("{what}: reserved fields must be zero")));
+    }
+    Ok(())
 }
 
 pub(crate) fn null(what: &str) -> Failure {

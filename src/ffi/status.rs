@@ -3,7 +3,7 @@
 //! Numbers are grouped by domain (1–99 generic, 100s verity, 200s GPT, 300s
 //! signatures) and are never reused: a retired code stays here, commented "reserved".
 
-use crate::verity;
+use crate::{gpt, verity};
 use std::ffi::{CStr, c_char};
 
 /// Status returned by every rootseal entry point. 0 is success; each other value has a
@@ -62,11 +62,35 @@ pub enum rootseal_status {
     VerityRootHashLength = 114,
     /// The hash type is neither 0 nor 1.
     VerityUnsupportedHashType = 115,
+    /// No GPT signature where a primary or backup header would be.
+    GptNoGpt = 200,
+    /// Neither GPT copy is valid.
+    GptNoValidGpt = 201,
+    /// One GPT copy is invalid and the operation needs both; repair first.
+    GptNeedsRepair = 202,
+    /// A copy cannot be rebuilt where it has to go.
+    GptCannotRepair = 203,
+    /// The logical block size is not 512 or 4096, or disagrees with the device.
+    GptInvalidBlockSize = 204,
+    /// The partition number is outside the entry array.
+    GptNoSuchPartition = 205,
+    /// The partition entry is unused.
+    GptUnusedPartition = 206,
+    /// The partition is not of the participating type.
+    GptWrongType = 207,
+    /// A priority, tries or maximum priority is out of range.
+    GptValueOutOfRange = 208,
+    /// No partition can be booted (none with priority > 0 and tries left or successful).
+    GptNoBootableSlot = 209,
+    /// A GUID string is malformed.
+    GptInvalidGuid = 210,
+    /// The Flatcar slots or the partition device could not be resolved.
+    GptSlotNotFound = 211,
 }
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 25] = [
+    pub(crate) const ALL: [rootseal_status; 37] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -92,6 +116,18 @@ impl rootseal_status {
         Self::VerityConflictsWithSuperblock,
         Self::VerityRootHashLength,
         Self::VerityUnsupportedHashType,
+        Self::GptNoGpt,
+        Self::GptNoValidGpt,
+        Self::GptNeedsRepair,
+        Self::GptCannotRepair,
+        Self::GptInvalidBlockSize,
+        Self::GptNoSuchPartition,
+        Self::GptUnusedPartition,
+        Self::GptWrongType,
+        Self::GptValueOutOfRange,
+        Self::GptNoBootableSlot,
+        Self::GptInvalidGuid,
+        Self::GptSlotNotFound,
     ];
 
     /// Static description of the code.
@@ -122,6 +158,18 @@ impl rootseal_status {
             Self::VerityConflictsWithSuperblock => c"verity: parameter conflicts with the superblock",
             Self::VerityRootHashLength => c"verity: root hash has the wrong length",
             Self::VerityUnsupportedHashType => c"verity: unsupported hash type",
+            Self::GptNoGpt => c"gpt: no GPT found",
+            Self::GptNoValidGpt => c"gpt: neither GPT copy is valid",
+            Self::GptNeedsRepair => c"gpt: one GPT copy is invalid; repair first",
+            Self::GptCannotRepair => c"gpt: cannot repair",
+            Self::GptInvalidBlockSize => c"gpt: unsupported or mismatched logical block size",
+            Self::GptNoSuchPartition => c"gpt: no such partition",
+            Self::GptUnusedPartition => c"gpt: partition entry is unused",
+            Self::GptWrongType => c"gpt: partition is not of the participating type",
+            Self::GptValueOutOfRange => c"gpt: value out of range",
+            Self::GptNoBootableSlot => c"gpt: no bootable partition",
+            Self::GptInvalidGuid => c"gpt: invalid GUID",
+            Self::GptSlotNotFound => c"gpt: slot not found",
         }
     }
 }
@@ -158,4 +206,27 @@ impl From<&verity::Error> for rootseal_status {
 #[unsafe(no_mangle)]
 pub extern "C" fn rootseal_strerror(status: i32) -> *const c_char {
     rootseal_status::ALL.iter().find(|s| **s as i32 == status).map_or(c"unknown status", |s| s.description()).as_ptr()
+}
+
+impl From<&gpt::Error> for rootseal_status {
+    fn from(err: &gpt::Error) -> Self {
+        use gpt::Error as E;
+        match err {
+            E::Io { source, .. } if super::io::is_callback_error(source) => Self::CallbackFailed,
+            E::Io { .. } => Self::Io,
+            E::InvalidBlockSize(_) | E::BlockSizeMismatch { .. } => Self::GptInvalidBlockSize,
+            E::NoGpt => Self::GptNoGpt,
+            E::NoValidGpt { .. } => Self::GptNoValidGpt,
+            E::NeedsRepair { .. } => Self::GptNeedsRepair,
+            E::CannotRepair(_) => Self::GptCannotRepair,
+            E::InvalidGuid(_) => Self::GptInvalidGuid,
+            E::NoSuchPartition { .. } => Self::GptNoSuchPartition,
+            E::UnusedPartition(_) => Self::GptUnusedPartition,
+            E::WrongType { .. } | E::NotParticipating(_) => Self::GptWrongType,
+            E::FriendsWithoutTarget => Self::InvalidArgument,
+            E::ValueOutOfRange { .. } => Self::GptValueOutOfRange,
+            E::NoBootableSlot(_) => Self::GptNoBootableSlot,
+            E::Slot(_) => Self::GptSlotNotFound,
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::io::{CallbackDevice, rootseal_io};
 use super::status::rootseal_status;
-use super::{Failure, boundary, bytes_arg, null, path_arg};
+use super::{Failure, boundary, bytes_arg, check_params, null, path_arg};
 use crate::io::{BlockDevice, BlockRead};
 use crate::verity::{self, FormatOutcome, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
 use std::ffi::c_char;
@@ -145,15 +145,7 @@ unsafe fn options_from(params: *const rootseal_verity_params) -> Result<(VerityO
     }
     // SAFETY: non-NULL and valid per the contract above.
     let p = unsafe { &*params };
-    if p.version != ROOTSEAL_VERITY_PARAMS_VERSION {
-        return Err(Failure::new(
-            rootseal_status::UnsupportedParamsVersion,
-            format!("params version {} is not {ROOTSEAL_VERITY_PARAMS_VERSION}", p.version),
-        ));
-    }
-    if p.reserved.iter().any(|&r| r != 0) {
-        return Err(Failure::new(rootseal_status::ReservedNotZero, "params.reserved must be zero"));
-    }
+    check_params("params", p.version, ROOTSEAL_VERITY_PARAMS_VERSION, p.reserved.iter().all(|&r| r == 0))?;
     if p.flags & !KNOWN_FLAGS != 0 {
         return Err(Failure::new(
             rootseal_status::InvalidArgument,

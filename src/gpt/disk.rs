@@ -100,6 +100,11 @@ impl<D: BlockRead> GptDisk<D> {
         &self.device
     }
 
+    /// Gives the device back.
+    pub fn into_device(self) -> D {
+        self.device
+    }
+
     /// Reads and checks both copies.
     pub fn read(&self) -> Result<Gpt> {
         read(&self.device, self.block_size)

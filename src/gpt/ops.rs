@@ -106,7 +106,8 @@ impl Gpt {
     /// gptprio's choice among the partitions of `type_guid`, with the try it uses up
     /// applied in memory. Returns the partition and whether anything changed.
     pub fn apply_next(&mut self, type_guid: Guid) -> Result<(Partition, bool)> {
-        let candidates = self.entries.partitions().filter(|p| p.type_guid == type_guid).map(|p| (p.index, p.attributes));
+        let candidates =
+            self.entries.partitions().filter(|p| p.type_guid == type_guid).map(|p| (p.index, p.attributes));
         let (index, word) = next::choose(candidates).ok_or(Error::NoBootableSlot(type_guid))?;
         let changed = match next::consume_try(word) {
             Some(after) => {

@@ -93,10 +93,8 @@ pub fn disk(spec: DiskSpec, dest: &Path) {
 }
 
 fn make_template(spec: DiskSpec) -> PathBuf {
-    let path = work_dir().join(format!(
-        "template-{}-{}-{}-{}.img",
-        spec.block_size, spec.entries, spec.wide_entries, spec.slot_type
-    ));
+    let path = work_dir()
+        .join(format!("template-{}-{}-{}-{}.img", spec.block_size, spec.entries, spec.wide_entries, spec.slot_type));
     std::fs::File::create(&path).unwrap().set_len(16 << 20).unwrap();
     let slot = spec.slot_type;
     let layout: [(u32, &str, &str, &str, &str); 8] = [
@@ -227,4 +225,61 @@ pub fn cgpt(image: &Path, block_size: u32, args: &[&str]) -> Output {
     let mut all: Vec<&str> = args.to_vec();
     all.push(&device);
     run("cgpt", &all)
+}
+
+/// One A/B operation, as the random sequences use them.
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    Set { index: u32, priority: Option<u8>, tries: Option<u8>, successful: Option<bool> },
+    Prioritize { target: Option<u32>, friends: bool, max: Option<u8> },
+    MarkUpdate(u32),
+    MarkGood(u32),
+    Invalidate(u32),
+}
+
+/// The op with the real cgpt. mark-update and mark-good are what Flatcar's scripts run.
+pub fn with_cgpt(image: &Path, block_size: u32, op: Op) {
+    let mut calls: Vec<Vec<String>> = Vec::new();
+    let add = |index: u32, fields: &[(&str, u8)]| {
+        let mut call = vec!["add".to_string(), "-i".into(), index.to_string()];
+        for (flag, value) in fields {
+            call.extend([flag.to_string(), value.to_string()]);
+        }
+        call
+    };
+    let prioritize_target = |index: u32| vec!["prioritize".to_string(), "-i".into(), index.to_string()];
+    match op {
+        Op::Set { index, priority, tries, successful } => {
+            let mut fields = Vec::new();
+            fields.extend(priority.map(|p| ("-P", p)));
+            fields.extend(tries.map(|t| ("-T", t)));
+            fields.extend(successful.map(|s| ("-S", s as u8)));
+            calls.push(add(index, &fields));
+        }
+        Op::Prioritize { target, friends, max } => {
+            let mut call = vec!["prioritize".to_string()];
+            if let Some(t) = target {
+                call.extend(["-i".into(), t.to_string()]);
+            }
+            if friends {
+                call.push("-f".into());
+            }
+            if let Some(m) = max {
+                call.extend(["-P".into(), m.to_string()]);
+            }
+            calls.push(call);
+        }
+        Op::MarkUpdate(index) | Op::MarkGood(index) => {
+            let good = matches!(op, Op::MarkGood(_)) as u8;
+            calls.push(vec!["repair".into()]);
+            calls.push(add(index, &[("-S", good), ("-T", 1 - good)]));
+            calls.push(prioritize_target(index));
+        }
+        Op::Invalidate(index) => calls.push(add(index, &[("-P", 0)])),
+    }
+    for call in calls {
+        let args: Vec<&str> = call.iter().map(String::as_str).collect();
+        let out = cgpt(image, block_size, &args);
+        assert!(out.status.success(), "cgpt {args:?} failed for {op:?}:\n{}", describe(&out));
+    }
 }

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "rootseal", version, about = "Integrity tools for A/B root file systems: dm-verity trees and GPT A/B slots")]
+#[command(
+    name = "rootseal",
+    version,
+    about = "Integrity tools for A/B root file systems: dm-verity trees and GPT A/B slots"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
