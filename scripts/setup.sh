@@ -7,6 +7,9 @@ packages=(
   cryptsetup-bin   # veritysetup: the peer every verity test compares against
   gcc g++          # the C and C++ header tests
   valgrind         # the C tests run under it too
+  cgpt             # Chrome OS cgpt (vboot-utils): the GPT A/B peer
+  gdisk            # sgdisk: makes and verifies the GPT test disks
+  fdisk            # sfdisk: reads the 256-byte-entry test disks
 )
 
 missing=()

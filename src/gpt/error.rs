@@ -142,7 +142,7 @@ pub enum Error {
         requested: u32,
     },
     /// No GPT signature anywhere it could be.
-    #[error("no GPT found: no \"EFI PART\" signature at LBA 1 or at the last LBA for 512- or 4096-byte blocks")]
+    #[error("no GPT found: no \"EFI PART\" signature at LBA 1 or at the last LBA (for the logical block size in use)")]
     NoGpt,
     /// Neither copy is valid.
     #[error("no valid GPT: primary: {primary}; backup: {backup}")]

@@ -148,9 +148,10 @@ impl Header {
                         self.entries_lba, self.first_usable
                     ));
                 }
-                if self.alternate_lba <= self.last_usable || self.alternate_lba >= blocks {
+                // A backup beyond the end (a shrunk disk) costs the backup, not this copy.
+                if self.alternate_lba <= self.last_usable {
                     return bad(format!(
-                        "AlternateLBA {} is not between LastUsableLBA {} and the end of the disk ({blocks} blocks)",
+                        "AlternateLBA {} is not after LastUsableLBA {}",
                         self.alternate_lba, self.last_usable
                     ));
                 }
@@ -272,8 +273,8 @@ mod tests {
             let header = Header { entry_size: size, entry_count: count, ..sample() };
             assert!(Header::parse(&header.to_block(512), 1).is_err(), "{size} x {count}");
         }
-        let beyond = Header { alternate_lba: 4096, ..sample() };
-        assert!(matches!(beyond.check_layout(Which::Primary, 512, 2048), Err(Fault::Layout(_))));
+        let inside = Header { alternate_lba: 2000, ..sample() };
+        assert!(matches!(inside.check_layout(Which::Primary, 512, 2048), Err(Fault::Layout(_))));
         let overlapping = Header { first_usable: 20, ..sample() };
         assert!(matches!(overlapping.check_layout(Which::Primary, 512, 2048), Err(Fault::Layout(_))));
     }

@@ -45,14 +45,28 @@ pub fn protective(old: &[u8], blocks: u64) -> Vec<u8> {
     sector[..keep].copy_from_slice(&old[..keep]);
     let size = u32::try_from(blocks.saturating_sub(1)).unwrap_or(u32::MAX);
     let record = &mut sector[RECORDS_AT..RECORDS_AT + 16];
-    record[1..4].copy_from_slice(&[0x00, 0x02, 0x00]);
+    record[1..4].copy_from_slice(&chs(1));
     record[4] = PROTECTIVE_TYPE;
-    record[5..8].copy_from_slice(&[0xff, 0xff, 0xff]);
+    record[5..8].copy_from_slice(&chs(u64::from(size)));
     record[8..12].copy_from_slice(&1u32.to_le_bytes());
     record[12..16].copy_from_slice(&size.to_le_bytes());
     sector[510] = 0x55;
     sector[511] = 0xaa;
     sector
+}
+
+/// The legacy cylinder/head/sector address of `lba` in the 255-head, 63-sector
+/// geometry partitioners use, or 0xFFFFFF past cylinder 1023.
+fn chs(lba: u64) -> [u8; 3] {
+    const HEADS: u64 = 255;
+    const SECTORS: u64 = 63;
+    let cylinder = lba / (HEADS * SECTORS);
+    if cylinder > 1023 {
+        return [0xff; 3];
+    }
+    let head = (lba / SECTORS) % HEADS;
+    let sector = lba % SECTORS + 1;
+    [head as u8, (sector as u8) | ((cylinder >> 2) as u8 & 0xc0), cylinder as u8]
 }
 
 #[cfg(test)]
@@ -65,12 +79,14 @@ mod tests {
         let mbr = protective(&old, 131072);
         assert_eq!(Pmbr::check(&mbr), Pmbr::Protective);
         assert_eq!(&mbr[..440], &old[..440]);
-        assert_eq!(&mbr[446..462], &[0, 0, 2, 0, 0xee, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0xff, 0xff, 1, 0]);
+        assert_eq!(&mbr[446..462], &[0, 0, 2, 0, 0xee, 0x28, 0x20, 0x08, 1, 0, 0, 0, 0xff, 0xff, 1, 0]);
+        // Small disks get a real ending address, as sgdisk writes it.
+        assert_eq!(&protective(&[], 32768)[446..454], &[0, 0, 2, 0, 0xee, 0x0a, 0x08, 0x02]);
         let mut hybrid = mbr.clone();
         hybrid[462 + 4] = 0x0c;
         assert_eq!(Pmbr::check(&hybrid), Pmbr::Hybrid);
         assert!(!Pmbr::check(&[0u8; 512]).is_valid());
-        // Disks past 2 TiB saturate the 32-bit size.
-        assert_eq!(&protective(&[], 1 << 40)[458..462], &[0xff; 4]);
+        // Disks past 2 TiB saturate the 32-bit size, and the address overflows.
+        assert_eq!(&protective(&[], 1 << 40)[451..462], &[0xff, 0xff, 0xff, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
     }
 }

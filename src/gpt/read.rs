@@ -129,6 +129,7 @@ pub fn read(dev: &dyn BlockRead, block_size: u32) -> Result<Gpt> {
     let (source, (header, entries)) = match (&primary, &backup) {
         (Ok(copy), _) => (Which::Primary, copy.clone()),
         (Err(_), Ok(copy)) => (Which::Backup, copy.clone()),
+        (Err(Fault::Signature), Err(Fault::Signature)) => return Err(Error::NoGpt),
         (Err(p), Err(b)) => return Err(Error::NoValidGpt { primary: p.clone(), backup: b.clone() }),
     };
     Ok(Gpt {

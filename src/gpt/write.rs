@@ -55,7 +55,8 @@ impl Gpt {
         let mut backup_lba = self.backup.header_lba;
         let mut backup_entries_lba = self.on_disk[1].as_ref().map(|(h, _)| h.entries_lba);
         let last_lba = self.blocks - 1;
-        if fixes.relocate_backup && backup_lba != last_lba {
+        // A backup beyond the end of a shrunk disk can only be written at the new end.
+        if (fixes.relocate_backup || backup_lba > last_lba) && backup_lba != last_lba {
             backup_lba = last_lba;
             let entries_lba = last_lba.checked_sub(array_blocks).filter(|&lba| lba > common.last_usable);
             let Some(entries_lba) = entries_lba else {
