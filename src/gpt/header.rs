@@ -117,7 +117,7 @@ impl Header {
     }
 
     /// Bytes in the entry array. Both factors are u32, so the u64 product cannot
-    /// overflow; `parse` caps it at [`MAX_ARRAY_BYTES`].
+    /// overflow; `parse` caps it at `MAX_ARRAY_BYTES` (4 MiB).
     pub fn array_bytes(&self) -> u64 {
         u64::from(self.entry_count) * u64::from(self.entry_size)
     }

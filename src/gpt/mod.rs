@@ -3,7 +3,7 @@
 //!
 //! - [`GptDisk`] reads both copies strictly ([`Gpt`], with a [`CopyState`] per copy),
 //!   runs one operation in memory and writes both copies back crash-safely
-//!   (see [`write`] for the order and why it is safe).
+//!   (see [`write`](mod@write) for the order and why it is safe).
 //! - [`Attributes`] is the attribute word: priority (bits 48–51), tries (52–55) and
 //!   successful (56), plus the fixed [`AttrFlags`]; every other bit is preserved.
 //! - [`prioritize()`] and [`next::choose`] are the pure algorithms of
