@@ -145,42 +145,6 @@
 #define ROOTSEAL_ABI_VERSION 0
 
 /**
- * The largest priority or tries value the 4-bit fields hold.
- */
-#define MAX_NIBBLE 15
-
-/**
- * Revision 1.0.
- */
-#define REVISION 65536
-
-/**
- * The defined part of the header; HeaderSize is at least this.
- */
-#define HEADER_FIELDS 92
-
-/**
- * The smallest entry array UEFI allows.
- */
-#define MIN_ARRAY_BYTES (16 * 1024)
-
-/**
- * rootseal's cap on the entry array (as libfdisk's): a CRC-valid header claiming 2^31
- * entries is refused before anything is allocated.
- */
-#define MAX_ARRAY_BYTES ((4 * 1024) * 1024)
-
-/**
- * The largest entry size accepted.
- */
-#define MAX_ENTRY_SIZE 4096
-
-/**
- * Bytes of the MBR sector that matter (the rest of a 4 KiB LBA 0 is left alone).
- */
-#define MBR_BYTES 512
-
-/**
  * Status returned by every rootseal entry point. 0 is success; each other value has a
  * fixed meaning, listed with [`rootseal_strerror`]. C code receives it as an `int32_t`.
  */
@@ -788,8 +752,6 @@ const char *rootseal_last_error(void);
  */
 rootseal_status rootseal_test_panic(void);
 #endif
-
-extern int ioctl(int fd, unsigned long request, ...);
 
 /**
  * Opens the disk image or block device at `path`. Block devices use their kernel

@@ -5,18 +5,18 @@ use super::error::{Fault, Which};
 use super::guid::Guid;
 
 /// `EFI PART`.
-pub const SIGNATURE: [u8; 8] = *b"EFI PART";
+pub(crate) const SIGNATURE: [u8; 8] = *b"EFI PART";
 /// Revision 1.0.
-pub const REVISION: u32 = 0x0001_0000;
+pub(crate) const REVISION: u32 = 0x0001_0000;
 /// The defined part of the header; HeaderSize is at least this.
-pub const HEADER_FIELDS: u32 = 92;
+pub(crate) const HEADER_FIELDS: u32 = 92;
 /// The smallest entry array UEFI allows.
-pub const MIN_ARRAY_BYTES: u64 = 16 * 1024;
+pub(crate) const MIN_ARRAY_BYTES: u64 = 16 * 1024;
 /// rootseal's cap on the entry array (as libfdisk's): a CRC-valid header claiming 2^31
 /// entries is refused before anything is allocated.
-pub const MAX_ARRAY_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_ARRAY_BYTES: u64 = 4 * 1024 * 1024;
 /// The largest entry size accepted.
-pub const MAX_ENTRY_SIZE: u32 = 4096;
+pub(crate) const MAX_ENTRY_SIZE: u32 = 4096;
 
 /// A parsed, CRC-checked GPT header.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! rewritten only when the caller asks for it. Pure logic.
 
 /// Bytes of the MBR sector that matter (the rest of a 4 KiB LBA 0 is left alone).
-pub const MBR_BYTES: usize = 512;
+pub(crate) const MBR_BYTES: usize = 512;
 const RECORDS_AT: usize = 446;
 const PROTECTIVE_TYPE: u8 = 0xee;
 
