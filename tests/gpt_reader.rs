@@ -167,3 +167,31 @@ fn a_broken_protective_mbr_is_reported_and_rewritten_only_on_request() {
     // sgdisk's own protective MBR, rebuilt byte for byte.
     assert_eq!(image[..512], original[..]);
 }
+
+#[test]
+fn flatcar_slots_by_label_and_by_type() {
+    let table = read(flatcar_image(512), 512).unwrap();
+    let slots = gpt::FlatcarSlots::find(&table, gpt::Guid::FLATCAR_USR).unwrap();
+    assert_eq!((slots.a.index, slots.b.index), (3, 4));
+    assert_eq!(slots.a.unique_guid.to_string(), gpt::USR_A_PARTUUID);
+    assert_eq!(slots.other(3).unwrap().index, 4);
+    assert_eq!(slots.other(4).unwrap().index, 3);
+    assert!(matches!(slots.other(9), Err(Error::Slot(_))));
+    // Our template has a third usr-type slot (5), so without the labels the type alone
+    // is ambiguous and must be refused rather than guessed.
+    let mut image = flatcar_image(512);
+    let [(ph, _), (bh, _)] = raw_copies(&image, 512);
+    for header in [ph, bh] {
+        let entries_at = u64::from_le_bytes(header[72..80].try_into().unwrap()) as usize * 512;
+        for i in [2usize, 3] {
+            image[entries_at + i * 128 + 56..entries_at + i * 128 + 128].fill(0);
+        }
+        let crc = crc32fast::hash(&image[entries_at..entries_at + 128 * 128]);
+        let lba = u64::from_le_bytes(header[24..32].try_into().unwrap()) as usize;
+        image[lba * 512 + 88..lba * 512 + 92].copy_from_slice(&crc.to_le_bytes());
+        fix_header_crc(&mut image[lba * 512..(lba + 1) * 512]);
+    }
+    let table = read(image, 512).unwrap();
+    let err = gpt::FlatcarSlots::find(&table, gpt::Guid::FLATCAR_USR).unwrap_err();
+    assert!(err.to_string().contains("3 partitions of type"), "{err}");
+}
