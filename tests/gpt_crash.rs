@@ -215,21 +215,10 @@ fn image(spec: DiskSpec) -> Vec<u8> {
     disk(spec, &path);
     let mut bytes = std::fs::read(&path).unwrap();
     // Start from a realistic state: A good (P1 S1), B freshly installed (P2 T1).
-    let mut set = |i: u32, word: u64| {
-        let bs = spec.block_size as usize;
-        for lba in [1usize, bytes.len() / bs - 1] {
-            let mut header = bytes[lba * bs..(lba + 1) * bs].to_vec();
-            let entries_at = u64::from_le_bytes(header[72..80].try_into().unwrap()) as usize * bs;
-            let at = entries_at + (i as usize - 1) * 128 + 48;
-            bytes[at..at + 8].copy_from_slice(&word.to_le_bytes());
-            let crc = crc32fast::hash(&bytes[entries_at..entries_at + 128 * 128]);
-            header[88..92].copy_from_slice(&crc.to_le_bytes());
-            fix_header_crc(&mut header);
-            bytes[lba * bs..(lba + 1) * bs].copy_from_slice(&header);
-        }
-    };
-    set(3, 0x0101_0000_0000_0000);
-    set(4, 0x0012_0000_0000_0000);
+    edit_entries(&mut bytes, spec.block_size, |array| {
+        array[2 * 128 + 48..2 * 128 + 56].copy_from_slice(&0x0101_0000_0000_0000u64.to_le_bytes());
+        array[3 * 128 + 48..3 * 128 + 56].copy_from_slice(&0x0012_0000_0000_0000u64.to_le_bytes());
+    });
     bytes
 }
 

@@ -112,17 +112,10 @@ fn truncated_and_tiny_images_are_errors_not_panics() {
 fn an_overlapping_or_duplicate_entry_invalidates_the_copy() {
     let mut image = flatcar_image(512);
     // Partition 4 starts inside partition 3, in both arrays.
-    let [(ph, _), (bh, _)] = raw_copies(&image, 512);
-    for header in [ph, bh] {
-        let entries_at = u64::from_le_bytes(header[72..80].try_into().unwrap()) as usize * 512;
-        let start3 =
-            u64::from_le_bytes(image[entries_at + 2 * 128 + 32..entries_at + 2 * 128 + 40].try_into().unwrap());
-        image[entries_at + 3 * 128 + 32..entries_at + 3 * 128 + 40].copy_from_slice(&(start3 + 1).to_le_bytes());
-        let crc = crc32fast::hash(&image[entries_at..entries_at + 128 * 128]);
-        let lba = u64::from_le_bytes(header[24..32].try_into().unwrap()) as usize;
-        image[lba * 512 + 88..lba * 512 + 92].copy_from_slice(&crc.to_le_bytes());
-        fix_header_crc(&mut image[lba * 512..(lba + 1) * 512]);
-    }
+    edit_entries(&mut image, 512, |array| {
+        let start3 = u64::from_le_bytes(array[2 * 128 + 32..2 * 128 + 40].try_into().unwrap());
+        array[3 * 128 + 32..3 * 128 + 40].copy_from_slice(&(start3 + 1).to_le_bytes());
+    });
     let err = read(image, 512).unwrap_err().to_string();
     assert!(err.contains("partition 4: overlaps partition 3"), "{err}");
 }
@@ -180,17 +173,11 @@ fn flatcar_slots_by_label_and_by_type() {
     // Our template has a third usr-type slot (5), so without the labels the type alone
     // is ambiguous and must be refused rather than guessed.
     let mut image = flatcar_image(512);
-    let [(ph, _), (bh, _)] = raw_copies(&image, 512);
-    for header in [ph, bh] {
-        let entries_at = u64::from_le_bytes(header[72..80].try_into().unwrap()) as usize * 512;
+    edit_entries(&mut image, 512, |array| {
         for i in [2usize, 3] {
-            image[entries_at + i * 128 + 56..entries_at + i * 128 + 128].fill(0);
+            array[i * 128 + 56..i * 128 + 128].fill(0);
         }
-        let crc = crc32fast::hash(&image[entries_at..entries_at + 128 * 128]);
-        let lba = u64::from_le_bytes(header[24..32].try_into().unwrap()) as usize;
-        image[lba * 512 + 88..lba * 512 + 92].copy_from_slice(&crc.to_le_bytes());
-        fix_header_crc(&mut image[lba * 512..(lba + 1) * 512]);
-    }
+    });
     let table = read(image, 512).unwrap();
     let err = gpt::FlatcarSlots::find(&table, gpt::Guid::FLATCAR_USR).unwrap_err();
     assert!(err.to_string().contains("3 partitions of type"), "{err}");

@@ -158,6 +158,23 @@ pub fn fix_header_crc(header: &mut [u8]) {
     header[16..20].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// Edits both entry arrays of a 128-byte-entry image with `edit(array)` and fixes the
+/// array and header CRCs, so that only the edit itself is wrong.
+pub fn edit_entries(image: &mut [u8], block_size: u32, edit: impl Fn(&mut [u8])) {
+    let bs = block_size as usize;
+    let [(primary, _), (backup, _)] = raw_copies(image, block_size);
+    for header in [primary, backup] {
+        let lba = u64_at(&header, 24) as usize;
+        let entries_at = u64_at(&header, 72) as usize * bs;
+        let len = u32_at(&header, 80) as usize * u32_at(&header, 84) as usize;
+        edit(&mut image[entries_at..entries_at + len]);
+        let crc = crc32fast::hash(&image[entries_at..entries_at + len]);
+        let header = &mut image[lba * bs..(lba + 1) * bs];
+        header[88..92].copy_from_slice(&crc.to_le_bytes());
+        fix_header_crc(header);
+    }
+}
+
 /// Turns a 128-entry, 128-byte-entry disk into 64 entries of 256 bytes (the same 16 KiB
 /// array), filling the reserved half of every entry with a pattern that must survive.
 fn widen_entries(path: &Path, block_size: u32) {
