@@ -522,7 +522,7 @@ typedef struct rootseal_gpt_partition {
   /**
    * Padding, zero.
    */
-  uint8_t reserved1[2];
+  uint8_t reserved1[6];
   /**
    * Reserved for future fields; zero.
    */

@@ -91,6 +91,12 @@ fn next_prints_index_and_lowercase_partuuid() {
         "priority": 2, "tries": 0, "successful": 0, "written": true
     });
     assert_eq!(next, expected);
+    let text = ok(&["set", path, "-i", "4", "-T", "1"]) + &ok(&["next", path, "--json"]);
+    assert_eq!(
+        text,
+        "{\"index\":4,\"partuuid\":\"e03dd35c-7c2d-4a47-b3fe-27f15780a57c\",\"priority\":2,\"tries\":0,\"successful\":0,\"written\":true}\n",
+        "keys in the documented order"
+    );
     assert_eq!(ok(&["next", path]), "3 7130c94a-213a-4e5a-8e26-6cce9662f132\n");
     let again = json(&["next", path, "--json"]);
     assert_eq!(again["written"], false);
@@ -157,6 +163,13 @@ fn exit_codes() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("no valid GPT"));
     }
     assert!(std::fs::read(&image).unwrap() == damaged);
+    // show still says why, on stdout, before failing.
+    let out = rootseal(&["show", path, "--json"]);
+    assert_eq!(code(&out), 1);
+    let broken: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(broken["primary"]["valid"], false);
+    assert!(broken["backup"]["reason"].as_str().unwrap().contains("CRC"), "{broken}");
+    assert_eq!(broken["partitions"], serde_json::json!([]));
 }
 
 /// A scenario typed as a script would type it, on a kernel-type disk, replayed with

@@ -254,7 +254,7 @@ fn every_crash_point_leaves_the_old_or_the_new_table() {
         for (name, operation) in operations() {
             total += crash_test(&format!("{name}/{block_size}"), healthy.clone(), block_size, operation);
         }
-        let damages: [(&str, Damage); 4] = [
+        let damages: [(&str, Damage); 8] = [
             ("primary header", |b, bs| b[bs + 60] ^= 1),
             ("primary array", |b, bs| b[2 * bs + 200] ^= 1),
             ("backup header", |b, bs| {
@@ -262,6 +262,12 @@ fn every_crash_point_leaves_the_old_or_the_new_table() {
                 b[last + 70] ^= 1
             }),
             ("grown disk", |b, _| b.resize(b.len() + (1 << 20), 0)),
+            // Growth smaller than the entry array: the moved backup's array lands on
+            // the old backup header.
+            ("disk grown by 1 block", |b, bs| b.resize(b.len() + bs, 0)),
+            ("disk grown by 3 blocks", |b, bs| b.resize(b.len() + 3 * bs, 0)),
+            ("disk grown by 8 blocks", |b, bs| b.resize(b.len() + 8 * bs, 0)),
+            ("disk grown by 32 blocks", |b, bs| b.resize(b.len() + 32 * bs, 0)),
         ];
         for (what, damage) in damages {
             let broken = damaged(spec, damage);

@@ -83,7 +83,7 @@ pub struct rootseal_gpt_partition {
     /// Unique GUID (PARTUUID), lowercase text, NUL-terminated.
     pub unique_guid: [c_char; 37],
     /// Padding, zero.
-    pub reserved1: [u8; 2],
+    pub reserved1: [u8; 6],
     /// Reserved for future fields; zero.
     pub reserved: [u64; 4],
 }
@@ -189,7 +189,7 @@ fn partition_out(p: &Partition) -> rootseal_gpt_partition {
         last_lba: p.last_lba,
         type_guid: guid_text(p.type_guid),
         unique_guid: guid_text(p.unique_guid),
-        reserved1: [0; 2],
+        reserved1: [0; 6],
         reserved: [0; 4],
     }
 }
@@ -360,11 +360,11 @@ pub unsafe extern "C" fn rootseal_gpt_get_state(
     out: *mut rootseal_gpt_state,
 ) -> rootseal_status {
     boundary(|| {
-        // SAFETY: the caller's contract.
-        let table = unsafe { handle(gpt) }?.disk.read()?;
         if out.is_null() {
             return Err(null("out"));
         }
+        // SAFETY: the caller's contract.
+        let table = unsafe { handle(gpt) }?.disk.read()?;
         let header = table.header();
         let state = rootseal_gpt_state {
             block_size: table.block_size(),
@@ -396,11 +396,11 @@ pub unsafe extern "C" fn rootseal_gpt_get_partition(
     out: *mut rootseal_gpt_partition,
 ) -> rootseal_status {
     boundary(|| {
-        // SAFETY: the caller's contract.
-        let partition = unsafe { handle(gpt) }?.disk.read()?.partition(index)?;
         if out.is_null() {
             return Err(null("out"));
         }
+        // SAFETY: the caller's contract.
+        let partition = unsafe { handle(gpt) }?.disk.read()?.partition(index)?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write(partition_out(&partition)) };
         Ok(rootseal_status::Ok)

@@ -212,8 +212,10 @@ impl From<&gpt::Error> for rootseal_status {
     fn from(err: &gpt::Error) -> Self {
         use gpt::Error as E;
         match err {
-            E::Io { source, .. } if super::io::is_callback_error(source) => Self::CallbackFailed,
-            E::Io { .. } => Self::Io,
+            E::Io { source, .. } | E::Write { source, .. } if super::io::is_callback_error(source) => {
+                Self::CallbackFailed
+            }
+            E::Io { .. } | E::Write { .. } | E::Locked(_) => Self::Io,
             E::InvalidBlockSize(_) | E::BlockSizeMismatch { .. } => Self::GptInvalidBlockSize,
             E::NoGpt => Self::GptNoGpt,
             E::NoValidGpt { .. } => Self::GptNoValidGpt,

@@ -184,6 +184,22 @@ impl<D: BlockRead + BlockWrite> GptDisk<D> {
     }
 }
 
+/// Takes the exclusive lock, waiting up to 10 s for another rootseal to finish: a boot
+/// or update script must not hang forever behind a stuck process.
+fn lock_exclusive(file: &std::fs::File, path: &Path) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Locked(path.display().to_string())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(format!("locking {}", path.display()), e)),
+        }
+    }
+}
+
 /// Opens a disk image or block device. Block devices report their logical block size
 /// (BLKSSZGET); a `Fixed` size that disagrees is refused. Writable opens take an
 /// exclusive advisory lock, so two rootseal processes never interleave their writes.
@@ -191,7 +207,7 @@ pub fn open_path(path: &Path, block_size: BlockSize, writable: bool) -> Result<G
     let context = || format!("opening {}", path.display());
     let file = std::fs::File::options().read(true).write(writable).open(path).map_err(|e| Error::io(context(), e))?;
     if writable {
-        file.lock().map_err(|e| Error::io(format!("locking {}", path.display()), e))?;
+        lock_exclusive(&file, path)?;
     }
     let device = FileDevice::new(file).map_err(|e| Error::io(context(), e))?;
     let block_size = if device.capacity().map_err(|e| Error::io(context(), e))?.is_some() {

@@ -130,6 +130,20 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A write or flush failed part way through an operation. The copy being written may
+    /// be torn; the other one is intact, so the disk still reads as the old or the new
+    /// table and `repair` finishes the job.
+    #[error("{context}: {source}")]
+    Write {
+        /// What was being written.
+        context: String,
+        /// The OS or callback error.
+        #[source]
+        source: io::Error,
+    },
+    /// Another process holds the disk's lock.
+    #[error("{0} is locked by another process (timed out after 10 s)")]
+    Locked(String),
     /// A logical block size other than 512 or 4096.
     #[error("logical block size {0} is not supported: use 512 or 4096")]
     InvalidBlockSize(u32),

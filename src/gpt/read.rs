@@ -107,8 +107,16 @@ pub fn read(dev: &dyn BlockRead, block_size: u32) -> Result<Gpt> {
 
     let primary_header = read_header(dev, Which::Primary, 1, block_size, blocks);
     // The backup is where a trustworthy primary says; otherwise at the last LBA.
-    let backup_lba = primary_header.as_ref().map_or(blocks - 1, |h| h.alternate_lba);
-    let backup_header = read_header(dev, Which::Backup, backup_lba, block_size, blocks);
+    let last_lba = blocks - 1;
+    let mut backup_lba = primary_header.as_ref().map_or(last_lba, |h| h.alternate_lba);
+    let mut backup_header = read_header(dev, Which::Backup, backup_lba, block_size, blocks);
+    // A backup being moved to the end of a grown disk can overwrite the old one before
+    // the primary points at the new one: then the new one is at the last LBA.
+    if backup_header.is_err() && backup_lba != last_lba {
+        if let Ok(header) = read_header(dev, Which::Backup, last_lba, block_size, blocks) {
+            (backup_lba, backup_header) = (last_lba, Ok(header));
+        }
+    }
     let primary = primary_header.clone().and_then(|h| read_array(dev, &h, block_size));
     let backup = backup_header.clone().and_then(|h| read_array(dev, &h, block_size));
     let mut primary = explain(primary, backup_header.as_ref().ok());

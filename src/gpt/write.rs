@@ -125,10 +125,12 @@ impl Gpt {
 pub(super) fn apply(dev: &dyn BlockWrite, steps: &[Step]) -> Result<()> {
     for step in steps {
         match step {
-            Step::Write { offset, bytes, what } => {
-                dev.write_at(*offset, bytes).map_err(|e| Error::io(format!("writing the {what}"), e))?
+            Step::Write { offset, bytes, what } => dev
+                .write_at(*offset, bytes)
+                .map_err(|source| Error::Write { context: format!("writing the {what}"), source })?,
+            Step::Flush => {
+                dev.flush().map_err(|source| Error::Write { context: "flushing the disk".into(), source })?
             }
-            Step::Flush => dev.flush().map_err(|e| Error::io("flushing the disk", e))?,
         }
     }
     Ok(())

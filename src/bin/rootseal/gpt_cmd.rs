@@ -144,12 +144,18 @@ impl TargetArgs {
     }
 }
 
-/// Errors about the table's state end in exit 1 ("the operation failed"); the rest are
-/// bad usage or bad input (exit 2).
+/// Errors about the table's state, and writes that failed part way, end in exit 1 ("the
+/// operation failed"); the rest are bad usage or bad input (exit 2), a partition of the
+/// wrong type included: the caller named the wrong partition.
 fn failed_operation(err: &Error) -> bool {
     matches!(
         err,
-        Error::NoBootableSlot(_) | Error::NeedsRepair { .. } | Error::NoValidGpt { .. } | Error::CannotRepair(_)
+        Error::NoBootableSlot(_)
+            | Error::NeedsRepair { .. }
+            | Error::NoValidGpt { .. }
+            | Error::CannotRepair(_)
+            | Error::Write { .. }
+            | Error::Locked(_)
     )
 }
 
@@ -166,11 +172,30 @@ pub fn run(cmd: GptCommand) -> CliResult {
 fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
     match cmd {
         GptCommand::Show { disk, json } => {
-            let table = disk.open_at(&disk.disk, false)?.read()?;
-            if json {
-                println!("{}", show_json(&table));
-            } else {
-                print!("{}", show_text(&disk.disk, &table));
+            let opened = disk.open_at(&disk.disk, false)?;
+            match opened.read() {
+                Ok(table) if json => println!("{}", show_json(&table)),
+                Ok(table) => print!("{}", show_text(&disk.disk, &table)),
+                // Both copies bad: still say why, then fail.
+                Err(Error::NoValidGpt { primary, backup }) => {
+                    let (p, b) = (Some(primary.to_string()), Some(backup.to_string()));
+                    if json {
+                        let copy = |reason| json!({"valid": false, "reason": reason});
+                        let broken = json!({
+                            "logical_block_size": opened.block_size(),
+                            "disk_guid": null,
+                            "primary": copy(p.clone()),
+                            "backup": copy(b.clone()),
+                            "partitions": [],
+                        });
+                        println!("{broken}");
+                    } else {
+                        println!("Disk {}: {} bytes per block", disk.disk.display(), opened.block_size());
+                        println!("primary GPT: INVALID ({})\nbackup GPT: INVALID ({})", p.unwrap(), b.unwrap());
+                    }
+                    return Err(Error::NoValidGpt { primary, backup });
+                }
+                Err(err) => return Err(err),
             }
         }
         GptCommand::Set { target, priority, tries, successful } => {
@@ -279,13 +304,13 @@ fn show_json(table: &Gpt) -> Value {
         .collect();
     json!({
         "logical_block_size": table.block_size(),
-        "block_count": table.block_count(),
         "disk_guid": table.disk_guid().to_string(),
-        "pmbr": pmbr_text(table.pmbr()),
         "primary": copy_json(table.copy_state(Which::Primary)),
         "backup": copy_json(table.copy_state(Which::Backup)),
-        "backup_at_end": !table.backup_misplaced(),
         "partitions": partitions,
+        "block_count": table.block_count(),
+        "pmbr": pmbr_text(table.pmbr()),
+        "backup_at_end": !table.backup_misplaced(),
     })
 }
 
