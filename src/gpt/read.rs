@@ -112,10 +112,11 @@ pub fn read(dev: &dyn BlockRead, block_size: u32) -> Result<Gpt> {
     let mut backup_header = read_header(dev, Which::Backup, backup_lba, block_size, blocks);
     // A backup being moved to the end of a grown disk can overwrite the old one before
     // the primary points at the new one: then the new one is at the last LBA.
-    if backup_header.is_err() && backup_lba != last_lba {
-        if let Ok(header) = read_header(dev, Which::Backup, last_lba, block_size, blocks) {
-            (backup_lba, backup_header) = (last_lba, Ok(header));
-        }
+    if backup_header.is_err()
+        && backup_lba != last_lba
+        && let Ok(header) = read_header(dev, Which::Backup, last_lba, block_size, blocks)
+    {
+        (backup_lba, backup_header) = (last_lba, Ok(header));
     }
     let primary = primary_header.clone().and_then(|h| read_array(dev, &h, block_size));
     let backup = backup_header.clone().and_then(|h| read_array(dev, &h, block_size));
