@@ -12,5 +12,6 @@
 
 pub mod ffi;
 pub mod io;
+pub mod sig;
 mod simd;
 pub mod verity;

@@ -13,6 +13,8 @@
 #![allow(non_camel_case_types)]
 
 pub mod io;
+pub(crate) mod openssl_sys_ext;
+pub mod sig;
 pub mod status;
 pub mod verity;
 pub mod version;

@@ -1,0 +1,1 @@
+//! C entry points for payload signatures.

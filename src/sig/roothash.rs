@@ -1,0 +1,91 @@
+//! dm-verity root-hash signatures: detached DER PKCS#7 (CMS SignedData) over the root
+//! hash as lowercase hex text, with no newline and no NUL — exactly the bytes the kernel
+//! passes to `verify_pkcs7_signature()` for `root_hash_sig_key_desc`, and what
+//! `veritysetup open --root-hash-signature` and systemd accept.
+//!
+//! Verification trusts only the certificates of the trust store, one at a time (no chain
+//! building, no certificates carried in the signature), like systemd's userspace check.
+
+use super::error::{Error, Result};
+use super::trust::{Fingerprint, TrustStore};
+use crate::ffi::openssl_sys_ext as ossl;
+use openssl::cms::{CMSOptions, CmsContentInfo};
+use openssl::pkey::PKey;
+use openssl::x509::X509;
+
+/// A root-hash signature that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootHashVerified {
+    /// Fingerprint (SHA-256 of the SubjectPublicKeyInfo) of the certificate that verified.
+    pub fingerprint: Fingerprint,
+    /// Where that certificate came from.
+    pub key_origin: String,
+    /// The exact text that was signed.
+    pub signed_text: String,
+}
+
+/// The kernel's view of a root hash: hex digits, lowercase. Anything else is refused.
+fn root_hash_text(root_hash: &str) -> Result<String> {
+    let text = root_hash.trim_end_matches(['\n', '\r']);
+    if text.is_empty() || !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::InvalidArgument(format!("root hash {root_hash:?} is not an even number of hex digits")));
+    }
+    if !(32..=128).contains(&text.len()) {
+        return Err(Error::InvalidArgument(format!("a root hash has 32 to 128 hex digits, not {}", text.len())));
+    }
+    Ok(text.to_ascii_lowercase())
+}
+
+/// Signs a root hash for the kernel: DER, detached, no signed attributes, no embedded
+/// certificates (`openssl cms -sign -binary -noattr -nocerts -outform DER`). Uses the
+/// default library context: signing is image tooling, not part of the FIPS boundary.
+pub fn sign_root_hash(root_hash: &str, cert_pem_or_der: &[u8], key_pem_or_der: &[u8]) -> Result<Vec<u8>> {
+    let text = root_hash_text(root_hash)?;
+    let invalid = |what: &str, e: openssl::error::ErrorStack| Error::InvalidKey {
+        source_name: what.to_string(),
+        reason: e.to_string(),
+    };
+    let cert = X509::from_pem(cert_pem_or_der)
+        .or_else(|_| X509::from_der(cert_pem_or_der))
+        .map_err(|e| invalid("signing certificate", e))?;
+    let key = PKey::private_key_from_pem(key_pem_or_der)
+        .or_else(|_| PKey::private_key_from_der(key_pem_or_der))
+        .map_err(|e| invalid("signing key", e))?;
+    let flags = CMSOptions::BINARY | CMSOptions::DETACHED | CMSOptions::NOATTR | CMSOptions::CMS_NOCERTS;
+    let cms = CmsContentInfo::sign(Some(&cert), Some(&key), None, Some(text.as_bytes()), flags)
+        .map_err(Error::openssl("signing the root hash (does the key match the certificate?)"))?;
+    cms.to_der().map_err(Error::openssl("encoding the signature"))
+}
+
+impl TrustStore {
+    /// Verifies a detached DER PKCS#7 signature over `root_hash` (hex; checked as the
+    /// lowercase text the kernel sees) against each trusted certificate in turn.
+    pub fn verify_root_hash(&self, root_hash: &str, signature_der: &[u8]) -> Result<RootHashVerified> {
+        self.require_keys()?;
+        let text = root_hash_text(root_hash)?;
+        if signature_der.is_empty() || signature_der.len() > super::MAX_SIGNATURE_LEN {
+            return Err(Error::InvalidSignature(format!("{} bytes is not a root-hash signature", signature_der.len())));
+        }
+        let ctx = self.context();
+        let mut tried = 0;
+        for key in self.keys() {
+            let Some(cert) = key.cert_der.as_deref() else { continue };
+            tried += 1;
+            let valid = ossl::cms_verify_detached(ctx.libctx(), ctx.properties(), signature_der, cert, text.as_bytes())
+                .map_err(|e| Error::InvalidSignature(format!("not a DER PKCS#7/CMS signature: {e}")))?;
+            if valid {
+                return Ok(RootHashVerified {
+                    fingerprint: key.fingerprint,
+                    key_origin: key.origin.clone(),
+                    signed_text: text,
+                });
+            }
+        }
+        if tried == 0 {
+            return Err(Error::InvalidArgument(
+                "root-hash signatures are checked against X.509 certificates, and the trust store holds none".into(),
+            ));
+        }
+        Err(Error::BadSignature { tried })
+    }
+}
