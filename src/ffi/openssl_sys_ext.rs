@@ -66,6 +66,7 @@ unsafe extern "C" {
     fn X509_get_X509_PUBKEY(cert: *const sys::X509) -> *mut c_void;
     fn i2d_X509_PUBKEY(key: *const c_void, out: *mut *mut u8) -> c_int;
     fn X509_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::X509;
+    fn CMS_is_detached(cms: *mut sys::CMS_ContentInfo) -> c_int;
     fn CMS_ContentInfo_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::CMS_ContentInfo;
 }
 
@@ -425,6 +426,14 @@ pub(crate) fn cms_verify_detached(
             unsafe { sys::CMS_ContentInfo_free(cms) };
         }
         return Err(ErrorStack::get());
+    }
+    // The kernel refuses a signature that carries its own content ("Data already
+    // supplied"); CMS_verify would quietly check the embedded copy's signature instead.
+    // SAFETY: decoded is a live, owned CMS object; the call only reads it.
+    if unsafe { CMS_is_detached(decoded) } != 1 {
+        // SAFETY: decoded is owned by us and freed once.
+        unsafe { sys::CMS_ContentInfo_free(decoded) };
+        return Ok(false);
     }
     // SAFETY: content is readable for content_len bytes and outlives the BIO, which is
     // read-only and freed below.
