@@ -3,6 +3,8 @@
 //! scripts/build-fips-provider.sh.
 #![allow(dead_code)]
 
+pub mod crau;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 the check failed (corruption found), 2 bad usage or bad input.
 
+mod sig_cmd;
 mod verity_cmd;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,18 @@ enum Command {
     /// dm-verity hash trees, compatible with veritysetup.
     #[command(subcommand)]
     Verity(verity_cmd::VerityCommand),
+    /// Detached signatures over files.
+    #[command(subcommand)]
+    Sign(sig_cmd::SignCommand),
+    /// Flatcar (CrAU) update payload signatures.
+    #[command(subcommand)]
+    Payload(sig_cmd::PayloadCommand),
+    /// dm-verity root-hash PKCS#7 signatures.
+    #[command(subcommand)]
+    Roothash(sig_cmd::RootHashCommand),
+    /// The OpenSSL FIPS provider.
+    #[command(subcommand)]
+    Fips(sig_cmd::FipsCommand),
 }
 
 /// How a command ended, mapped onto the exit code contract.
@@ -34,6 +47,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Verity(cmd) => verity_cmd::run(cmd),
+        Command::Sign(cmd) => sig_cmd::run_sign(cmd),
+        Command::Payload(cmd) => sig_cmd::run_payload(cmd),
+        Command::Roothash(cmd) => sig_cmd::run_roothash(cmd),
+        Command::Fips(cmd) => sig_cmd::run_fips(cmd),
     });
     let Ok(result) = result else {
         return ExitCode::from(2);
