@@ -13,6 +13,7 @@
 #![allow(non_camel_case_types)]
 
 pub mod io;
+/// cbindgen:ignore
 pub(crate) mod openssl_sys_ext;
 pub mod sig;
 pub mod status;

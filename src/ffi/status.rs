@@ -62,11 +62,29 @@ pub enum rootseal_status {
     VerityRootHashLength = 114,
     /// The hash type is neither 0 nor 1.
     VerityUnsupportedHashType = 115,
+    /// The signature does not verify under any trusted key.
+    SigInvalid = 300,
+    /// The policy refuses every trusted key for this scheme (weak key, SHA-1, unapproved).
+    SigPolicyRefused = 301,
+    /// The trust store holds no key; nothing is ever accepted without one.
+    SigEmptyTrustStore = 302,
+    /// A key or certificate could not be decoded (or is a private key).
+    SigInvalidKey = 303,
+    /// A signature is malformed (empty, too long, not DER).
+    SigMalformedSignature = 304,
+    /// FIPS mode was asked for and the FIPS provider is unavailable or failed its self-test.
+    SigFipsUnavailable = 305,
+    /// An update payload is malformed.
+    SigInvalidPayload = 306,
+    /// An update payload's size or SHA-256 differs from the announced value.
+    SigPayloadMismatch = 307,
+    /// OpenSSL failed for a reason other than a wrong signature.
+    SigCryptoFailure = 308,
 }
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 25] = [
+    pub(crate) const ALL: [rootseal_status; 34] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -92,6 +110,15 @@ impl rootseal_status {
         Self::VerityConflictsWithSuperblock,
         Self::VerityRootHashLength,
         Self::VerityUnsupportedHashType,
+        Self::SigInvalid,
+        Self::SigPolicyRefused,
+        Self::SigEmptyTrustStore,
+        Self::SigInvalidKey,
+        Self::SigMalformedSignature,
+        Self::SigFipsUnavailable,
+        Self::SigInvalidPayload,
+        Self::SigPayloadMismatch,
+        Self::SigCryptoFailure,
     ];
 
     /// Static description of the code.
@@ -122,6 +149,15 @@ impl rootseal_status {
             Self::VerityConflictsWithSuperblock => c"verity: parameter conflicts with the superblock",
             Self::VerityRootHashLength => c"verity: root hash has the wrong length",
             Self::VerityUnsupportedHashType => c"verity: unsupported hash type",
+            Self::SigInvalid => c"signature: does not verify under any trusted key",
+            Self::SigPolicyRefused => c"signature: refused by policy",
+            Self::SigEmptyTrustStore => c"signature: the trust store is empty",
+            Self::SigInvalidKey => c"signature: invalid key or certificate",
+            Self::SigMalformedSignature => c"signature: malformed signature",
+            Self::SigFipsUnavailable => c"signature: FIPS provider unavailable",
+            Self::SigInvalidPayload => c"signature: invalid update payload",
+            Self::SigPayloadMismatch => c"signature: payload size or SHA-256 mismatch",
+            Self::SigCryptoFailure => c"signature: OpenSSL failure",
         }
     }
 }
