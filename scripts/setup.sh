@@ -7,6 +7,9 @@ packages=(
   cryptsetup-bin   # veritysetup: the peer every verity test compares against
   gcc g++          # the C and C++ header tests
   valgrind         # the C tests run under it too
+  libssl-dev pkg-config  # the openssl crate links the system libcrypto
+  openssl          # the signature tests make keys and signatures with the CLI
+  perl make        # scripts/build-fips-provider.sh builds the FIPS provider
 )
 
 missing=()
