@@ -181,6 +181,15 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
         let result = store.verify_root_hash(&root, &md5_sig);
         assert_eq!(result.is_ok(), !ctx.is_fips(), "MD5 CMS in fips={}: {result:?}", ctx.is_fips());
     }
+    // A certificate whose key the policy refuses (RSA-1024) is not even tried.
+    let weak = genkey(dir.path(), "weak", "rsa:1024");
+    let weak_cert = self_signed_cert(dir.path(), &weak, "weak");
+    let weak_sig =
+        sign_root_hash(&root, &std::fs::read(&weak_cert).unwrap(), &std::fs::read(&weak.private).unwrap()).unwrap();
+    let mut store = TrustStore::new(contexts().remove(0));
+    store.add_file(&weak_cert).unwrap();
+    let e = store.verify_root_hash(&root, &weak_sig).unwrap_err();
+    assert!(matches!(e, Error::PolicyRefused { .. }), "{e}");
     let e = sign_root_hash(&format!("{root}zz"), &std::fs::read(&cert).unwrap(), &std::fs::read(&key.private).unwrap());
     assert!(matches!(e, Err(Error::InvalidArgument(_))), "{e:?}");
 }

@@ -5,8 +5,12 @@
 //!
 //! Verification trusts only the certificates of the trust store, one at a time (no chain
 //! building, no certificates carried in the signature), like systemd's userspace check.
+//! The certificates' keys must pass the `default` policy (`fips` in FIPS mode). The
+//! digest inside the PKCS#7 is the signer's choice and is not policed beyond what the
+//! provider implements (the FIPS provider has no MD5, for instance).
 
 use super::error::{Error, Result};
+use super::policy::{Policy, Scheme};
 use super::trust::{Fingerprint, TrustStore};
 use crate::ffi::openssl_sys_ext as ossl;
 use openssl::cms::{CMSOptions, CmsContentInfo};
@@ -67,9 +71,17 @@ impl TrustStore {
             return Err(Error::InvalidSignature(format!("{} bytes is not a root-hash signature", signature_der.len())));
         }
         let ctx = self.context();
+        // The signer's key must pass the policy of the context (fips in FIPS mode): a
+        // certificate with an RSA-1024 key is refused before any check runs.
+        let policy = if ctx.is_fips() { Policy::Fips } else { Policy::Default };
         let mut tried = 0;
+        let mut refused = Vec::new();
         for key in self.keys() {
             let Some(cert) = key.cert_der.as_deref() else { continue };
+            if let Err(reason) = policy.check(&key.key_type, Scheme::default(), ctx) {
+                refused.push(format!("{}: {reason}", key.fingerprint));
+                continue;
+            }
             tried += 1;
             let valid = ossl::cms_verify_detached(ctx.libctx(), ctx.properties(), signature_der, cert, text.as_bytes())
                 .map_err(|e| Error::InvalidSignature(format!("not a DER PKCS#7/CMS signature: {e}")))?;
@@ -80,6 +92,9 @@ impl TrustStore {
                     signed_text: text,
                 });
             }
+        }
+        if tried == 0 && !refused.is_empty() {
+            return Err(Error::PolicyRefused { policy: policy.name(), reasons: refused.join("; ") });
         }
         if tried == 0 {
             return Err(Error::InvalidArgument(
