@@ -71,6 +71,8 @@ fn compile_and_run_with(static_link: bool, wrapper: &[&str]) {
         .arg(&exe);
     if static_link {
         cc.arg(lib_dir().join("librootseal.a")).args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
+        // The payload-signature code links the system OpenSSL, which the .a does not bundle.
+        cc.args(["-lssl", "-lcrypto"]);
     } else {
         // Cargo leaves an unversioned librootseal.so; the loader asks for the SONAME.
         let libs = dir.path().join("lib");

@@ -11,7 +11,7 @@
 use super::detached::eligible_keys;
 use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
-use super::trust::{Fingerprint, TrustStore};
+use super::trust::{Fingerprint, KeyType, TrustStore};
 use crate::ffi::openssl_sys_ext as ossl;
 use crate::io::{BlockRead, MappedFile};
 use openssl::md::Md;
@@ -182,7 +182,17 @@ impl TrustStore {
     /// Verifies a CrAU payload file: structure, optional Omaha size and SHA-256, and the
     /// payload signatures (RSA PKCS#1 v1.5 SHA-256; any signature under any key).
     pub fn verify_payload(&self, path: &Path, omaha: OmahaCheck, policy: Policy) -> Result<PayloadVerified> {
-        let keys = eligible_keys(self, Scheme::default(), policy)?;
+        // Payload signatures are RSA: other key types in the store take no part.
+        let keys: Vec<_> = eligible_keys(self, Scheme::default(), policy)?
+            .into_iter()
+            .filter(|k| matches!(k.key_type, KeyType::Rsa { .. }))
+            .collect();
+        if keys.is_empty() {
+            return Err(Error::PolicyRefused {
+                policy: policy.name(),
+                reasons: "payload signatures are RSA PKCS#1 v1.5, and no trusted RSA key is allowed".into(),
+            });
+        }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let map = MappedFile::new(&file).map_err(|e| Error::io(path, e))?;
         let file_size = map.size().map_err(|e| Error::io(path, e))?;
