@@ -26,6 +26,12 @@ if [ "${ROOTSEAL_FIPS_REBUILD:-0}" != 1 ] && [ -s "${prefix}/.complete" ] && [ -
   exit 0
 fi
 
+# The prefix is wiped before installing: refuse to wipe anything this script did not make.
+if [ -e "$prefix" ] && [ -n "$(ls -A "$prefix" 2>/dev/null)" ] && [ ! -e "$prefix/lib/ossl-modules/fips.so" ]; then
+  log "refusing to overwrite ${prefix}: it exists and is not a previous FIPS provider build"
+  exit 1
+fi
+
 for tool in cargo perl make cc openssl; do
   command -v "$tool" >/dev/null || { log "missing tool: $tool (run scripts/setup.sh)"; exit 1; }
 done
