@@ -152,34 +152,81 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
         store.add_file(&cert).unwrap();
         store.verify_root_hash(&root, &sig).unwrap();
     }
-    // Proof the FIPS context does the CMS work: an MD5-based signature verifies in the
-    // default context, and cannot in the FIPS one (the FIPS provider has no MD5).
-    let md5_sig = dir.path().join("md5.p7s");
-    openssl(&[
-        "cms",
-        "-sign",
-        "-md",
-        "md5",
-        "-binary",
-        "-noattr",
-        "-nocerts",
-        "-outform",
-        "DER",
-        "-signer",
-        s(&cert),
-        "-inkey",
-        s(&key.private),
-        "-in",
-        s(&text),
-        "-out",
-        s(&md5_sig),
-    ]);
-    let md5_sig = std::fs::read(&md5_sig).unwrap();
-    for ctx in contexts() {
-        let mut store = TrustStore::new(ctx.clone());
-        store.add_file(&cert).unwrap();
-        let result = store.verify_root_hash(&root, &md5_sig);
-        assert_eq!(result.is_ok(), !ctx.is_fips(), "MD5 CMS in fips={}: {result:?}", ctx.is_fips());
+    // Digests other than SHA-256/384/512 are refused by policy, although openssl itself
+    // verifies such signatures: MD5 and SHA-1.
+    for md in ["md5", "sha1"] {
+        let weak_digest_sig = dir.path().join(format!("{md}.p7s"));
+        openssl(&[
+            "cms",
+            "-sign",
+            "-md",
+            md,
+            "-binary",
+            "-noattr",
+            "-nocerts",
+            "-outform",
+            "DER",
+            "-signer",
+            s(&cert),
+            "-inkey",
+            s(&key.private),
+            "-in",
+            s(&text),
+            "-out",
+            s(&weak_digest_sig),
+        ]);
+        openssl(&[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            s(&weak_digest_sig),
+            "-content",
+            s(&text),
+            "-certfile",
+            s(&cert),
+            "-nointern",
+            "-noverify",
+            "-out",
+            "/dev/null",
+        ]);
+        let bytes = std::fs::read(&weak_digest_sig).unwrap();
+        for ctx in contexts() {
+            let mut store = TrustStore::new(ctx.clone());
+            store.add_file(&cert).unwrap();
+            let e = store.verify_root_hash(&root, &bytes).unwrap_err();
+            assert!(matches!(e, Error::PolicyRefused { .. }), "{md} in fips={}: {e}", ctx.is_fips());
+        }
+    }
+    // The SHA-384 and SHA-512 signatures the policy allows verify in both contexts.
+    for md in ["sha384", "sha512"] {
+        let sig = dir.path().join(format!("{md}.p7s"));
+        openssl(&[
+            "cms",
+            "-sign",
+            "-md",
+            md,
+            "-binary",
+            "-noattr",
+            "-nocerts",
+            "-outform",
+            "DER",
+            "-signer",
+            s(&cert),
+            "-inkey",
+            s(&key.private),
+            "-in",
+            s(&text),
+            "-out",
+            s(&sig),
+        ]);
+        for ctx in contexts() {
+            let mut store = TrustStore::new(ctx);
+            store.add_file(&cert).unwrap();
+            store.verify_root_hash(&root, &std::fs::read(&sig).unwrap()).unwrap();
+        }
     }
     // A certificate whose key the policy refuses (RSA-1024) is not even tried.
     let weak = genkey(dir.path(), "weak", "rsa:1024");

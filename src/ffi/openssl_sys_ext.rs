@@ -67,6 +67,14 @@ unsafe extern "C" {
     fn i2d_X509_PUBKEY(key: *const c_void, out: *mut *mut u8) -> c_int;
     fn X509_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::X509;
     fn CMS_is_detached(cms: *mut sys::CMS_ContentInfo) -> c_int;
+    fn CMS_get0_SignerInfos(cms: *mut sys::CMS_ContentInfo) -> *mut sys::OPENSSL_STACK;
+    fn CMS_SignerInfo_get0_algs(
+        si: *mut c_void,
+        pk: *mut *mut sys::EVP_PKEY,
+        signer: *mut *mut sys::X509,
+        pdig: *mut *mut sys::X509_ALGOR,
+        psig: *mut *mut sys::X509_ALGOR,
+    );
     fn CMS_ContentInfo_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::CMS_ContentInfo;
 }
 
@@ -454,4 +462,46 @@ pub(crate) fn cms_verify_detached(
     };
     let _ = ErrorStack::get();
     Ok(ok == 1)
+}
+
+/// The digest algorithm (as a NID) of every signer of a DER CMS/PKCS#7 SignedData. Only
+/// parses; no cryptography runs, so no library context is involved.
+pub(crate) fn cms_signer_digests(signature_der: &[u8]) -> Result<Vec<c_int>, ErrorStack> {
+    let cms = openssl::cms::CmsContentInfo::from_der(signature_der)?;
+    // SAFETY: cms is live; the stack and its entries are owned by it and only read here.
+    let infos = unsafe { CMS_get0_SignerInfos(cms.as_ptr()) };
+    if infos.is_null() {
+        let _ = ErrorStack::get();
+        return Ok(Vec::new());
+    }
+    // SAFETY: infos is a live stack owned by cms.
+    let count = unsafe { sys::OPENSSL_sk_num(infos) };
+    let mut nids = Vec::new();
+    for i in 0..count {
+        let mut digest: *mut sys::X509_ALGOR = std::ptr::null_mut();
+        // SAFETY: i is in range; every out-pointer but the digest one is NULL, which the
+        // call allows; the returned algorithm is owned by the signer info.
+        unsafe {
+            let info = sys::OPENSSL_sk_value(infos, i);
+            CMS_SignerInfo_get0_algs(
+                info,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut digest,
+                std::ptr::null_mut(),
+            );
+        }
+        if digest.is_null() {
+            nids.push(0);
+            continue;
+        }
+        let mut object: *const sys::ASN1_OBJECT = std::ptr::null();
+        // SAFETY: digest is live (owned by cms); only the object pointer is requested.
+        let nid = unsafe {
+            sys::X509_ALGOR_get0(&mut object, std::ptr::null_mut(), std::ptr::null_mut(), digest);
+            if object.is_null() { 0 } else { sys::OBJ_obj2nid(object) }
+        };
+        nids.push(nid);
+    }
+    Ok(nids)
 }

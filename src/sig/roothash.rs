@@ -5,15 +5,15 @@
 //!
 //! Verification trusts only the certificates of the trust store, one at a time (no chain
 //! building, no certificates carried in the signature), like systemd's userspace check.
-//! The certificates' keys must pass the `default` policy (`fips` in FIPS mode). The
-//! digest inside the PKCS#7 is the signer's choice and is not policed beyond what the
-//! provider implements (the FIPS provider has no MD5, for instance).
+//! The certificates' keys must pass the `default` policy (`fips` in FIPS mode), and the
+//! signer's digest must be SHA-256, SHA-384 or SHA-512.
 
 use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
 use super::trust::{Fingerprint, TrustStore};
 use crate::ffi::openssl_sys_ext as ossl;
 use openssl::cms::{CMSOptions, CmsContentInfo};
+use openssl::nid::Nid;
 use openssl::pkey::PKey;
 use openssl::x509::X509;
 
@@ -71,9 +71,22 @@ impl TrustStore {
             return Err(Error::InvalidSignature(format!("{} bytes is not a root-hash signature", signature_der.len())));
         }
         let ctx = self.context();
+        let policy = if ctx.is_fips() { Policy::Fips } else { Policy::Default };
+        let digests = ossl::cms_signer_digests(signature_der)
+            .map_err(|e| Error::InvalidSignature(format!("not a DER PKCS#7/CMS signature: {e}")))?;
+        if digests.is_empty() {
+            return Err(Error::InvalidSignature("the PKCS#7 signature has no signer".into()));
+        }
+        let allowed = [Nid::SHA256, Nid::SHA384, Nid::SHA512].map(|nid| nid.as_raw());
+        if let Some(&nid) = digests.iter().find(|nid| !allowed.contains(nid)) {
+            let name = Nid::from_raw(nid).short_name().unwrap_or("unknown");
+            return Err(Error::PolicyRefused {
+                policy: policy.name(),
+                reasons: format!("the PKCS#7 signer used digest {name}; SHA-256, SHA-384 or SHA-512 is required"),
+            });
+        }
         // The signer's key must pass the policy of the context (fips in FIPS mode): a
         // certificate with an RSA-1024 key is refused before any check runs.
-        let policy = if ctx.is_fips() { Policy::Fips } else { Policy::Default };
         let mut tried = 0;
         let mut refused = Vec::new();
         for key in self.keys() {
@@ -102,5 +115,83 @@ impl TrustStore {
             ));
         }
         Err(Error::BadSignature { tried })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sig::CryptoContext;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    fn openssl(args: &[&str]) {
+        let out = Command::new("openssl").args(args).output().expect("the openssl CLI is installed");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// As tests/sig_support: ROOTSEAL_FIPS_CONFIG, else the build script (cached).
+    fn fips_config() -> PathBuf {
+        if let Some(path) = std::env::var_os("ROOTSEAL_FIPS_CONFIG").filter(|v| !v.is_empty()) {
+            return path.into();
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/build-fips-provider.sh");
+        let out = Command::new("bash").arg(script).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().into()
+    }
+
+    /// The policy keeps MD5 away from the provider, so this goes below it: the CMS check
+    /// itself runs in the FIPS context (which has no MD5) and in the default one (which has).
+    #[test]
+    fn the_cms_check_runs_in_the_context_it_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &p("k.pem"),
+            "-subj",
+            "/CN=t",
+            "-out",
+            &p("c.pem"),
+        ]);
+        std::fs::write(p("t.txt"), "ab".repeat(32)).unwrap();
+        openssl(&["x509", "-in", &p("c.pem"), "-outform", "DER", "-out", &p("c.der")]);
+        let cert = std::fs::read(p("c.der")).unwrap();
+        for md in ["md5", "sha256"] {
+            let sig = p(&format!("{md}.p7s"));
+            openssl(&[
+                "cms",
+                "-sign",
+                "-md",
+                md,
+                "-binary",
+                "-noattr",
+                "-nocerts",
+                "-outform",
+                "DER",
+                "-signer",
+                &p("c.pem"),
+                "-inkey",
+                &p("k.pem"),
+                "-in",
+                &p("t.txt"),
+                "-out",
+                &sig,
+            ]);
+            let sig = std::fs::read(sig).unwrap();
+            let content = "ab".repeat(32);
+            let fips = CryptoContext::fips(Some(&fips_config())).unwrap();
+            let default = CryptoContext::default_provider();
+            for (ctx, expect) in [(&default, true), (&fips, md != "md5")] {
+                let valid = ossl::cms_verify_detached(ctx.libctx(), ctx.properties(), &sig, &cert, content.as_bytes());
+                assert_eq!(valid.unwrap(), expect, "{md} fips={}", ctx.is_fips());
+            }
+        }
     }
 }
