@@ -50,14 +50,20 @@
 #define ROOTSEAL_SIG_POLICY_FIPS 1
 
 /**
- * `rootseal_sig_params.padding`: RSASSA-PKCS1-v1_5 (the default).
+ * `rootseal_sig_params.padding`: not known. With `digest` 0 too, SHA-256 PKCS#1 v1.5 is
+ * tried first, then every other allowed scheme; with a digest given, PKCS#1 v1.5.
  */
-#define ROOTSEAL_SIG_PADDING_PKCS1 0
+#define ROOTSEAL_SIG_PADDING_AUTO 0
+
+/**
+ * `rootseal_sig_params.padding`: RSASSA-PKCS1-v1_5.
+ */
+#define ROOTSEAL_SIG_PADDING_PKCS1 1
 
 /**
  * `rootseal_sig_params.padding`: RSASSA-PSS, any salt length.
  */
-#define ROOTSEAL_SIG_PADDING_PSS 1
+#define ROOTSEAL_SIG_PADDING_PSS 2
 
 /**
  * `rootseal_omaha_check.flags`: check the whole file's size.
@@ -334,7 +340,8 @@ typedef struct rootseal_sig_params {
    */
   uint32_t policy;
   /**
-   * The digest, as a `ROOTSEAL_HASH_*` number (0 = SHA-256). SHA-1 is always refused.
+   * The digest, as a `ROOTSEAL_HASH_*` number. SHA-1 is always refused. 0 with
+   * `padding` 0: detect the scheme (see `ROOTSEAL_SIG_PADDING_AUTO`); 0 otherwise: SHA-256.
    */
   uint32_t digest;
   /**
@@ -740,7 +747,7 @@ rootseal_status rootseal_sig_verify_buffer(const struct rootseal_trust_store *st
  * Verifies a CrAU update payload: structure, the optional Omaha size and SHA-256
  * (`omaha` may be NULL), and its RSA PKCS#1 v1.5 SHA-256 signatures, accepting any
  * signature under any trusted key. Only `params.policy` is used; `digest` and `padding`
- * must be 0.
+ * must be 0 (the scheme is fixed: SHA-256, PKCS#1 v1.5).
  *
  * # Safety
  * As [`rootseal_sig_verify_file`]; `omaha` NULL or readable.

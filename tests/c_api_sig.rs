@@ -43,6 +43,7 @@ fn fixtures(dir: &Path) -> String {
     let data = dir.join("data.bin");
     std::fs::write(&data, (0..3u32 << 18).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>()).unwrap();
     sign(&key, "sha256", false, &data, &dir.join("data.sig"));
+    sign(&key, "sha512", true, &data, &dir.join("data-pss512.sig"));
     let payload = build_payload(dir, "payload", 1, &vec![9u8; 100_000], &[&key], 256);
     std::fs::rename(&payload.path, dir.join("payload.crau")).unwrap();
     openssl(&["dgst", "-sha256", "-binary", "-out", s(&dir.join("payload.sha256")), s(&dir.join("payload.crau"))]);

@@ -69,8 +69,12 @@ fn sign_verify_exit_codes_json_and_fips() {
     std::fs::write(&tampered, bytes).unwrap();
     let v = expect(&rootseal(&[&base[..], &[s(&tampered), "--json"]].concat(), &[]), 1);
     assert_eq!(v["valid"], false);
-    // The PKCS#1 reading of a PSS signature is invalid.
-    expect(&rootseal(&["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), s(&data)], &[]), 1);
+    // Told PKCS#1 v1.5, a PSS signature is invalid; not told, rootseal finds PSS.
+    let told = ["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), "--padding", "pkcs1", s(&data)];
+    expect(&rootseal(&told, &[]), 1);
+    let v =
+        expect(&rootseal(&["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), s(&data), "--json"], &[]), 0);
+    assert_eq!(v["scheme"], "RSA-2048 PSS SHA-256");
     let v = expect(
         &rootseal(&["sign", "verify", "--key", s(&weak.public), "--sig", s(&weak_sig), s(&data), "--json"], &[]),
         1,

@@ -98,6 +98,9 @@ fn acceptance_matrix_under_both_policies_with_and_without_the_fips_provider() {
                         // The file path (memory map, streamed) agrees with the buffer path.
                         let f = store.verify_file(&data, &signature, scheme, policy).unwrap();
                         assert_eq!(f, v, "{what}");
+                        // Without being told the scheme, rootseal finds the same one.
+                        let a = store.verify_file_auto(&data, &signature, policy);
+                        assert_eq!(a.unwrap_or_else(|e| panic!("{what} auto: {e}")), v, "{what} auto");
                     }
                     Expect::Refuse => {
                         let err = result.expect_err(&what);
@@ -105,6 +108,10 @@ fn acceptance_matrix_under_both_policies_with_and_without_the_fips_provider() {
                             matches!(err, Error::PolicyRefused { .. }),
                             "{what}: expected a policy refusal, got {err}"
                         );
+                        // Auto-detection never tries a refused scheme either.
+                        let err = store.verify_file_auto(&data, &signature, policy).expect_err(&what);
+                        let refused = matches!(err, Error::PolicyRefused { .. } | Error::BadSignature { .. });
+                        assert!(refused, "{what} auto: {err}");
                     }
                 }
                 checked += 1;
@@ -119,6 +126,8 @@ fn acceptance_matrix_under_both_policies_with_and_without_the_fips_provider() {
                 store.add_file(&keys[case.key].public).unwrap();
                 let err = store.verify_bytes(&tampered, &signature, scheme, Policy::Default).unwrap_err();
                 assert!(matches!(err, Error::BadSignature { .. }), "{} tampered / {ctx_name}: {err}", case.label);
+                let err = store.verify_bytes_auto(&tampered, &signature, Policy::Default).unwrap_err();
+                assert!(matches!(err, Error::BadSignature { .. }), "{} tampered auto / {ctx_name}: {err}", case.label);
             }
         }
         // The FIPS provider itself (through the openssl CLI) still verifies the legacy

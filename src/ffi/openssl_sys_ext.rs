@@ -350,15 +350,17 @@ impl DigestVerifier {
     }
 }
 
-/// Verifies an RSASSA-PKCS1-v1_5 signature over an already computed digest, in `ctx`.
-/// Returns whether it verifies and the name of the provider that checked it.
-pub(crate) fn verify_digest_rsa_pkcs1(
+/// Verifies a signature over an already computed digest, in `ctx`: RSA with the given
+/// padding (PSS with any salt length), or ECDSA when `rsa_padding` is None. Returns
+/// whether it verifies and the name of the provider that checked it.
+pub(crate) fn verify_digest(
     ctx: Option<&LibCtxRef>,
     propq: Option<&str>,
     key: &PKeyRef<Public>,
     md: &openssl::md::MdRef,
     digest: &[u8],
     signature: &[u8],
+    rsa_padding: Option<RsaPad>,
 ) -> Result<(bool, String), ErrorStack> {
     let propq = propq.map(c_string);
     // SAFETY: key is live (the new context takes its own reference); ctx NULL means the
@@ -370,7 +372,14 @@ pub(crate) fn verify_digest_rsa_pkcs1(
     // SAFETY: raw is a fresh, owned EVP_PKEY_CTX.
     let mut pkey_ctx: openssl::pkey_ctx::PkeyCtx<Public> = unsafe { openssl::pkey_ctx::PkeyCtx::from_ptr(raw) };
     pkey_ctx.verify_init()?;
-    pkey_ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1)?;
+    match rsa_padding {
+        Some(RsaPad::Pkcs1) => pkey_ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1)?,
+        Some(RsaPad::Pss) => {
+            pkey_ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
+            pkey_ctx.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::custom(RSA_PSS_SALTLEN_AUTO))?;
+        }
+        None => {}
+    }
     pkey_ctx.set_signature_md(md)?;
     // SAFETY: pkey_ctx is live and initialised; only its provider pointer is read.
     let provider = provider_name(unsafe { EVP_PKEY_CTX_get0_provider(pkey_ctx.as_ptr()) });

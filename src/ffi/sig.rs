@@ -16,10 +16,13 @@ pub const ROOTSEAL_OMAHA_CHECK_VERSION: u32 = 1;
 pub const ROOTSEAL_SIG_POLICY_DEFAULT: u32 = 0;
 /// `rootseal_sig_params.policy`: FIPS-approved only (Ed25519 only if the provider approves it).
 pub const ROOTSEAL_SIG_POLICY_FIPS: u32 = 1;
-/// `rootseal_sig_params.padding`: RSASSA-PKCS1-v1_5 (the default).
-pub const ROOTSEAL_SIG_PADDING_PKCS1: u32 = 0;
+/// `rootseal_sig_params.padding`: not known. With `digest` 0 too, SHA-256 PKCS#1 v1.5 is
+/// tried first, then every other allowed scheme; with a digest given, PKCS#1 v1.5.
+pub const ROOTSEAL_SIG_PADDING_AUTO: u32 = 0;
+/// `rootseal_sig_params.padding`: RSASSA-PKCS1-v1_5.
+pub const ROOTSEAL_SIG_PADDING_PKCS1: u32 = 1;
 /// `rootseal_sig_params.padding`: RSASSA-PSS, any salt length.
-pub const ROOTSEAL_SIG_PADDING_PSS: u32 = 1;
+pub const ROOTSEAL_SIG_PADDING_PSS: u32 = 2;
 
 /// `rootseal_omaha_check.flags`: check the whole file's size.
 pub const ROOTSEAL_OMAHA_CHECK_SIZE: u32 = 1 << 0;
@@ -47,7 +50,8 @@ pub struct rootseal_sig_params {
     pub version: u32,
     /// `ROOTSEAL_SIG_POLICY_*`.
     pub policy: u32,
-    /// The digest, as a `ROOTSEAL_HASH_*` number (0 = SHA-256). SHA-1 is always refused.
+    /// The digest, as a `ROOTSEAL_HASH_*` number. SHA-1 is always refused. 0 with
+    /// `padding` 0: detect the scheme (see `ROOTSEAL_SIG_PADDING_AUTO`); 0 otherwise: SHA-256.
     pub digest: u32,
     /// `ROOTSEAL_SIG_PADDING_*` for RSA keys.
     pub padding: u32,
@@ -163,7 +167,7 @@ unsafe fn store_result(out: *mut rootseal_sig_result, result: rootseal_sig_resul
 
 /// # Safety
 /// `params` must be NULL or point to a readable `rootseal_sig_params`.
-unsafe fn scheme_from(params: *const rootseal_sig_params) -> Result<(Scheme, Policy), Failure> {
+unsafe fn scheme_from(params: *const rootseal_sig_params) -> Result<(Option<Scheme>, Policy), Failure> {
     if params.is_null() {
         return Err(null("params"));
     }
@@ -192,11 +196,12 @@ unsafe fn scheme_from(params: *const rootseal_sig_params) -> Result<(Scheme, Pol
         other => return Err(invalid(format!("digest {other} is not usable for signatures"))),
     };
     let padding = match p.padding {
-        ROOTSEAL_SIG_PADDING_PKCS1 => Padding::Pkcs1,
+        ROOTSEAL_SIG_PADDING_AUTO | ROOTSEAL_SIG_PADDING_PKCS1 => Padding::Pkcs1,
         ROOTSEAL_SIG_PADDING_PSS => Padding::Pss,
         other => return Err(invalid(format!("padding {other} is unknown"))),
     };
-    Ok((Scheme { digest, padding }, policy))
+    let auto = p.digest == ROOTSEAL_HASH_DEFAULT && p.padding == ROOTSEAL_SIG_PADDING_AUTO;
+    Ok(((!auto).then_some(Scheme { digest, padding }), policy))
 }
 
 /// # Safety
@@ -413,7 +418,10 @@ pub unsafe extern "C" fn rootseal_sig_verify_file(
         let (store, (scheme, policy)) = unsafe { (store_arg(store)?, scheme_from(params)?) };
         // SAFETY: as above.
         let (path, signature) = unsafe { (path_arg(path, "path")?, bytes_arg(signature, signature_len, "signature")?) };
-        let v = store.verify_file(path, signature, scheme, policy)?;
+        let v = match scheme {
+            Some(scheme) => store.verify_file(path, signature, scheme, policy)?,
+            None => store.verify_file_auto(path, signature, policy)?,
+        };
         // SAFETY: as above.
         unsafe { store_result(result_out, empty_result(policy, v.fingerprint, &v.provider)) };
         Ok(rootseal_status::Ok)
@@ -440,7 +448,10 @@ pub unsafe extern "C" fn rootseal_sig_verify_buffer(
         // SAFETY: as above.
         let (data, signature) =
             unsafe { (bytes_arg(data, data_len, "data")?, bytes_arg(signature, signature_len, "signature")?) };
-        let v = store.verify_bytes(data, signature, scheme, policy)?;
+        let v = match scheme {
+            Some(scheme) => store.verify_bytes(data, signature, scheme, policy)?,
+            None => store.verify_bytes_auto(data, signature, policy)?,
+        };
         // SAFETY: as above.
         unsafe { store_result(result_out, empty_result(policy, v.fingerprint, &v.provider)) };
         Ok(rootseal_status::Ok)
@@ -450,7 +461,7 @@ pub unsafe extern "C" fn rootseal_sig_verify_buffer(
 /// Verifies a CrAU update payload: structure, the optional Omaha size and SHA-256
 /// (`omaha` may be NULL), and its RSA PKCS#1 v1.5 SHA-256 signatures, accepting any
 /// signature under any trusted key. Only `params.policy` is used; `digest` and `padding`
-/// must be 0.
+/// must be 0 (the scheme is fixed: SHA-256, PKCS#1 v1.5).
 ///
 /// # Safety
 /// As [`rootseal_sig_verify_file`]; `omaha` NULL or readable.
@@ -465,7 +476,7 @@ pub unsafe extern "C" fn rootseal_sig_verify_payload(
     boundary(|| {
         // SAFETY: the caller's contract covers every pointer.
         let (store, (scheme, policy)) = unsafe { (store_arg(store)?, scheme_from(params)?) };
-        if scheme != Scheme::default() {
+        if scheme.is_some() {
             return Err(invalid("payload signatures are always SHA-256 PKCS#1 v1.5: leave digest and padding 0"));
         }
         // SAFETY: as above.

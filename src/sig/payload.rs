@@ -12,7 +12,7 @@ use super::detached::eligible_keys;
 use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
 use super::trust::{Fingerprint, KeyType, TrustStore};
-use crate::ffi::openssl_sys_ext as ossl;
+use crate::ffi::openssl_sys_ext::{self as ossl, RsaPad};
 use crate::io::{BlockRead, MappedFile};
 use openssl::md::Md;
 use openssl::md_ctx::MdCtx;
@@ -272,9 +272,16 @@ impl TrustStore {
                     continue;
                 }
                 tried += 1;
-                let (valid, provider) =
-                    ossl::verify_digest_rsa_pkcs1(ctx.libctx(), ctx.properties(), &key.key, &md, &digest, data)
-                        .map_err(Error::openssl("setting up RSA verification"))?;
+                let (valid, provider) = ossl::verify_digest(
+                    ctx.libctx(),
+                    ctx.properties(),
+                    &key.key,
+                    &md,
+                    &digest,
+                    data,
+                    Some(RsaPad::Pkcs1),
+                )
+                .map_err(Error::openssl("setting up RSA verification"))?;
                 if valid {
                     return Ok(PayloadVerified {
                         fingerprint: key.fingerprint,

@@ -6,7 +6,7 @@
  * openssl's. Prints "N passed, M failed" at the end.
  *
  * usage: sig_smoke DIR FIPS_CONFIG
- *   DIR holds key.pub.pem, key.pem, cert.pem, data.bin, data.sig, payload.crau,
+ *   DIR holds key.pub.pem, key.pem, cert.pem, data.bin, data.sig, data-pss512.sig, payload.crau,
  *   payload.sha256 (32 raw bytes), roothash.txt, roothash.p7s, roothash-nl.p7s.
  */
 #include "rootseal.h"
@@ -74,14 +74,15 @@ int main(int argc, char **argv) {
     rootseal_sig_result result, untouched;
     rootseal_sig_params p;
     rootseal_omaha_check omaha;
-    size_t data_len, sig_len, cert_len, sha_len, p7_len, nl_len, root_len;
-    uint8_t *data, *sig, *cert, *sha, *p7, *nl;
+    size_t data_len, sig_len, cert_len, sha_len, p7_len, nl_len, root_len, pss_len;
+    uint8_t *data, *sig, *cert, *sha, *p7, *nl, *pss;
     char *root;
 
     if (argc != 3) { fprintf(stderr, "usage: sig_smoke DIR FIPS_CONFIG\n"); return 2; }
     dir = argv[1];
     data = slurp("data.bin", &data_len);
     sig = slurp("data.sig", &sig_len);
+    pss = slurp("data-pss512.sig", &pss_len);
     cert = slurp("cert.pem", &cert_len);
     sha = slurp("payload.sha256", &sha_len);
     p7 = slurp("roothash.p7s", &p7_len);
@@ -130,6 +131,19 @@ int main(int argc, char **argv) {
     CHECK(rootseal_sig_verify_buffer(store, &p, data, data_len, sig, sig_len, &result) == ROOTSEAL_STATUS_SIG_INVALID);
     CHECK(memcmp(&result, &untouched, sizeof result) == 0);
     data[data_len / 2] ^= 1;
+    /* Scheme unknown (digest and padding 0): a PSS SHA-512 signature is found... */
+    CHECK(rootseal_sig_verify_file(store, &p, path("data.bin"), pss, pss_len, &result) == ROOTSEAL_STATUS_OK);
+    CHECK(strcmp(result.provider, "fips") == 0);
+    /* ...but not when the caller says SHA-256 PKCS#1 v1.5. */
+    p.digest = ROOTSEAL_HASH_SHA256;
+    p.padding = ROOTSEAL_SIG_PADDING_PKCS1;
+    CHECK(rootseal_sig_verify_file(store, &p, path("data.bin"), pss, pss_len, NULL) == ROOTSEAL_STATUS_SIG_INVALID);
+    p.digest = ROOTSEAL_HASH_SHA512;
+    p.padding = ROOTSEAL_SIG_PADDING_PSS;
+    CHECK(rootseal_sig_verify_file(store, &p, path("data.bin"), pss, pss_len, NULL) == ROOTSEAL_STATUS_OK);
+    p.padding = 3;
+    CHECK(rootseal_sig_verify_file(store, &p, path("data.bin"), pss, pss_len, NULL) == ROOTSEAL_STATUS_INVALID_ARGUMENT);
+    p = params(ROOTSEAL_SIG_POLICY_FIPS);
     p.digest = ROOTSEAL_HASH_SHA1;
     CHECK(rootseal_sig_verify_buffer(store, &p, data, data_len, sig, sig_len, NULL) == ROOTSEAL_STATUS_SIG_POLICY_REFUSED);
     p.digest = ROOTSEAL_HASH_SHA224;
@@ -191,7 +205,7 @@ int main(int argc, char **argv) {
     rootseal_sig_context_free(plain);
     rootseal_trust_store_free(NULL);
     rootseal_sig_context_free(NULL);
-    free(data); free(sig); free(cert); free(sha); free(p7); free(nl); free(root);
+    free(data); free(sig); free(pss); free(cert); free(sha); free(p7); free(nl); free(root);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -74,11 +74,13 @@ pub enum SignCommand {
         #[arg(long, value_name = "SIG")]
         sig: PathBuf,
         /// Digest the signature was made with: sha256, sha384, sha512 (sha1 is refused).
-        #[arg(long, default_value = "sha256")]
-        digest: String,
+        /// Without --digest and --padding, SHA-256 PKCS#1 v1.5 is tried first, then the
+        /// other allowed schemes.
+        #[arg(long)]
+        digest: Option<String>,
         /// RSA padding: pkcs1 or pss.
-        #[arg(long, default_value = "pkcs1", value_parser = ["pkcs1", "pss"])]
-        padding: String,
+        #[arg(long, value_parser = ["pkcs1", "pss"])]
+        padding: Option<String>,
         /// The signed file.
         file: PathBuf,
         /// Print one JSON object instead of text.
@@ -176,11 +178,21 @@ fn read_signature(path: &Path) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
 
 pub fn run_sign(cmd: SignCommand) -> CliResult {
     let SignCommand::Verify { trust, sig, digest, padding, file, json } = cmd;
-    let digest = DigestAlg::parse(&digest).ok_or_else(|| format!("unknown digest {digest:?}"))?;
-    let padding = if padding == "pss" { Padding::Pss } else { Padding::Pkcs1 };
+    let scheme = if digest.is_none() && padding.is_none() {
+        None
+    } else {
+        let digest = digest.as_deref().unwrap_or("sha256");
+        let digest = DigestAlg::parse(digest).ok_or_else(|| format!("unknown digest {digest:?}"))?;
+        let padding = if padding.as_deref() == Some("pss") { Padding::Pss } else { Padding::Pkcs1 };
+        Some(Scheme { digest, padding })
+    };
     let (store, policy) = trust.store()?;
     let signature = read_signature(&sig)?;
-    match store.verify_file(&file, &signature, Scheme { digest, padding }, policy) {
+    let result = match scheme {
+        Some(scheme) => store.verify_file(&file, &signature, scheme, policy),
+        None => store.verify_file_auto(&file, &signature, policy),
+    };
+    match result {
         Ok(v) => {
             if json {
                 let obj = json!({
