@@ -363,7 +363,7 @@ typedef struct rootseal_sig_result {
    */
   uint8_t fingerprint[32];
   /**
-   * The `ROOTSEAL_SIG_POLICY_*` applied (root-hash checks: DEFAULT).
+   * The `ROOTSEAL_SIG_POLICY_*` applied (root-hash checks: FIPS in a FIPS context).
    */
   uint32_t policy;
   /**

@@ -172,6 +172,7 @@ fn roothash_sign_and_verify_round_trip_with_openssl() {
     );
     assert_eq!(v["signed_text"], root);
     assert_eq!(v["fips"], true);
+    assert_eq!(v["policy"], "fips");
     // A signature over the hash plus newline, made by openssl, is refused.
     let nl = d.join("nl.txt");
     std::fs::write(&nl, format!("{root}\n")).unwrap();

@@ -79,7 +79,7 @@ pub struct rootseal_omaha_check {
 pub struct rootseal_sig_result {
     /// SHA-256 of the matching key's DER SubjectPublicKeyInfo.
     pub fingerprint: [u8; 32],
-    /// The `ROOTSEAL_SIG_POLICY_*` applied (root-hash checks: DEFAULT).
+    /// The `ROOTSEAL_SIG_POLICY_*` applied (root-hash checks: FIPS in a FIPS context).
     pub policy: u32,
     /// Payloads: index of the verifying signature; otherwise 0.
     pub signature_index: u32,
@@ -539,7 +539,7 @@ pub unsafe extern "C" fn rootseal_sig_verify_root_hash(
         let signature = unsafe { bytes_arg(signature, signature_len, "signature") }?;
         let v = store.verify_root_hash(text, signature)?;
         // SAFETY: as above.
-        unsafe { store_result(result_out, empty_result(Policy::Default, v.fingerprint, "")) };
+        unsafe { store_result(result_out, empty_result(v.policy, v.fingerprint, "")) };
         Ok(rootseal_status::Ok)
     })
 }

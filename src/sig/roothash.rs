@@ -26,6 +26,8 @@ pub struct RootHashVerified {
     pub key_origin: String,
     /// The exact text that was signed.
     pub signed_text: String,
+    /// The policy applied: `fips` in FIPS mode, else `default`.
+    pub policy: Policy,
 }
 
 /// The kernel's view of a root hash: hex digits, lowercase. Anything else is refused.
@@ -103,6 +105,7 @@ impl TrustStore {
                     fingerprint: key.fingerprint,
                     key_origin: key.origin.clone(),
                     signed_text: text,
+                    policy,
                 });
             }
         }

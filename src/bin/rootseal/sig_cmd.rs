@@ -265,7 +265,7 @@ pub fn run_roothash(cmd: RootHashCommand) -> CliResult {
                     if json {
                         let obj = json!({
                             "valid": true, "fingerprint": v.fingerprint.to_string(), "cert": v.key_origin,
-                            "signed_text": v.signed_text, "fips": store.context().is_fips(),
+                            "signed_text": v.signed_text, "fips": store.context().is_fips(), "policy": v.policy.name(),
                         });
                         println!("{obj}");
                     } else {
@@ -273,7 +273,10 @@ pub fn run_roothash(cmd: RootHashCommand) -> CliResult {
                     }
                     Ok(Outcome::Success)
                 }
-                Err(e) => rejected(e, json, Policy::Default),
+                Err(e) => {
+                    let policy = if store.context().is_fips() { Policy::Fips } else { Policy::Default };
+                    rejected(e, json, policy)
+                }
             }
         }
     }
