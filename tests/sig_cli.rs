@@ -88,6 +88,17 @@ fn sign_verify_exit_codes_json_and_fips() {
     expect(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("private key"), "{}", describe(&out));
     expect(&rootseal(&["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), s(&d.join("missing"))], &[]), 2);
+    // A certificate as `openssl x509 -text` prints it (text, then PEM) is a trust anchor
+    // too, and a DER SubjectPublicKeyInfo as well.
+    let cert = self_signed_cert(d, &new, "new");
+    let text_cert = d.join("new.txt.pem");
+    std::fs::write(&text_cert, openssl(&["x509", "-in", s(&cert), "-text"])).unwrap();
+    let der_key = d.join("new.pub.der");
+    openssl(&["pkey", "-pubin", "-in", s(&new.public), "-outform", "DER", "-out", s(&der_key)]);
+    for key in [&text_cert, &der_key] {
+        let v = expect(&rootseal(&["sign", "verify", "--key", s(key), "--sig", s(&sig), s(&data), "--json"], &[]), 0);
+        assert_eq!(v["fingerprint"], fingerprint(&new.public), "{}", key.display());
+    }
 }
 
 #[test]

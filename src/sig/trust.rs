@@ -155,7 +155,8 @@ impl TrustStore {
     /// block decodes. Returns the fingerprints, duplicates included.
     pub fn add_bytes(&mut self, bytes: &[u8], origin: &str) -> Result<Vec<Fingerprint>> {
         let invalid = |reason: String| Error::InvalidKey { source_name: origin.to_string(), reason };
-        let blocks = if bytes.trim_ascii_start().starts_with(b"-----BEGIN ") {
+        // PEM may follow text (`openssl x509 -text` output, comments); DER never holds this.
+        let blocks = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
             pem_blocks(bytes).map_err(invalid)?
         } else if bytes.is_empty() {
             return Err(invalid("empty input".into()));
