@@ -57,7 +57,7 @@ fn signed_v1_payloads_verify_with_one_or_two_signatures_and_report_the_key() {
 }
 
 #[test]
-fn version_2_payloads_verify_without_the_metadata_signature_bytes() {
+fn version_2_payloads_check_the_metadata_signature_and_the_payload_signature_without_it() {
     let dir = tempfile::tempdir().unwrap();
     let key = genkey(dir.path(), "k", "rsa:3072");
     let p = build_payload(dir.path(), "v2", 2, &data(70_000), &[&key], 384);
@@ -67,6 +67,18 @@ fn version_2_payloads_verify_without_the_metadata_signature_bytes() {
         // signed = everything but the metadata signature and the payload signature blob
         let blob = 3 + 2 + 3 + 384;
         assert_eq!(v.signed_bytes, (p.bytes.len() - 2 * blob) as u64);
+    }
+    // The metadata signature is not covered by the payload signature, so it is checked
+    // on its own: one flipped byte in it fails the payload.
+    let manifest_size = u64::from_be_bytes(p.bytes[12..20].try_into().unwrap()) as usize;
+    let meta_sig_size = u32::from_be_bytes(p.bytes[20..24].try_into().unwrap()) as usize;
+    let mut bytes = p.bytes.clone();
+    bytes[24 + manifest_size + meta_sig_size - 1] ^= 1;
+    let tampered = dir.path().join("v2-tampered-metadata-signature");
+    std::fs::write(&tampered, bytes).unwrap();
+    for ctx in contexts() {
+        let e = store(&ctx, &[&key]).verify_payload(&tampered, OmahaCheck::default(), Policy::Fips).unwrap_err();
+        assert!(matches!(e, Error::BadSignature { tried: 1 }), "{e}");
     }
 }
 

@@ -6,12 +6,13 @@
 //! the payload `Signatures` protobuf at `signatures_offset` (relative to the end of the
 //! metadata). Each signature is RSASSA-PKCS1-v1_5 with SHA-256 over every byte before the
 //! signature blob (for version 2, without the metadata-signature bytes, as AOSP does).
-//! The payload is accepted if any signature verifies under any trusted RSA key.
+//! The payload is accepted if any signature verifies under any trusted RSA key (for
+//! version 2, the metadata signature over header and manifest must verify as well).
 
 use super::detached::eligible_keys;
 use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
-use super::trust::{Fingerprint, KeyType, TrustStore};
+use super::trust::{Fingerprint, KeyType, TrustStore, TrustedKey};
 use crate::ffi::openssl_sys_ext::{self as ossl, RsaPad};
 use crate::io::{BlockRead, MappedFile};
 use openssl::md::Md;
@@ -96,6 +97,8 @@ struct Layout {
     /// Byte ranges covered by the payload signature, in order.
     signed: Vec<Range<u64>>,
     signatures: Range<u64>,
+    /// Version 2: the metadata signature (over the header and manifest); empty for v1.
+    metadata_signature: Range<u64>,
 }
 
 fn invalid(text: impl Into<String>) -> Error {
@@ -160,7 +163,13 @@ fn layout(file_size: u64, read: &dyn Fn(Range<u64>) -> Result<Vec<u8>>) -> Resul
     } else {
         vec![0..manifest_end, data_start..sig_start]
     };
-    Ok(Layout { version, manifest: header_len..manifest_end, signed, signatures: sig_start..sig_end })
+    Ok(Layout {
+        version,
+        manifest: header_len..manifest_end,
+        signed,
+        signatures: sig_start..sig_end,
+        metadata_signature: manifest_end..data_start,
+    })
 }
 
 /// Parses an announced SHA-256: 64 hex digits (Nebraska's `hash_sha256`) or base64
@@ -264,41 +273,68 @@ impl TrustStore {
         let mut digest = [0u8; 32];
         signed.digest_final(&mut digest).map_err(Error::openssl("finishing SHA-256"))?;
 
-        let mut tried = 0;
-        for (index, signature) in blob.signatures.iter().enumerate() {
-            let Some(data) = signature.data.as_deref() else { continue };
-            for key in &keys {
-                if data.len() != key.key.size() {
-                    continue;
-                }
-                tried += 1;
-                let (valid, provider) = ossl::verify_digest(
-                    ctx.libctx(),
-                    ctx.properties(),
-                    &key.key,
-                    &md,
-                    &digest,
-                    data,
-                    Some(RsaPad::Pkcs1),
-                )
-                .map_err(Error::openssl("setting up RSA verification"))?;
-                if valid {
-                    return Ok(PayloadVerified {
-                        fingerprint: key.fingerprint,
-                        key_origin: key.origin.clone(),
-                        signature_index: index,
-                        signature_version: signature.version,
-                        signature_count: blob.signatures.len(),
-                        format_version: layout.version,
-                        signed_bytes: layout.signed.iter().map(|r| r.end - r.start).sum(),
-                        policy,
-                        provider,
-                    });
-                }
+        // Version 2: the metadata signature must verify too (the payload signature does
+        // not cover its bytes).
+        if !layout.metadata_signature.is_empty() {
+            let metadata = read(0..layout.manifest.end)?;
+            let mut meta_digest = [0u8; 32];
+            let mut md_ctx = MdCtx::new().map_err(Error::openssl("creating a digest"))?;
+            md_ctx.digest_init(&md).map_err(Error::openssl("starting SHA-256"))?;
+            md_ctx.digest_update(&metadata).map_err(Error::openssl("hashing"))?;
+            md_ctx.digest_final(&mut meta_digest).map_err(Error::openssl("finishing SHA-256"))?;
+            let meta = SignaturesMessage::decode(read(layout.metadata_signature.clone())?.as_slice())
+                .map_err(|e| invalid(format!("the metadata signature is not a Signatures protobuf: {e}")))?;
+            let (found, tried) = find_match(self, &keys, &meta, &md, &meta_digest)?;
+            if found.is_none() {
+                return Err(Error::BadSignature { tried });
             }
         }
-        Err(Error::BadSignature { tried })
+        let (found, tried) = find_match(self, &keys, &blob, &md, &digest)?;
+        let Some((index, key, provider)) = found else {
+            return Err(Error::BadSignature { tried });
+        };
+        Ok(PayloadVerified {
+            fingerprint: key.fingerprint,
+            key_origin: key.origin.clone(),
+            signature_index: index,
+            signature_version: blob.signatures[index].version,
+            signature_count: blob.signatures.len(),
+            format_version: layout.version,
+            signed_bytes: layout.signed.iter().map(|r| r.end - r.start).sum(),
+            policy,
+            provider,
+        })
     }
+}
+
+/// The first (signature index, key, provider) for which a signature verifies over
+/// `digest`, and how many pairs were tried.
+#[allow(clippy::type_complexity)]
+fn find_match<'a>(
+    store: &TrustStore,
+    keys: &[&'a TrustedKey],
+    blob: &SignaturesMessage,
+    md: &openssl::md::MdRef,
+    digest: &[u8],
+) -> Result<(Option<(usize, &'a TrustedKey, String)>, usize)> {
+    let ctx = store.context();
+    let mut tried = 0;
+    for (index, signature) in blob.signatures.iter().enumerate() {
+        let Some(data) = signature.data.as_deref() else { continue };
+        for key in keys {
+            if data.len() != key.key.size() {
+                continue;
+            }
+            tried += 1;
+            let (valid, provider) =
+                ossl::verify_digest(ctx.libctx(), ctx.properties(), &key.key, md, digest, data, Some(RsaPad::Pkcs1))
+                    .map_err(Error::openssl("setting up RSA verification"))?;
+            if valid {
+                return Ok((Some((index, *key, provider)), tried));
+            }
+        }
+    }
+    Ok((None, tried))
 }
 
 #[cfg(test)]
