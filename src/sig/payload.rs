@@ -290,7 +290,7 @@ impl TrustStore {
             }
         }
         let (found, tried) = find_match(self, &keys, &blob, &md, &digest)?;
-        let Some((index, key, provider)) = found else {
+        let Some(Match { index, key, provider }) = found else {
             return Err(Error::BadSignature { tried });
         };
         Ok(PayloadVerified {
@@ -307,16 +307,22 @@ impl TrustStore {
     }
 }
 
-/// The first (signature index, key, provider) for which a signature verifies over
-/// `digest`, and how many pairs were tried.
-#[allow(clippy::type_complexity)]
+/// A signature that verified: its index, the key, and the provider that checked it.
+struct Match<'a> {
+    index: usize,
+    key: &'a TrustedKey,
+    provider: String,
+}
+
+/// The first signature that verifies over `digest` under any of `keys`, and how many
+/// (signature, key) pairs were tried.
 fn find_match<'a>(
     store: &TrustStore,
     keys: &[&'a TrustedKey],
     blob: &SignaturesMessage,
     md: &openssl::md::MdRef,
     digest: &[u8],
-) -> Result<(Option<(usize, &'a TrustedKey, String)>, usize)> {
+) -> Result<(Option<Match<'a>>, usize)> {
     let ctx = store.context();
     let mut tried = 0;
     for (index, signature) in blob.signatures.iter().enumerate() {
@@ -330,7 +336,7 @@ fn find_match<'a>(
                 ossl::verify_digest(ctx.libctx(), ctx.properties(), &key.key, md, digest, data, Some(RsaPad::Pkcs1))
                     .map_err(Error::openssl("setting up RSA verification"))?;
             if valid {
-                return Ok((Some((index, *key, provider)), tried));
+                return Ok((Some(Match { index, key, provider }), tried));
             }
         }
     }

@@ -287,7 +287,9 @@ pub fn run_fips(cmd: FipsCommand) -> CliResult {
     match CryptoContext::fips(fips_config.as_deref()) {
         Ok(ctx) => {
             let status = ctx.status();
-            let provider = status.provider.unwrap_or_else(|| unreachable!("an active FIPS context has a provider"));
+            let Some(provider) = status.provider else {
+                return Err("the FIPS context reports no provider".into());
+            };
             let config = status.config.map(|c| c.display().to_string()).unwrap_or_default();
             if json {
                 let obj = json!({
