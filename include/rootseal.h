@@ -90,6 +90,52 @@
 #define ROOTSEAL_IO_VERSION 1
 
 /**
+ * Current version of [`rootseal_sig_params`].
+ */
+#define ROOTSEAL_SIG_PARAMS_VERSION 1
+
+/**
+ * Current version of [`rootseal_omaha_check`].
+ */
+#define ROOTSEAL_OMAHA_CHECK_VERSION 1
+
+/**
+ * `rootseal_sig_params.policy`: RSA ≥ 2048, ECDSA P-256/384/521, Ed25519; SHA-256/384/512.
+ */
+#define ROOTSEAL_SIG_POLICY_DEFAULT 0
+
+/**
+ * `rootseal_sig_params.policy`: FIPS-approved only (Ed25519 only if the provider approves it).
+ */
+#define ROOTSEAL_SIG_POLICY_FIPS 1
+
+/**
+ * `rootseal_sig_params.padding`: not known. With `digest` 0 too, SHA-256 PKCS#1 v1.5 is
+ * tried first, then every other allowed scheme; with a digest given, PKCS#1 v1.5.
+ */
+#define ROOTSEAL_SIG_PADDING_AUTO 0
+
+/**
+ * `rootseal_sig_params.padding`: RSASSA-PKCS1-v1_5.
+ */
+#define ROOTSEAL_SIG_PADDING_PKCS1 1
+
+/**
+ * `rootseal_sig_params.padding`: RSASSA-PSS, any salt length.
+ */
+#define ROOTSEAL_SIG_PADDING_PSS 2
+
+/**
+ * `rootseal_omaha_check.flags`: check the whole file's size.
+ */
+#define ROOTSEAL_OMAHA_CHECK_SIZE (1 << 0)
+
+/**
+ * `rootseal_omaha_check.flags`: check the whole file's SHA-256.
+ */
+#define ROOTSEAL_OMAHA_CHECK_SHA256 (1 << 1)
+
+/**
  * Current version of [`rootseal_verity_params`].
  */
 #define ROOTSEAL_VERITY_PARAMS_VERSION 1
@@ -302,6 +348,42 @@ enum rootseal_status
    * The Flatcar slots or the partition device could not be resolved.
    */
   ROOTSEAL_STATUS_GPT_SLOT_NOT_FOUND = 211,
+  /**
+   * The signature does not verify under any trusted key.
+   */
+  ROOTSEAL_STATUS_SIG_INVALID = 300,
+  /**
+   * The policy refuses every trusted key for this scheme (weak key, SHA-1, unapproved).
+   */
+  ROOTSEAL_STATUS_SIG_POLICY_REFUSED = 301,
+  /**
+   * The trust store holds no key; nothing is ever accepted without one.
+   */
+  ROOTSEAL_STATUS_SIG_EMPTY_TRUST_STORE = 302,
+  /**
+   * A key or certificate could not be decoded (or is a private key).
+   */
+  ROOTSEAL_STATUS_SIG_INVALID_KEY = 303,
+  /**
+   * A signature is malformed (empty, too long, not DER).
+   */
+  ROOTSEAL_STATUS_SIG_MALFORMED_SIGNATURE = 304,
+  /**
+   * FIPS mode was asked for and the FIPS provider is unavailable or failed its self-test.
+   */
+  ROOTSEAL_STATUS_SIG_FIPS_UNAVAILABLE = 305,
+  /**
+   * An update payload is malformed.
+   */
+  ROOTSEAL_STATUS_SIG_INVALID_PAYLOAD = 306,
+  /**
+   * An update payload's size or SHA-256 differs from the announced value.
+   */
+  ROOTSEAL_STATUS_SIG_PAYLOAD_MISMATCH = 307,
+  /**
+   * OpenSSL failed for a reason other than a wrong signature.
+   */
+  ROOTSEAL_STATUS_SIG_CRYPTO_FAILURE = 308,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -316,6 +398,20 @@ typedef int32_t rootseal_status;
  * copies, so a handle never works from a stale table. One thread at a time per handle.
  */
 typedef struct rootseal_gpt rootseal_gpt;
+
+/**
+ * Where signature checks run: OpenSSL's default context, or a private one with the FIPS
+ * provider. Opaque; free with [`rootseal_sig_context_free`]. Thread-safe; trust stores
+ * keep it alive, so it may be freed before them.
+ */
+typedef struct rootseal_sig_context rootseal_sig_context;
+
+/**
+ * A set of trusted public keys and certificates, bound to one context. Opaque; free with
+ * [`rootseal_trust_store_free`]. Adding keys needs exclusive access; verifying may run
+ * from several threads at once.
+ */
+typedef struct rootseal_trust_store rootseal_trust_store;
 
 /**
  * The outcome of a verification: the corrupted block lists. Opaque; free it with
@@ -612,6 +708,112 @@ typedef struct rootseal_gpt_next_result {
 } rootseal_gpt_next_result;
 
 /**
+ * What a context runs on. Written only on success.
+ */
+typedef struct rootseal_fips_status {
+  /**
+   * 1 when checks run inside the FIPS provider, else 0.
+   */
+  uint32_t active;
+  /**
+   * NUL-terminated provider name ("OpenSSL FIPS Provider"), empty when not active.
+   */
+  char provider_name[64];
+  /**
+   * NUL-terminated provider version ("3.6.3"), empty when not active.
+   */
+  char provider_version[32];
+  /**
+   * Reserved for future fields; set to zero.
+   */
+  uint64_t reserved[4];
+} rootseal_fips_status;
+
+/**
+ * How a detached signature is checked: zero it, set `version`, and set what you need.
+ */
+typedef struct rootseal_sig_params {
+  /**
+   * Must be `ROOTSEAL_SIG_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * `ROOTSEAL_SIG_POLICY_*`.
+   */
+  uint32_t policy;
+  /**
+   * The digest, as a `ROOTSEAL_HASH_*` number. SHA-1 is always refused. 0 with
+   * `padding` 0: detect the scheme (see `ROOTSEAL_SIG_PADDING_AUTO`); 0 otherwise: SHA-256.
+   */
+  uint32_t digest;
+  /**
+   * `ROOTSEAL_SIG_PADDING_*` for RSA keys.
+   */
+  uint32_t padding;
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_sig_params;
+
+/**
+ * Who verified. Written only on success.
+ */
+typedef struct rootseal_sig_result {
+  /**
+   * SHA-256 of the matching key's DER SubjectPublicKeyInfo.
+   */
+  uint8_t fingerprint[32];
+  /**
+   * The `ROOTSEAL_SIG_POLICY_*` applied (root-hash checks: FIPS in a FIPS context).
+   */
+  uint32_t policy;
+  /**
+   * Payloads: index of the verifying signature; otherwise 0.
+   */
+  uint32_t signature_index;
+  /**
+   * Payloads: that signature's version field, or -1 when absent; otherwise -1.
+   */
+  int64_t signature_version;
+  /**
+   * NUL-terminated name of the OpenSSL provider that checked the signature ("fips",
+   * "default"); empty for root-hash checks.
+   */
+  char provider[32];
+  /**
+   * Reserved for future fields; set to zero.
+   */
+  uint64_t reserved[4];
+} rootseal_sig_result;
+
+/**
+ * What the update server announced about a payload file.
+ */
+typedef struct rootseal_omaha_check {
+  /**
+   * Must be `ROOTSEAL_OMAHA_CHECK_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * `ROOTSEAL_OMAHA_CHECK_*` flags saying which fields to check.
+   */
+  uint32_t flags;
+  /**
+   * The whole file's size in bytes.
+   */
+  uint64_t size;
+  /**
+   * The whole file's SHA-256.
+   */
+  uint8_t sha256[32];
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_omaha_check;
+
+/**
  * Parameters of a verity tree, libfsverity style: zero the struct, set `version` to
  * `ROOTSEAL_VERITY_PARAMS_VERSION`, and set only what you need. Zero means "default"
  * for format and "from the superblock" for verify; with a superblock, a non-zero field
@@ -884,6 +1086,149 @@ rootseal_status rootseal_gpt_invalidate(struct rootseal_gpt *gpt, uint32_t index
 rootseal_status rootseal_gpt_repair(struct rootseal_gpt *gpt,
                                     uint32_t flags,
                                     uint32_t *repaired_out);
+
+/**
+ * Creates a context on OpenSSL's default library context (no FIPS).
+ *
+ * # Safety
+ * `context_out` must be NULL or writable.
+ */
+rootseal_status rootseal_sig_context_new(struct rootseal_sig_context **context_out);
+
+/**
+ * Creates a context running the OpenSSL FIPS provider in a private library context,
+ * from the OpenSSL config at `config_path` (NULL: the `ROOTSEAL_FIPS_CONFIG` environment
+ * variable). The process's default context is not changed. Fails with
+ * `ROOTSEAL_STATUS_SIG_FIPS_UNAVAILABLE` when the provider cannot be loaded or fails its
+ * self-test; there is no fallback.
+ *
+ * # Safety
+ * `config_path` must be NULL or NUL-terminated; `context_out` must be NULL or writable.
+ */
+rootseal_status rootseal_sig_context_new_fips(const char *config_path,
+                                              struct rootseal_sig_context **context_out);
+
+/**
+ * Reports whether `context` runs on the FIPS provider, and which one.
+ *
+ * # Safety
+ * `context` must be NULL or live; `status_out` must be NULL or writable.
+ */
+rootseal_status rootseal_sig_fips_status(const struct rootseal_sig_context *context,
+                                         struct rootseal_fips_status *status_out);
+
+/**
+ * Frees a context. NULL is a no-op. Trust stores made from it stay usable.
+ *
+ * # Safety
+ * `context` must be NULL or a context from this library not yet freed.
+ */
+void rootseal_sig_context_free(struct rootseal_sig_context *context);
+
+/**
+ * Creates an empty trust store whose keys live in `context`.
+ *
+ * # Safety
+ * `context` must be NULL or live; `store_out` must be NULL or writable.
+ */
+rootseal_status rootseal_trust_store_new(const struct rootseal_sig_context *context,
+                                         struct rootseal_trust_store **store_out);
+
+/**
+ * Adds the keys or certificates in `len` bytes of PEM (one or more blocks) or DER.
+ * Nothing is added unless all of it decodes. Private keys are refused.
+ *
+ * # Safety
+ * `store` must be NULL or live and not used by another thread during the call; `bytes`
+ * must be readable for `len` bytes.
+ */
+rootseal_status rootseal_trust_store_add_key(struct rootseal_trust_store *store,
+                                             const uint8_t *bytes,
+                                             size_t len);
+
+/**
+ * Adds the keys or certificates in the file at `path`. A missing file is an error.
+ *
+ * # Safety
+ * As [`rootseal_trust_store_add_key`]; `path` must be NUL-terminated.
+ */
+rootseal_status rootseal_trust_store_add_key_file(struct rootseal_trust_store *store,
+                                                  const char *path);
+
+/**
+ * Number of keys in the store (0 for NULL). Never fails.
+ *
+ * # Safety
+ * `store` must be NULL or live.
+ */
+size_t rootseal_trust_store_len(const struct rootseal_trust_store *store);
+
+/**
+ * Frees a store. NULL is a no-op.
+ *
+ * # Safety
+ * `store` must be NULL or a store from this library not yet freed.
+ */
+void rootseal_trust_store_free(struct rootseal_trust_store *store);
+
+/**
+ * Verifies a detached signature over the file at `path` (memory-mapped and streamed)
+ * under any trusted key the policy allows. `ROOTSEAL_STATUS_SIG_INVALID` when no key
+ * verifies it, `ROOTSEAL_STATUS_SIG_POLICY_REFUSED` when the policy allows no key.
+ *
+ * # Safety
+ * `store` live, `params` readable, `path` NUL-terminated, `signature` readable for
+ * `signature_len` bytes, `result_out` NULL or writable.
+ */
+rootseal_status rootseal_sig_verify_file(const struct rootseal_trust_store *store,
+                                         const struct rootseal_sig_params *params,
+                                         const char *path,
+                                         const uint8_t *signature,
+                                         size_t signature_len,
+                                         struct rootseal_sig_result *result_out);
+
+/**
+ * As [`rootseal_sig_verify_file`], over `data_len` bytes in memory.
+ *
+ * # Safety
+ * As [`rootseal_sig_verify_file`]; `data` readable for `data_len` bytes.
+ */
+rootseal_status rootseal_sig_verify_buffer(const struct rootseal_trust_store *store,
+                                           const struct rootseal_sig_params *params,
+                                           const uint8_t *data,
+                                           size_t data_len,
+                                           const uint8_t *signature,
+                                           size_t signature_len,
+                                           struct rootseal_sig_result *result_out);
+
+/**
+ * Verifies a CrAU update payload: structure, the optional Omaha size and SHA-256
+ * (`omaha` may be NULL), and its RSA PKCS#1 v1.5 SHA-256 signatures, accepting any
+ * signature under any trusted key. Only `params.policy` is used; `digest` and `padding`
+ * must be 0 (the scheme is fixed: SHA-256, PKCS#1 v1.5).
+ *
+ * # Safety
+ * As [`rootseal_sig_verify_file`]; `omaha` NULL or readable.
+ */
+rootseal_status rootseal_sig_verify_payload(const struct rootseal_trust_store *store,
+                                            const struct rootseal_sig_params *params,
+                                            const char *path,
+                                            const struct rootseal_omaha_check *omaha,
+                                            struct rootseal_sig_result *result_out);
+
+/**
+ * Verifies a detached DER PKCS#7 root-hash signature over `root_hash_hex` (checked as
+ * the lowercase hex text the kernel sees) against the store's certificates.
+ *
+ * # Safety
+ * `store` live, `root_hash_hex` NUL-terminated, `signature` readable for
+ * `signature_len` bytes, `result_out` NULL or writable.
+ */
+rootseal_status rootseal_sig_verify_root_hash(const struct rootseal_trust_store *store,
+                                              const char *root_hash_hex,
+                                              const uint8_t *signature,
+                                              size_t signature_len,
+                                              struct rootseal_sig_result *result_out);
 
 /**
  * Returns a static, NUL-terminated description of `status`. Never NULL and never to

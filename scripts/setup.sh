@@ -10,6 +10,9 @@ packages=(
   cgpt             # Chrome OS cgpt (vboot-utils): the GPT A/B peer
   gdisk            # sgdisk: makes and verifies the GPT test disks
   fdisk            # sfdisk: reads the 256-byte-entry test disks
+  libssl-dev pkg-config  # the openssl crate links the system libcrypto
+  openssl          # the signature tests make keys and signatures with the CLI
+  perl make        # scripts/build-fips-provider.sh builds the FIPS provider
 )
 
 missing=()

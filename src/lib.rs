@@ -14,5 +14,6 @@
 pub mod ffi;
 pub mod gpt;
 pub mod io;
+pub mod sig;
 mod simd;
 pub mod verity;

@@ -75,6 +75,8 @@ fn compile(source: &str, static_link: bool, dir: &Path) -> PathBuf {
         .arg(&exe);
     if static_link {
         cc.arg(lib_dir().join("librootseal.a")).args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
+        // The payload-signature code links the system OpenSSL, which the .a does not bundle.
+        cc.args(["-lssl", "-lcrypto"]);
     } else {
         // Cargo leaves an unversioned librootseal.so; the loader asks for the SONAME.
         let libs = dir.join("lib");

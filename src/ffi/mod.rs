@@ -15,6 +15,9 @@
 mod blkdev;
 pub mod gpt;
 pub mod io;
+/// cbindgen:ignore
+pub(crate) mod openssl_sys_ext;
+pub mod sig;
 pub mod status;
 pub mod verity;
 pub mod version;

@@ -86,11 +86,29 @@ pub enum rootseal_status {
     GptInvalidGuid = 210,
     /// The Flatcar slots or the partition device could not be resolved.
     GptSlotNotFound = 211,
+    /// The signature does not verify under any trusted key.
+    SigInvalid = 300,
+    /// The policy refuses every trusted key for this scheme (weak key, SHA-1, unapproved).
+    SigPolicyRefused = 301,
+    /// The trust store holds no key; nothing is ever accepted without one.
+    SigEmptyTrustStore = 302,
+    /// A key or certificate could not be decoded (or is a private key).
+    SigInvalidKey = 303,
+    /// A signature is malformed (empty, too long, not DER).
+    SigMalformedSignature = 304,
+    /// FIPS mode was asked for and the FIPS provider is unavailable or failed its self-test.
+    SigFipsUnavailable = 305,
+    /// An update payload is malformed.
+    SigInvalidPayload = 306,
+    /// An update payload's size or SHA-256 differs from the announced value.
+    SigPayloadMismatch = 307,
+    /// OpenSSL failed for a reason other than a wrong signature.
+    SigCryptoFailure = 308,
 }
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 37] = [
+    pub(crate) const ALL: [rootseal_status; 46] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -128,6 +146,15 @@ impl rootseal_status {
         Self::GptNoBootableSlot,
         Self::GptInvalidGuid,
         Self::GptSlotNotFound,
+        Self::SigInvalid,
+        Self::SigPolicyRefused,
+        Self::SigEmptyTrustStore,
+        Self::SigInvalidKey,
+        Self::SigMalformedSignature,
+        Self::SigFipsUnavailable,
+        Self::SigInvalidPayload,
+        Self::SigPayloadMismatch,
+        Self::SigCryptoFailure,
     ];
 
     /// Static description of the code.
@@ -170,6 +197,15 @@ impl rootseal_status {
             Self::GptNoBootableSlot => c"gpt: no bootable partition",
             Self::GptInvalidGuid => c"gpt: invalid GUID",
             Self::GptSlotNotFound => c"gpt: slot not found",
+            Self::SigInvalid => c"signature: does not verify under any trusted key",
+            Self::SigPolicyRefused => c"signature: refused by policy",
+            Self::SigEmptyTrustStore => c"signature: the trust store is empty",
+            Self::SigInvalidKey => c"signature: invalid key or certificate",
+            Self::SigMalformedSignature => c"signature: malformed signature",
+            Self::SigFipsUnavailable => c"signature: FIPS provider unavailable",
+            Self::SigInvalidPayload => c"signature: invalid update payload",
+            Self::SigPayloadMismatch => c"signature: payload size or SHA-256 mismatch",
+            Self::SigCryptoFailure => c"signature: OpenSSL failure",
         }
     }
 }

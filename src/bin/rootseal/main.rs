@@ -4,6 +4,7 @@
 //! slot, a GPT that needs repair), 2 bad usage or bad input.
 
 mod gpt_cmd;
+mod sig_cmd;
 mod verity_cmd;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,18 @@ enum Command {
     /// GPT A/B slot attributes, compatible with cgpt and GRUB gptprio.
     #[command(subcommand)]
     Gpt(gpt_cmd::GptCommand),
+    /// Detached signatures over files.
+    #[command(subcommand)]
+    Sign(sig_cmd::SignCommand),
+    /// Flatcar (CrAU) update payload signatures.
+    #[command(subcommand)]
+    Payload(sig_cmd::PayloadCommand),
+    /// dm-verity root-hash PKCS#7 signatures.
+    #[command(subcommand)]
+    Roothash(sig_cmd::RootHashCommand),
+    /// The OpenSSL FIPS provider.
+    #[command(subcommand)]
+    Fips(sig_cmd::FipsCommand),
 }
 
 /// How a command ended, mapped onto the exit code contract.
@@ -44,6 +57,10 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Verity(cmd) => verity_cmd::run(cmd),
         Command::Gpt(cmd) => gpt_cmd::run(cmd),
+        Command::Sign(cmd) => sig_cmd::run_sign(cmd),
+        Command::Payload(cmd) => sig_cmd::run_payload(cmd),
+        Command::Roothash(cmd) => sig_cmd::run_roothash(cmd),
+        Command::Fips(cmd) => sig_cmd::run_fips(cmd),
     });
     let Ok(result) = result else {
         return ExitCode::from(2);

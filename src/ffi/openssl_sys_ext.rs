@@ -1,0 +1,516 @@
+//! OpenSSL 3 calls that the `openssl` crate does not wrap, behind small safe functions.
+//!
+//! The signature code needs every key, digest and verify context created inside a chosen
+//! `OSSL_LIB_CTX` (the private FIPS one, or the default one when it is `None`). The
+//! crate's safe API always uses the default context for these, so the `_ex` variants are
+//! declared here. Nothing outside `crate::ffi` sees a raw pointer.
+
+use foreign_types::{ForeignType, ForeignTypeRef};
+use openssl::error::ErrorStack;
+use openssl::lib_ctx::LibCtxRef;
+use openssl::md_ctx::{MdCtx, MdCtxRef};
+use openssl::pkey::{PKey, PKeyRef, Public};
+use openssl::stack::Stack;
+use openssl::x509::{X509, X509Ref};
+use openssl_sys as sys;
+use std::ffi::{CStr, CString, c_char, c_int, c_long, c_uint, c_void};
+use std::path::Path;
+
+/// `OSSL_PARAM` from `<openssl/core.h>`; only used to read provider name and version.
+#[repr(C)]
+struct OsslParam {
+    key: *const c_char,
+    data_type: c_uint,
+    data: *mut c_void,
+    data_size: usize,
+    return_size: usize,
+}
+
+const OSSL_PARAM_UTF8_PTR: c_uint = 6;
+const RSA_PKCS1_PSS_PADDING: c_int = 6;
+const RSA_PSS_SALTLEN_AUTO: c_int = -2;
+
+unsafe extern "C" {
+    fn OSSL_LIB_CTX_load_config(ctx: *mut sys::OSSL_LIB_CTX, config_file: *const c_char) -> c_int;
+    fn OSSL_PROVIDER_available(ctx: *mut sys::OSSL_LIB_CTX, name: *const c_char) -> c_int;
+    fn OSSL_PROVIDER_get0_name(prov: *const sys::OSSL_PROVIDER) -> *const c_char;
+    fn OSSL_PROVIDER_get_params(prov: *const sys::OSSL_PROVIDER, params: *mut OsslParam) -> c_int;
+    fn d2i_PUBKEY_ex(
+        out: *mut *mut sys::EVP_PKEY,
+        input: *mut *const u8,
+        length: c_long,
+        libctx: *mut sys::OSSL_LIB_CTX,
+        propq: *const c_char,
+    ) -> *mut sys::EVP_PKEY;
+    fn EVP_DigestVerifyInit_ex(
+        ctx: *mut sys::EVP_MD_CTX,
+        pctx: *mut *mut sys::EVP_PKEY_CTX,
+        mdname: *const c_char,
+        libctx: *mut sys::OSSL_LIB_CTX,
+        props: *const c_char,
+        pkey: *mut sys::EVP_PKEY,
+        params: *const c_void,
+    ) -> c_int;
+    fn EVP_PKEY_CTX_new_from_pkey(
+        libctx: *mut sys::OSSL_LIB_CTX,
+        pkey: *mut sys::EVP_PKEY,
+        propq: *const c_char,
+    ) -> *mut sys::EVP_PKEY_CTX;
+    fn EVP_PKEY_CTX_get0_provider(ctx: *const sys::EVP_PKEY_CTX) -> *const sys::OSSL_PROVIDER;
+    fn EVP_PKEY_get_group_name(
+        pkey: *const sys::EVP_PKEY,
+        name: *mut c_char,
+        name_size: usize,
+        name_len: *mut usize,
+    ) -> c_int;
+    fn X509_get_X509_PUBKEY(cert: *const sys::X509) -> *mut c_void;
+    fn i2d_X509_PUBKEY(key: *const c_void, out: *mut *mut u8) -> c_int;
+    fn X509_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::X509;
+    fn CMS_is_detached(cms: *mut sys::CMS_ContentInfo) -> c_int;
+    fn CMS_get0_SignerInfos(cms: *mut sys::CMS_ContentInfo) -> *mut sys::OPENSSL_STACK;
+    fn CMS_SignerInfo_get0_algs(
+        si: *mut c_void,
+        pk: *mut *mut sys::EVP_PKEY,
+        signer: *mut *mut sys::X509,
+        pdig: *mut *mut sys::X509_ALGOR,
+        psig: *mut *mut sys::X509_ALGOR,
+    );
+    fn CMS_ContentInfo_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::CMS_ContentInfo;
+}
+
+fn libctx_ptr(ctx: Option<&LibCtxRef>) -> *mut sys::OSSL_LIB_CTX {
+    ctx.map_or(std::ptr::null_mut(), |c| c.as_ptr())
+}
+
+fn c_string(text: &str) -> CString {
+    // Every caller passes names and property strings from this crate: none contain NUL.
+    CString::new(text).unwrap_or_default()
+}
+
+fn opt_ptr(text: &Option<CString>) -> *const c_char {
+    text.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+/// Loads an OpenSSL config file into `ctx` only (never the default context).
+pub(crate) fn load_config(ctx: &LibCtxRef, path: &Path) -> Result<(), ErrorStack> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = CString::new(path.as_os_str().as_bytes()).map_err(|_| ErrorStack::get())?;
+    // SAFETY: ctx is a live library context and path a NUL-terminated string; both
+    // outlive the call, which copies what it keeps.
+    let ok = unsafe { OSSL_LIB_CTX_load_config(ctx.as_ptr(), path.as_ptr()) };
+    if ok == 1 { Ok(()) } else { Err(ErrorStack::get()) }
+}
+
+/// Whether the provider `name` is loaded and activated in `ctx` (None: the default context).
+pub(crate) fn provider_available(ctx: Option<&LibCtxRef>, name: &str) -> bool {
+    let name = c_string(name);
+    // SAFETY: a NULL ctx means the default context; name is NUL-terminated.
+    unsafe { OSSL_PROVIDER_available(libctx_ptr(ctx), name.as_ptr()) == 1 }
+}
+
+/// Whether `ctx`'s default property query includes `fips=yes`.
+pub(crate) fn fips_properties_enabled(ctx: Option<&LibCtxRef>) -> bool {
+    // SAFETY: a NULL ctx means the default context; the call only reads it.
+    unsafe { sys::EVP_default_properties_is_fips_enabled(libctx_ptr(ctx)) == 1 }
+}
+
+/// Name, version and build string a provider reports about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProviderParams {
+    pub name: String,
+    pub version: String,
+    pub build: String,
+}
+
+/// Asks the already-activated provider `name` in `ctx` for its name and version.
+/// Returns None when it is not available. Never loads a provider that is not active.
+pub(crate) fn provider_params(ctx: &LibCtxRef, name: &str) -> Option<ProviderParams> {
+    if !provider_available(Some(ctx), name) {
+        return None;
+    }
+    let cname = c_string(name);
+    // SAFETY: the provider is active in ctx, so this only takes a reference on it; the
+    // handle is released with OSSL_PROVIDER_unload below, which drops that reference.
+    let prov = unsafe { sys::OSSL_PROVIDER_load(ctx.as_ptr(), cname.as_ptr()) };
+    if prov.is_null() {
+        return None;
+    }
+    let mut values: [*const c_char; 3] = [std::ptr::null(); 3];
+    let keys = [c"name", c"version", c"buildinfo"];
+    let mut params: Vec<OsslParam> = keys
+        .iter()
+        .zip(values.iter_mut())
+        .map(|(key, value)| OsslParam {
+            key: key.as_ptr(),
+            data_type: OSSL_PARAM_UTF8_PTR,
+            data: (value as *mut *const c_char).cast(),
+            data_size: std::mem::size_of::<*const c_char>(),
+            return_size: usize::MAX,
+        })
+        .collect();
+    params.push(OsslParam {
+        key: std::ptr::null(),
+        data_type: 0,
+        data: std::ptr::null_mut(),
+        data_size: 0,
+        return_size: 0,
+    });
+    // SAFETY: prov is a live handle; params is an OSSL_PARAM array ending in the all-zero
+    // entry, each UTF8_PTR entry pointing at a pointer slot in `values`, which outlives the call.
+    let ok = unsafe { OSSL_PROVIDER_get_params(prov, params.as_mut_ptr()) };
+    let text = |p: *const c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: the provider returned a pointer to its own static NUL-terminated string.
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        }
+    };
+    let result =
+        (ok == 1).then(|| ProviderParams { name: text(values[0]), version: text(values[1]), build: text(values[2]) });
+    // SAFETY: releases the reference taken by OSSL_PROVIDER_load above; the strings were
+    // copied into owned Strings first.
+    unsafe { sys::OSSL_PROVIDER_unload(prov) };
+    result
+}
+
+/// Whether a signature algorithm can be fetched from `ctx` with property query `propq`
+/// (for instance, whether any loaded provider offers "ED25519" with "fips=yes").
+pub(crate) fn signature_fetchable(ctx: Option<&LibCtxRef>, algorithm: &str, propq: &str) -> bool {
+    let (algorithm, propq) = (c_string(algorithm), c_string(propq));
+    // SAFETY: the strings are NUL-terminated; a NULL ctx means the default context.
+    let sig = unsafe { sys::EVP_SIGNATURE_fetch(libctx_ptr(ctx), algorithm.as_ptr(), propq.as_ptr()) };
+    let found = !sig.is_null();
+    if found {
+        // SAFETY: sig came from EVP_SIGNATURE_fetch and is freed once.
+        unsafe { sys::EVP_SIGNATURE_free(sig) };
+    } else {
+        // A failed fetch leaves errors on the thread's queue; this was only a question.
+        let _ = ErrorStack::get();
+    }
+    found
+}
+
+/// Decodes a DER SubjectPublicKeyInfo into a key that belongs to `ctx`.
+pub(crate) fn public_key_from_der(
+    ctx: Option<&LibCtxRef>,
+    propq: Option<&str>,
+    der: &[u8],
+) -> Result<PKey<Public>, ErrorStack> {
+    let len = c_long::try_from(der.len()).map_err(|_| ErrorStack::get())?;
+    let propq = propq.map(c_string);
+    let mut input = der.as_ptr();
+    // SAFETY: input points at `len` readable bytes; out is NULL so a new key is
+    // allocated; on success the returned key is owned by the PKey below.
+    let key = unsafe { d2i_PUBKEY_ex(std::ptr::null_mut(), &mut input, len, libctx_ptr(ctx), opt_ptr(&propq)) };
+    if key.is_null() {
+        return Err(ErrorStack::get());
+    }
+    // SAFETY: key is a fresh, owned EVP_PKEY.
+    Ok(unsafe { PKey::from_ptr(key) })
+}
+
+/// Whether `key` is of the named type ("RSA", "RSA-PSS", "EC", "ED25519", ...).
+pub(crate) fn key_is_a(key: &PKeyRef<Public>, name: &str) -> bool {
+    let name = c_string(name);
+    // SAFETY: key is live and name NUL-terminated.
+    unsafe { sys::EVP_PKEY_is_a(key.as_ptr(), name.as_ptr()) == 1 }
+}
+
+/// The curve name of an EC key ("prime256v1", "secp384r1", ...), if it has one.
+pub(crate) fn key_group_name(key: &PKeyRef<Public>) -> Option<String> {
+    let mut buf = [0u8; 80];
+    let mut len = 0usize;
+    // SAFETY: buf is writable for its length, and len receives the name length.
+    let ok = unsafe { EVP_PKEY_get_group_name(key.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut len) };
+    if ok != 1 {
+        let _ = ErrorStack::get();
+        return None;
+    }
+    std::str::from_utf8(&buf[..len.min(buf.len())]).ok().map(str::to_string)
+}
+
+/// The DER SubjectPublicKeyInfo of a certificate, as stored (the key is not decoded).
+pub(crate) fn cert_spki_der(cert: &X509Ref) -> Result<Vec<u8>, ErrorStack> {
+    // SAFETY: cert is live; the returned X509_PUBKEY is owned by it and only read here.
+    let spki = unsafe { X509_get_X509_PUBKEY(cert.as_ptr()) };
+    if spki.is_null() {
+        return Err(ErrorStack::get());
+    }
+    // SAFETY: with a NULL output pointer i2d only returns the encoded length.
+    let len = unsafe { i2d_X509_PUBKEY(spki, std::ptr::null_mut()) };
+    let Ok(len) = usize::try_from(len) else {
+        return Err(ErrorStack::get());
+    };
+    let mut out = vec![0u8; len];
+    let mut cursor = out.as_mut_ptr();
+    // SAFETY: out has exactly the `len` bytes i2d reported it will write.
+    let written = unsafe { i2d_X509_PUBKEY(spki, &mut cursor) };
+    if usize::try_from(written).ok() != Some(len) {
+        return Err(ErrorStack::get());
+    }
+    Ok(out)
+}
+
+/// The name of the provider behind a provider object, or "" when there is none.
+fn provider_name(prov: *const sys::OSSL_PROVIDER) -> String {
+    if prov.is_null() {
+        return String::new();
+    }
+    // SAFETY: prov is live; its name is a NUL-terminated string it owns.
+    let name = unsafe { OSSL_PROVIDER_get0_name(prov) };
+    if name.is_null() {
+        return String::new();
+    }
+    // SAFETY: checked non-NULL above; copied before the provider could go away.
+    unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned()
+}
+
+/// How an RSA signature is padded. Ignored for other key types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RsaPad {
+    Pkcs1,
+    Pss,
+}
+
+/// One digest-verify operation whose key, digest and signature implementation all come
+/// from one library context and property query.
+pub(crate) struct DigestVerifier {
+    md_ctx: MdCtx,
+    provider: String,
+}
+
+impl DigestVerifier {
+    /// `digest` is an OpenSSL digest name ("SHA256"), or None for schemes without a
+    /// separate digest (Ed25519).
+    pub(crate) fn new(
+        ctx: Option<&LibCtxRef>,
+        propq: Option<&str>,
+        digest: Option<&str>,
+        key: &PKeyRef<Public>,
+        padding: RsaPad,
+    ) -> Result<Self, ErrorStack> {
+        let md_ctx = MdCtx::new()?;
+        let (digest, propq) = (digest.map(c_string), propq.map(c_string));
+        let mut pkey_ctx: *mut sys::EVP_PKEY_CTX = std::ptr::null_mut();
+        // SAFETY: md_ctx is a fresh EVP_MD_CTX, key a live EVP_PKEY (up-referenced by the
+        // call), strings NUL-terminated or NULL; pkey_ctx receives a pointer owned by md_ctx.
+        let ok = unsafe {
+            EVP_DigestVerifyInit_ex(
+                md_ctx.as_ptr(),
+                &mut pkey_ctx,
+                opt_ptr(&digest),
+                libctx_ptr(ctx),
+                opt_ptr(&propq),
+                key.as_ptr(),
+                std::ptr::null(),
+            )
+        };
+        if ok != 1 || pkey_ctx.is_null() {
+            return Err(ErrorStack::get());
+        }
+        if padding == RsaPad::Pss {
+            // SAFETY: pkey_ctx belongs to md_ctx and was initialised for verification above.
+            let ok = unsafe {
+                sys::EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) == 1
+                    && sys::EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_AUTO) == 1
+            };
+            if !ok {
+                return Err(ErrorStack::get());
+            }
+        }
+        // SAFETY: pkey_ctx is live (owned by md_ctx); only its provider pointer is read.
+        let provider = provider_name(unsafe { EVP_PKEY_CTX_get0_provider(pkey_ctx) });
+        Ok(DigestVerifier { md_ctx, provider })
+    }
+
+    /// Name of the provider that implements this signature operation ("fips", "default").
+    pub(crate) fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// Feeds message bytes (streaming schemes only).
+    pub(crate) fn update(&mut self, data: &[u8]) -> Result<(), ErrorStack> {
+        MdCtxRef::digest_verify_update(&mut self.md_ctx, data)
+    }
+
+    /// Checks the signature over everything fed so far: Ok(false) means it does not verify.
+    pub(crate) fn finish(&mut self, signature: &[u8]) -> Result<bool, ErrorStack> {
+        let result = self.md_ctx.digest_verify_final(signature);
+        // A wrong signature is an answer, not a failure: drop the queued reasons.
+        let _ = ErrorStack::get();
+        result.or(Ok(false))
+    }
+
+    /// One-shot verification of a whole message (required by Ed25519).
+    pub(crate) fn verify_oneshot(&mut self, data: &[u8], signature: &[u8]) -> Result<bool, ErrorStack> {
+        let result = self.md_ctx.digest_verify(data, signature);
+        let _ = ErrorStack::get();
+        result.or(Ok(false))
+    }
+}
+
+/// Verifies a signature over an already computed digest, in `ctx`: RSA with the given
+/// padding (PSS with any salt length), or ECDSA when `rsa_padding` is None. Returns
+/// whether it verifies and the name of the provider that checked it.
+pub(crate) fn verify_digest(
+    ctx: Option<&LibCtxRef>,
+    propq: Option<&str>,
+    key: &PKeyRef<Public>,
+    md: &openssl::md::MdRef,
+    digest: &[u8],
+    signature: &[u8],
+    rsa_padding: Option<RsaPad>,
+) -> Result<(bool, String), ErrorStack> {
+    let propq = propq.map(c_string);
+    // SAFETY: key is live (the new context takes its own reference); ctx NULL means the
+    // default context; the returned EVP_PKEY_CTX is owned by the PkeyCtx below.
+    let raw = unsafe { EVP_PKEY_CTX_new_from_pkey(libctx_ptr(ctx), key.as_ptr(), opt_ptr(&propq)) };
+    if raw.is_null() {
+        return Err(ErrorStack::get());
+    }
+    // SAFETY: raw is a fresh, owned EVP_PKEY_CTX.
+    let mut pkey_ctx: openssl::pkey_ctx::PkeyCtx<Public> = unsafe { openssl::pkey_ctx::PkeyCtx::from_ptr(raw) };
+    pkey_ctx.verify_init()?;
+    match rsa_padding {
+        Some(RsaPad::Pkcs1) => pkey_ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1)?,
+        Some(RsaPad::Pss) => {
+            pkey_ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
+            pkey_ctx.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::custom(RSA_PSS_SALTLEN_AUTO))?;
+        }
+        None => {}
+    }
+    pkey_ctx.set_signature_md(md)?;
+    // SAFETY: pkey_ctx is live and initialised; only its provider pointer is read.
+    let provider = provider_name(unsafe { EVP_PKEY_CTX_get0_provider(pkey_ctx.as_ptr()) });
+    let valid = pkey_ctx.verify(digest, signature).unwrap_or(false);
+    let _ = ErrorStack::get();
+    Ok((valid, provider))
+}
+
+/// Decodes a DER certificate so that its key belongs to `ctx`.
+fn cert_from_der_in(ctx: Option<&LibCtxRef>, propq: &Option<CString>, der: &[u8]) -> Result<X509, ErrorStack> {
+    let len = c_long::try_from(der.len()).map_err(|_| ErrorStack::get())?;
+    // SAFETY: allocates an empty certificate bound to ctx (NULL ctx: the default one).
+    let mut cert = unsafe { X509_new_ex(libctx_ptr(ctx), opt_ptr(propq)) };
+    if cert.is_null() {
+        return Err(ErrorStack::get());
+    }
+    let mut input = der.as_ptr();
+    // SAFETY: decodes into the object `cert` points at; on failure OpenSSL frees it and
+    // sets the pointer to NULL, which is checked below before anything else frees it.
+    let decoded = unsafe { sys::d2i_X509(&mut cert, &mut input, len) };
+    if decoded.is_null() {
+        if !cert.is_null() {
+            // SAFETY: still owned by us after a failed decode that did not free it.
+            unsafe { sys::X509_free(cert) };
+        }
+        return Err(ErrorStack::get());
+    }
+    // SAFETY: decoded is the owned, fully decoded certificate.
+    Ok(unsafe { X509::from_ptr(decoded) })
+}
+
+/// Verifies a detached DER CMS/PKCS#7 SignedData over `content`, trusting only the one
+/// certificate `cert_der` (no chain building, no certificates from inside the message),
+/// the way the kernel and systemd check dm-verity root-hash signatures. The digest and
+/// signature are computed in `ctx`. Ok(false): well-formed but not valid for this certificate.
+pub(crate) fn cms_verify_detached(
+    ctx: Option<&LibCtxRef>,
+    propq: Option<&str>,
+    signature_der: &[u8],
+    cert_der: &[u8],
+    content: &[u8],
+) -> Result<bool, ErrorStack> {
+    let propq = propq.map(c_string);
+    let cert = cert_from_der_in(ctx, &propq, cert_der)?;
+    let mut certs = Stack::new()?;
+    certs.push(cert)?;
+
+    let sig_len = c_long::try_from(signature_der.len()).map_err(|_| ErrorStack::get())?;
+    let content_len = c_int::try_from(content.len()).map_err(|_| ErrorStack::get())?;
+    // SAFETY: allocates an empty CMS object bound to ctx.
+    let mut cms = unsafe { CMS_ContentInfo_new_ex(libctx_ptr(ctx), opt_ptr(&propq)) };
+    if cms.is_null() {
+        return Err(ErrorStack::get());
+    }
+    let mut input = signature_der.as_ptr();
+    // SAFETY: as for d2i_X509 above: decode in place; on failure OpenSSL frees and NULLs.
+    let decoded = unsafe { sys::d2i_CMS_ContentInfo(&mut cms, &mut input, sig_len) };
+    if decoded.is_null() {
+        if !cms.is_null() {
+            // SAFETY: still owned by us.
+            unsafe { sys::CMS_ContentInfo_free(cms) };
+        }
+        return Err(ErrorStack::get());
+    }
+    // The kernel refuses a signature that carries its own content ("Data already
+    // supplied"); CMS_verify would quietly check the embedded copy's signature instead.
+    // SAFETY: decoded is a live, owned CMS object; the call only reads it.
+    if unsafe { CMS_is_detached(decoded) } != 1 {
+        // SAFETY: decoded is owned by us and freed once.
+        unsafe { sys::CMS_ContentInfo_free(decoded) };
+        return Ok(false);
+    }
+    // SAFETY: content is readable for content_len bytes and outlives the BIO, which is
+    // read-only and freed below.
+    let bio = unsafe { sys::BIO_new_mem_buf(content.as_ptr().cast(), content_len) };
+    if bio.is_null() {
+        // SAFETY: decoded is owned by us.
+        unsafe { sys::CMS_ContentInfo_free(decoded) };
+        return Err(ErrorStack::get());
+    }
+    let flags = sys::CMS_BINARY | sys::CMS_NOINTERN | sys::CMS_NO_SIGNER_CERT_VERIFY;
+    // SAFETY: all pointers are live; certs is borrowed for the call only; the CMS object
+    // and the BIO are freed exactly once right after.
+    let ok = unsafe {
+        let ok = sys::CMS_verify(decoded, certs.as_ptr(), std::ptr::null_mut(), bio, std::ptr::null_mut(), flags);
+        sys::BIO_free_all(bio);
+        sys::CMS_ContentInfo_free(decoded);
+        ok
+    };
+    let _ = ErrorStack::get();
+    Ok(ok == 1)
+}
+
+/// The digest algorithm (as a NID) of every signer of a DER CMS/PKCS#7 SignedData. Only
+/// parses; no cryptography runs, so no library context is involved.
+pub(crate) fn cms_signer_digests(signature_der: &[u8]) -> Result<Vec<c_int>, ErrorStack> {
+    let cms = openssl::cms::CmsContentInfo::from_der(signature_der)?;
+    // SAFETY: cms is live; the stack and its entries are owned by it and only read here.
+    let infos = unsafe { CMS_get0_SignerInfos(cms.as_ptr()) };
+    if infos.is_null() {
+        let _ = ErrorStack::get();
+        return Ok(Vec::new());
+    }
+    // SAFETY: infos is a live stack owned by cms.
+    let count = unsafe { sys::OPENSSL_sk_num(infos) };
+    let mut nids = Vec::new();
+    for i in 0..count {
+        let mut digest: *mut sys::X509_ALGOR = std::ptr::null_mut();
+        // SAFETY: i is in range; every out-pointer but the digest one is NULL, which the
+        // call allows; the returned algorithm is owned by the signer info.
+        unsafe {
+            let info = sys::OPENSSL_sk_value(infos, i);
+            CMS_SignerInfo_get0_algs(
+                info,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut digest,
+                std::ptr::null_mut(),
+            );
+        }
+        if digest.is_null() {
+            nids.push(0);
+            continue;
+        }
+        let mut object: *const sys::ASN1_OBJECT = std::ptr::null();
+        // SAFETY: digest is live (owned by cms); only the object pointer is requested.
+        let nid = unsafe {
+            sys::X509_ALGOR_get0(&mut object, std::ptr::null_mut(), std::ptr::null_mut(), digest);
+            if object.is_null() { 0 } else { sys::OBJ_obj2nid(object) }
+        };
+        nids.push(nid);
+    }
+    Ok(nids)
+}

@@ -1,0 +1,100 @@
+//! Errors of the signature module.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that stops a signature check from accepting its input.
+///
+/// [`Error::is_rejection`] separates "the input is well-formed but not trusted" (a bad
+/// signature, a key refused by policy) from input that could not be processed at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The trust store holds no key. It never means "skip the check".
+    #[error("the trust store is empty: refusing to verify without a trusted key")]
+    EmptyTrustStore,
+    /// A key or certificate could not be decoded.
+    #[error("invalid key {source_name}: {reason}")]
+    InvalidKey {
+        /// Where it came from (a path or "memory").
+        source_name: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A signature file or blob is malformed (not DER, wrong size, ...).
+    #[error("invalid signature: {0}")]
+    InvalidSignature(String),
+    /// No trusted key verified the signature.
+    #[error("signature does not verify under any of the {tried} trusted key(s) the policy allows")]
+    BadSignature {
+        /// How many keys were tried.
+        tried: usize,
+    },
+    /// Every trusted key is refused by the policy for this scheme, so nothing was tried.
+    #[error("refused by the {policy} policy: {reasons}")]
+    PolicyRefused {
+        /// The policy name.
+        policy: &'static str,
+        /// Why each key was refused, `; `-separated.
+        reasons: String,
+    },
+    /// FIPS mode was asked for, but the FIPS provider could not be loaded or failed its
+    /// self-test. Nothing falls back to the default provider.
+    #[error("FIPS mode unavailable: {0}")]
+    FipsUnavailable(String),
+    /// No FIPS config path was given and `ROOTSEAL_FIPS_CONFIG` is not set.
+    #[error("FIPS mode needs a config file: pass one or set ROOTSEAL_FIPS_CONFIG")]
+    FipsConfigMissing,
+    /// An update payload is malformed.
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    /// The payload's size or SHA-256 differs from the values the update server announced.
+    #[error("payload {what} mismatch: expected {expected}, found {found}")]
+    PayloadMismatch {
+        /// `"size"` or `"sha256"`.
+        what: &'static str,
+        /// The announced value.
+        expected: String,
+        /// The value of the file.
+        found: String,
+    },
+    /// A caller-supplied argument is malformed (a hash that is neither hex nor base64, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// OpenSSL failed for a reason other than a wrong signature.
+    #[error("OpenSSL error while {what}: {stack}")]
+    OpenSsl {
+        /// What was being done.
+        what: &'static str,
+        /// OpenSSL's error queue.
+        stack: openssl::error::ErrorStack,
+    },
+    /// Reading a file failed.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// True when the input was processed and found untrustworthy: a signature that does
+    /// not verify, a key the policy refuses, or a payload that differs from the announced
+    /// size or hash. The CLI maps these to exit code 1, everything else to 2.
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, Error::BadSignature { .. } | Error::PolicyRefused { .. } | Error::PayloadMismatch { .. })
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    pub(crate) fn openssl(what: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> Self {
+        move |stack| Error::OpenSsl { what, stack }
+    }
+}
+
+/// Result of the signature module.
+pub type Result<T> = std::result::Result<T, Error>;

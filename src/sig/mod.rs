@@ -1,0 +1,35 @@
+//! Payload signatures: detached signatures, Flatcar "CrAU" update payloads and
+//! dm-verity root-hash PKCS#7 signatures, optionally checked inside the OpenSSL FIPS
+//! provider running in a private library context.
+//!
+//! ```no_run
+//! use rootseal::sig::{CryptoContext, Policy, Scheme, TrustStore};
+//! use std::sync::Arc;
+//!
+//! let context = Arc::new(CryptoContext::fips(None)?); // ROOTSEAL_FIPS_CONFIG names the config
+//! let mut store = TrustStore::new(context);
+//! store.add_file("update-key.pub.pem".as_ref())?;
+//! let signature = std::fs::read("image.sig").unwrap();
+//! let verified = store.verify_file("image".as_ref(), &signature, Scheme::default(), Policy::Fips)?;
+//! println!("signed by {} ({}), checked by the {} provider", verified.fingerprint, verified.scheme, verified.provider);
+//! # Ok::<(), rootseal::sig::Error>(())
+//! ```
+//!
+//! An empty trust store is always an error, never "skip the check". Signatures verify
+//! against any trusted key, so keys can be rotated, and every result names the key.
+
+mod detached;
+mod error;
+mod fips;
+mod payload;
+mod policy;
+mod roothash;
+mod trust;
+
+pub use detached::{MAX_SIGNATURE_LEN, Verified};
+pub use error::{Error, Result};
+pub use fips::{CryptoContext, FIPS_CONFIG_ENV, FipsStatus, ProviderInfo, default_context_is_fips};
+pub use payload::{OmahaCheck, PayloadVerified, parse_sha256_text};
+pub use policy::{DigestAlg, Padding, Policy, Scheme};
+pub use roothash::{RootHashVerified, sign_root_hash};
+pub use trust::{Fingerprint, KeyType, TrustStore, TrustedKey};

@@ -1,0 +1,168 @@
+//! Which signature schemes are accepted.
+//!
+//! A detached signature does not say how it was made, so the caller names the digest and
+//! the RSA padding ([`Scheme`]); the key type comes from the trust store. The policy then
+//! decides, before any cryptography runs, whether that combination may be used.
+//!
+//! The `fips` policy is deliberately stricter than the OpenSSL FIPS provider: the provider
+//! still verifies SHA-1 and RSA-1024 signatures ("legacy use" in SP 800-131A), rootseal
+//! refuses them, because no update system needs to accept a new signature made that way.
+
+use super::fips::CryptoContext;
+use super::trust::KeyType;
+
+/// A signature policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// RSA ≥ 2048 (PKCS#1 v1.5 or PSS) with SHA-256/384/512, ECDSA P-256/384/521 with
+    /// SHA-256/384/512, and Ed25519.
+    Default,
+    /// FIPS-approved algorithms only: the `Default` set, with Ed25519 only when a loaded
+    /// provider marks it approved (`fips=yes`).
+    Fips,
+}
+
+impl Policy {
+    /// "default" or "fips".
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Default => "default",
+            Policy::Fips => "fips",
+        }
+    }
+
+    /// Parses "default" or "fips".
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "default" => Some(Policy::Default),
+            "fips" => Some(Policy::Fips),
+            _ => None,
+        }
+    }
+
+    /// Ok when `key_type` may verify with `scheme` under this policy in `context`;
+    /// otherwise the reason.
+    pub(crate) fn check(self, key_type: &KeyType, scheme: Scheme, context: &CryptoContext) -> Result<(), String> {
+        let digest_ok = |digest: DigestAlg| match digest {
+            DigestAlg::Sha256 | DigestAlg::Sha384 | DigestAlg::Sha512 => Ok(()),
+            DigestAlg::Sha1 => Err(format!("{key_type} with SHA-1 is refused (SHA-1 signatures are forgeable)")),
+        };
+        match key_type {
+            KeyType::Rsa { bits } | KeyType::RsaPss { bits } => {
+                if *bits < 2048 {
+                    return Err(format!("RSA-{bits} is refused: RSA keys need at least 2048 bits"));
+                }
+                if matches!(key_type, KeyType::RsaPss { .. }) && scheme.padding != Padding::Pss {
+                    return Err(format!("{key_type} keys only make PSS signatures"));
+                }
+                digest_ok(scheme.digest)
+            }
+            KeyType::Ec { curve } => match curve.as_str() {
+                "prime256v1" | "secp384r1" | "secp521r1" => digest_ok(scheme.digest),
+                other => Err(format!("ECDSA curve {other:?} is refused: use P-256, P-384 or P-521")),
+            },
+            KeyType::Ed25519 => match self {
+                Policy::Default => Ok(()),
+                Policy::Fips if context.approves("ED25519") => Ok(()),
+                Policy::Fips => Err("Ed25519 is refused: no loaded provider marks it FIPS-approved".into()),
+            },
+            KeyType::Other(name) => Err(format!("key type {name} is not supported")),
+        }
+    }
+}
+
+/// A digest for signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlg {
+    /// SHA-1 (known so that it can be refused with a clear reason).
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl DigestAlg {
+    /// Parses "sha1", "sha256", "sha384", "sha512" (any case, with or without a dash).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().replace('-', "").as_str() {
+            "sha1" => Some(DigestAlg::Sha1),
+            "sha256" => Some(DigestAlg::Sha256),
+            "sha384" => Some(DigestAlg::Sha384),
+            "sha512" => Some(DigestAlg::Sha512),
+            _ => None,
+        }
+    }
+
+    /// The name OpenSSL fetches it by.
+    pub(crate) fn openssl_name(self) -> &'static str {
+        match self {
+            DigestAlg::Sha1 => "SHA1",
+            DigestAlg::Sha256 => "SHA2-256",
+            DigestAlg::Sha384 => "SHA2-384",
+            DigestAlg::Sha512 => "SHA2-512",
+        }
+    }
+
+    /// "SHA-256" and so on.
+    pub fn label(self) -> &'static str {
+        match self {
+            DigestAlg::Sha1 => "SHA-1",
+            DigestAlg::Sha256 => "SHA-256",
+            DigestAlg::Sha384 => "SHA-384",
+            DigestAlg::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// RSA signature padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Padding {
+    /// RSASSA-PKCS1-v1_5.
+    Pkcs1,
+    /// RSASSA-PSS, MGF1 with the signature digest, any salt length.
+    Pss,
+}
+
+/// How a detached signature was made: the digest, and for RSA keys the padding. Ed25519
+/// ignores both (it hashes internally).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Scheme {
+    /// The digest.
+    pub digest: DigestAlg,
+    /// The RSA padding.
+    pub padding: Padding,
+}
+
+impl Default for Scheme {
+    /// SHA-256 with PKCS#1 v1.5, what `openssl dgst -sha256 -sign` makes.
+    fn default() -> Self {
+        Scheme { digest: DigestAlg::Sha256, padding: Padding::Pkcs1 }
+    }
+}
+
+impl Scheme {
+    /// A readable name of the scheme as used with `key_type`.
+    pub(crate) fn describe(self, key_type: &KeyType) -> String {
+        match key_type {
+            KeyType::Rsa { .. } | KeyType::RsaPss { .. } => {
+                let padding = if self.padding == Padding::Pss { "PSS" } else { "PKCS#1 v1.5" };
+                format!("{key_type} {padding} {}", self.digest.label())
+            }
+            KeyType::Ec { .. } => format!("{key_type} {}", self.digest.label()),
+            _ => key_type.to_string(),
+        }
+    }
+}
+
+/// "P-256" for "prime256v1" and so on; other names unchanged.
+pub(crate) fn curve_label(curve: &str) -> &str {
+    match curve {
+        "prime256v1" => "P-256",
+        "secp384r1" => "P-384",
+        "secp521r1" => "P-521",
+        other => other,
+    }
+}

@@ -1,0 +1,276 @@
+//! The trust store: the public keys a signature may verify under.
+//!
+//! Keys come as PEM or DER SubjectPublicKeyInfo, PKCS#1 RSA public keys, or X.509
+//! certificates (several PEM blocks per file are fine). Each key is named by the SHA-256
+//! of its DER SubjectPublicKeyInfo, the same value as
+//! `openssl pkey -pubin -outform DER | sha256sum`.
+
+use super::error::{Error, Result};
+use super::fips::CryptoContext;
+use crate::ffi::openssl_sys_ext as ossl;
+use openssl::pkey::{PKey, Public};
+use openssl::x509::X509;
+use sha2::Digest as _;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Upper bound for a key or certificate file: a bundle of a few hundred certificates.
+const MAX_KEY_FILE: u64 = 4 << 20;
+
+/// SHA-256 of a key's DER SubjectPublicKeyInfo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    /// The fingerprint of a DER SubjectPublicKeyInfo.
+    pub fn of_spki(der: &[u8]) -> Self {
+        Fingerprint(sha2::Sha256::digest(der).into())
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::verity::encode_hex(&self.0))
+    }
+}
+
+/// The algorithm family and size of a trusted key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyType {
+    /// An RSA key (rsaEncryption), usable with PKCS#1 v1.5 and PSS.
+    Rsa {
+        /// Modulus size.
+        bits: u32,
+    },
+    /// An RSA key restricted to PSS (id-RSASSA-PSS).
+    RsaPss {
+        /// Modulus size.
+        bits: u32,
+    },
+    /// An ECDSA key.
+    Ec {
+        /// OpenSSL's curve name, e.g. "prime256v1".
+        curve: String,
+    },
+    /// An Ed25519 key.
+    Ed25519,
+    /// Anything else (kept so the policy can say what it refused).
+    Other(String),
+}
+
+impl std::fmt::Display for KeyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyType::Rsa { bits } => write!(f, "RSA-{bits}"),
+            KeyType::RsaPss { bits } => write!(f, "RSA-PSS-{bits}"),
+            KeyType::Ec { curve } => write!(f, "ECDSA {}", super::policy::curve_label(curve)),
+            KeyType::Ed25519 => f.write_str("Ed25519"),
+            KeyType::Other(name) => write!(f, "{name}"),
+        }
+    }
+}
+
+/// One trusted key.
+pub struct TrustedKey {
+    pub(crate) key: PKey<Public>,
+    pub(crate) fingerprint: Fingerprint,
+    pub(crate) key_type: KeyType,
+    pub(crate) origin: String,
+    pub(crate) cert_der: Option<Vec<u8>>,
+}
+
+impl TrustedKey {
+    /// SHA-256 of the DER SubjectPublicKeyInfo.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+    /// Algorithm and size.
+    pub fn key_type(&self) -> &KeyType {
+        &self.key_type
+    }
+    /// Where the key came from (a path, or the name given with the bytes).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+    /// Whether the key came with an X.509 certificate (needed for root-hash signatures).
+    pub fn has_certificate(&self) -> bool {
+        self.cert_der.is_some()
+    }
+}
+
+/// A set of trusted public keys, all decoded in one [`CryptoContext`].
+pub struct TrustStore {
+    // Declared before `context`: keys must be freed before their library context.
+    keys: Vec<TrustedKey>,
+    context: Arc<CryptoContext>,
+}
+
+impl TrustStore {
+    /// An empty store. Verifying against it fails with [`Error::EmptyTrustStore`].
+    pub fn new(context: Arc<CryptoContext>) -> Self {
+        TrustStore { keys: Vec::new(), context }
+    }
+
+    /// The context keys are decoded and checked in.
+    pub fn context(&self) -> &CryptoContext {
+        &self.context
+    }
+
+    /// The trusted keys, in the order they were added.
+    pub fn keys(&self) -> &[TrustedKey] {
+        &self.keys
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when no key was added.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub(crate) fn require_keys(&self) -> Result<()> {
+        if self.keys.is_empty() { Err(Error::EmptyTrustStore) } else { Ok(()) }
+    }
+
+    /// Adds every key or certificate in a file. A missing or unreadable file is an error.
+    pub fn add_file(&mut self, path: &Path) -> Result<Vec<Fingerprint>> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if len > MAX_KEY_FILE {
+            return Err(Error::InvalidKey {
+                source_name: path.display().to_string(),
+                reason: format!("{len} bytes is too large for a key or certificate file"),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        self.add_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Adds every key or certificate in `bytes` (PEM, possibly several blocks, or DER).
+    /// `origin` names the source in errors and reports. Nothing is added unless every
+    /// block decodes. Returns the fingerprints, duplicates included.
+    pub fn add_bytes(&mut self, bytes: &[u8], origin: &str) -> Result<Vec<Fingerprint>> {
+        let invalid = |reason: String| Error::InvalidKey { source_name: origin.to_string(), reason };
+        // PEM may follow text (`openssl x509 -text` output, comments); DER never holds this.
+        let blocks = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            pem_blocks(bytes).map_err(invalid)?
+        } else if bytes.is_empty() {
+            return Err(invalid("empty input".into()));
+        } else {
+            vec![(DerKind::Unknown, bytes.to_vec())]
+        };
+        let mut decoded = Vec::with_capacity(blocks.len());
+        for (kind, der) in blocks {
+            decoded.push(self.decode(kind, &der).map_err(&invalid)?);
+        }
+        let mut fingerprints = Vec::with_capacity(decoded.len());
+        for (spki, cert_der) in decoded {
+            let fingerprint = Fingerprint::of_spki(&spki);
+            fingerprints.push(fingerprint);
+            if self.keys.iter().any(|k| k.fingerprint == fingerprint && (k.cert_der.is_some() || cert_der.is_none())) {
+                continue;
+            }
+            let key = ossl::public_key_from_der(self.context.libctx(), self.context.properties(), &spki)
+                .map_err(|e| invalid(format!("the key cannot be used in this context: {e}")))?;
+            let key_type = key_type_of(&key);
+            self.keys.retain(|k| k.fingerprint != fingerprint);
+            self.keys.push(TrustedKey { key, fingerprint, key_type, origin: origin.to_string(), cert_der });
+        }
+        Ok(fingerprints)
+    }
+
+    /// Turns one block into (SPKI DER, certificate DER if it was a certificate).
+    fn decode(&self, kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+        let as_cert = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+            let cert = X509::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+            let spki = ossl::cert_spki_der(&cert).map_err(|e| format!("certificate has no public key: {e}"))?;
+            Ok((spki, Some(der.to_vec())))
+        };
+        let as_spki = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+            // Decoding only checks the structure; the key is decoded again in the context.
+            ossl::public_key_from_der(self.context.libctx(), self.context.properties(), der)
+                .map(|_| (der.to_vec(), None))
+                .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))
+        };
+        match kind {
+            DerKind::Spki => as_spki(der),
+            DerKind::Certificate => as_cert(der),
+            DerKind::Pkcs1Rsa => {
+                let rsa = openssl::rsa::Rsa::public_key_from_der_pkcs1(der)
+                    .map_err(|e| format!("not a PKCS#1 RSA public key: {e}"))?;
+                let spki = rsa.public_key_to_der().map_err(|e| format!("cannot re-encode the RSA key: {e}"))?;
+                Ok((spki, None))
+            }
+            DerKind::Unknown => as_spki(der).or_else(|spki_err| {
+                as_cert(der)
+                    .map_err(|cert_err| format!("neither a public key ({spki_err}) nor a certificate ({cert_err})"))
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum DerKind {
+    Spki,
+    Certificate,
+    Pkcs1Rsa,
+    Unknown,
+}
+
+/// Splits PEM text into its blocks. Private keys and unknown labels are refused so that
+/// a wrong file is reported rather than ignored.
+fn pem_blocks(text: &[u8]) -> std::result::Result<Vec<(DerKind, Vec<u8>)>, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "PEM text is not UTF-8".to_string())?;
+    let mut blocks = Vec::new();
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) else {
+            continue;
+        };
+        let kind = match label {
+            "PUBLIC KEY" => DerKind::Spki,
+            "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE" => DerKind::Certificate,
+            "RSA PUBLIC KEY" => DerKind::Pkcs1Rsa,
+            other if other.contains("PRIVATE KEY") => {
+                return Err(format!("{other} found: give the public key or certificate, never a private key"));
+            }
+            other => return Err(format!("unsupported PEM block {other:?}")),
+        };
+        let end = format!("-----END {label}-----");
+        let mut body = String::new();
+        loop {
+            match lines.next() {
+                Some(l) if l == end => break,
+                Some(l) if l.contains(':') => continue, // RFC 1421 headers
+                Some(l) => body.push_str(l),
+                None => return Err(format!("PEM block {label:?} has no end line")),
+            }
+        }
+        let der =
+            openssl::base64::decode_block(&body).map_err(|_| format!("PEM block {label:?} is not valid base64"))?;
+        blocks.push((kind, der));
+    }
+    if blocks.is_empty() {
+        return Err("no PEM block found".into());
+    }
+    Ok(blocks)
+}
+
+fn key_type_of(key: &PKey<Public>) -> KeyType {
+    let bits = key.bits();
+    if ossl::key_is_a(key, "RSA-PSS") {
+        KeyType::RsaPss { bits }
+    } else if ossl::key_is_a(key, "RSA") {
+        KeyType::Rsa { bits }
+    } else if ossl::key_is_a(key, "EC") {
+        KeyType::Ec { curve: ossl::key_group_name(key).unwrap_or_default() }
+    } else if ossl::key_is_a(key, "ED25519") {
+        KeyType::Ed25519
+    } else {
+        KeyType::Other(format!("{:?}", key.id()))
+    }
+}
