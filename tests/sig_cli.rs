@@ -2,7 +2,6 @@
 //! refused, 2 bad usage or input), JSON naming the matching key and the policy, and
 //! FIPS mode through --fips-config and ROOTSEAL_FIPS_CONFIG.
 
-#[allow(dead_code)] // only describe() is used here
 mod common;
 mod sig_support;
 
