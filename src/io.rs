@@ -104,6 +104,15 @@ pub struct MappedFile {
 impl MappedFile {
     /// Maps `file`. An empty file maps to an empty view.
     pub fn new(file: &File) -> io::Result<Self> {
+        // A pipe, FIFO, character device or /proc file reports length 0: mapping it
+        // would silently stand for empty contents, so refuse it.
+        let kind = file.metadata()?.file_type();
+        if !kind.is_file() && !kind.is_block_device() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file or block device (pipes and character devices cannot be mapped)",
+            ));
+        }
         if device_size(file)? == 0 {
             return Ok(MappedFile { map: None });
         }

@@ -223,3 +223,22 @@ fn fips_status_reports_the_provider_or_fails() {
     let missing = Path::new("/nonexistent/fips.cnf");
     expect(&rootseal(&["fips", "status", "--fips-config", missing.to_str().unwrap()], &[]), 1);
 }
+
+/// A character device (or pipe) reads as length 0; a signature over empty data must
+/// never validate whatever streams through it.
+#[test]
+fn non_regular_files_are_refused_not_taken_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = genkey(d, "k", "rsa:2048");
+    let empty = d.join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    let sig = d.join("empty.sig");
+    sign(&key, "sha256", false, &empty, &sig);
+    let base = ["sign", "verify", "--key", s(&key.public), "--sig", s(&sig)];
+    expect(&rootseal(&[&base[..], &[s(&empty)]].concat(), &[]), 0);
+    for device in ["/dev/null", "/dev/zero"] {
+        let out = rootseal(&[&base[..], &[device]].concat(), &[]);
+        assert_eq!(out.status.code(), Some(2), "{device}: {}", describe(&out));
+    }
+}
