@@ -51,23 +51,7 @@ fn fixtures(dir: &Path) -> String {
     std::fs::write(dir.join("roothash.txt"), root).unwrap();
     std::fs::write(dir.join("roothash-nl.txt"), format!("{root}\n")).unwrap();
     for (input, output) in [("roothash.txt", "roothash.p7s"), ("roothash-nl.txt", "roothash-nl.p7s")] {
-        openssl(&[
-            "cms",
-            "-sign",
-            "-binary",
-            "-noattr",
-            "-nocerts",
-            "-outform",
-            "DER",
-            "-signer",
-            s(&cert),
-            "-inkey",
-            s(&key.private),
-            "-in",
-            s(&dir.join(input)),
-            "-out",
-            s(&dir.join(output)),
-        ]);
+        cms_sign(s(&cert), s(&key.private), s(&dir.join(input)), s(&dir.join(output)), &[]);
     }
     fingerprint(&key.public)
 }

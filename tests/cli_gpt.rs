@@ -34,14 +34,22 @@ fn sgdisk_field(info: &str, label: &str) -> String {
     line[label.len()..].split_whitespace().next().unwrap().to_string()
 }
 
-#[test]
-fn show_json_agrees_with_sgdisk() {
+/// A Flatcar disk as post-install leaves it: USR-A good (P1 S1), USR-B freshly
+/// installed (P2 T1), both set through the CLI.
+fn flatcar_after_update() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = scratch_dir();
     let image = dir.path().join("flatcar.img");
     disk(DiskSpec::flatcar(512), &image);
     let path = image.to_str().unwrap();
     ok(&["set", path, "-i", "3", "-P", "1", "-S", "1"]);
     ok(&["mark-update", path, "-i", "4"]);
+    (dir, image)
+}
+
+#[test]
+fn show_json_agrees_with_sgdisk() {
+    let (_dir, image) = flatcar_after_update();
+    let path = image.to_str().unwrap();
     let show = json(&["show", path, "--json"]);
     assert_eq!(show["logical_block_size"], 512);
     assert_eq!(show["disk_guid"], "00000000-0000-0000-0000-000000000001");
@@ -79,12 +87,8 @@ fn show_json_agrees_with_sgdisk() {
 
 #[test]
 fn next_prints_index_and_lowercase_partuuid() {
-    let dir = scratch_dir();
-    let image = dir.path().join("flatcar.img");
-    disk(DiskSpec::flatcar(512), &image);
+    let (_dir, image) = flatcar_after_update();
     let path = image.to_str().unwrap();
-    ok(&["set", path, "-i", "3", "-P", "1", "-S", "1"]);
-    ok(&["mark-update", path, "-i", "4"]);
     let next = json(&["next", path, "--json"]);
     let expected: Value = serde_json::json!({
         "index": 4, "partuuid": "e03dd35c-7c2d-4a47-b3fe-27f15780a57c",

@@ -144,23 +144,7 @@ fn roothash_sign_and_verify_round_trip_with_openssl() {
     expect(&rootseal(&["roothash", "sign", "--cert", s(&cert), "--key", s(&key.private), root, "-o", s(&sig)], &[]), 0);
     let text = d.join("root.txt");
     std::fs::write(&text, root).unwrap();
-    openssl(&[
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        s(&sig),
-        "-content",
-        s(&text),
-        "-certfile",
-        s(&cert),
-        "-nointern",
-        "-noverify",
-        "-out",
-        "/dev/null",
-    ]);
+    cms_verify(s(&sig), s(&text), s(&cert));
     let config = fips_config();
     let v = expect(
         &rootseal(
@@ -187,23 +171,7 @@ fn roothash_sign_and_verify_round_trip_with_openssl() {
     let nl = d.join("nl.txt");
     std::fs::write(&nl, format!("{root}\n")).unwrap();
     let nl_sig = d.join("nl.p7s");
-    openssl(&[
-        "cms",
-        "-sign",
-        "-binary",
-        "-noattr",
-        "-nocerts",
-        "-outform",
-        "DER",
-        "-signer",
-        s(&cert),
-        "-inkey",
-        s(&key.private),
-        "-in",
-        s(&nl),
-        "-out",
-        s(&nl_sig),
-    ]);
+    cms_sign(s(&cert), s(&key.private), s(&nl), s(&nl_sig), &[]);
     expect(&rootseal(&["roothash", "verify", "--cert", s(&cert), "--sig", s(&nl_sig), root], &[]), 1);
     expect(&rootseal(&["roothash", "verify", "--cert", s(&cert), "--sig", s(&sig), "not-hex"], &[]), 2);
     expect(&rootseal(&["roothash", "verify", "--sig", s(&sig), root], &[]), 2);

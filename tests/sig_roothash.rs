@@ -48,10 +48,10 @@ fn openssl_cms_and_smime_signatures_verify_and_a_newline_breaks_them() {
     let nl_sig = dir.path().join("nl.p7s");
     let embedded_sig = dir.path().join("embedded.p7s");
     let common = ["-binary", "-noattr", "-nocerts", "-outform", "DER", "-signer", s(&cert), "-inkey", s(&key.private)];
-    openssl(&[&["cms", "-sign"][..], &common, &["-in", s(&text), "-out", s(&cms_sig)]].concat());
+    cms_sign(s(&cert), s(&key.private), s(&text), s(&cms_sig), &[]);
     openssl(&[&["smime", "-sign"][..], &common, &["-in", s(&text), "-out", s(&smime_sig)]].concat());
-    openssl(&[&["cms", "-sign"][..], &common, &["-in", s(&with_newline), "-out", s(&nl_sig)]].concat());
-    openssl(&[&["cms", "-sign", "-nodetach"][..], &common, &["-in", s(&text), "-out", s(&embedded_sig)]].concat());
+    cms_sign(s(&cert), s(&key.private), s(&with_newline), s(&nl_sig), &[]);
+    cms_sign(s(&cert), s(&key.private), s(&text), s(&embedded_sig), &["-nodetach"]);
 
     let fp = fingerprint(&cert_pubkey(dir.path(), &cert));
     for ctx in contexts() {
@@ -103,23 +103,7 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
     let text = dir.path().join("roothash.txt");
     std::fs::write(&text, &root).unwrap();
     // openssl checks it over the exact text, trusting only the given certificate.
-    openssl(&[
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        s(&sig_path),
-        "-content",
-        s(&text),
-        "-certfile",
-        s(&cert),
-        "-nointern",
-        "-noverify",
-        "-out",
-        "/dev/null",
-    ]);
+    cms_verify(s(&sig_path), s(&text), s(&cert));
     // Detached (no content), no signed attributes, no embedded certificate.
     let dump =
         String::from_utf8(openssl(&["cms", "-cmsout", "-print", "-inform", "DER", "-in", s(&sig_path)])).unwrap();
@@ -129,23 +113,7 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
     }
     // PKCS#1 v1.5 is deterministic: the bytes equal `openssl cms -sign -binary -noattr -nocerts`.
     let reference = dir.path().join("reference.p7s");
-    openssl(&[
-        "cms",
-        "-sign",
-        "-binary",
-        "-noattr",
-        "-nocerts",
-        "-outform",
-        "DER",
-        "-signer",
-        s(&cert),
-        "-inkey",
-        s(&key.private),
-        "-in",
-        s(&text),
-        "-out",
-        s(&reference),
-    ]);
+    cms_sign(s(&cert), s(&key.private), s(&text), s(&reference), &[]);
     assert_eq!(std::fs::read(&reference).unwrap(), sig, "rootseal's PKCS#7 differs from openssl's");
     for ctx in contexts() {
         let mut store = TrustStore::new(ctx);
@@ -156,42 +124,8 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
     // verifies such signatures: MD5 and SHA-1.
     for md in ["md5", "sha1"] {
         let weak_digest_sig = dir.path().join(format!("{md}.p7s"));
-        openssl(&[
-            "cms",
-            "-sign",
-            "-md",
-            md,
-            "-binary",
-            "-noattr",
-            "-nocerts",
-            "-outform",
-            "DER",
-            "-signer",
-            s(&cert),
-            "-inkey",
-            s(&key.private),
-            "-in",
-            s(&text),
-            "-out",
-            s(&weak_digest_sig),
-        ]);
-        openssl(&[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            s(&weak_digest_sig),
-            "-content",
-            s(&text),
-            "-certfile",
-            s(&cert),
-            "-nointern",
-            "-noverify",
-            "-out",
-            "/dev/null",
-        ]);
+        cms_sign(s(&cert), s(&key.private), s(&text), s(&weak_digest_sig), &["-md", md]);
+        cms_verify(s(&weak_digest_sig), s(&text), s(&cert));
         let bytes = std::fs::read(&weak_digest_sig).unwrap();
         for ctx in contexts() {
             let mut store = TrustStore::new(ctx.clone());
@@ -203,25 +137,7 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
     // The SHA-384 and SHA-512 signatures the policy allows verify in both contexts.
     for md in ["sha384", "sha512"] {
         let sig = dir.path().join(format!("{md}.p7s"));
-        openssl(&[
-            "cms",
-            "-sign",
-            "-md",
-            md,
-            "-binary",
-            "-noattr",
-            "-nocerts",
-            "-outform",
-            "DER",
-            "-signer",
-            s(&cert),
-            "-inkey",
-            s(&key.private),
-            "-in",
-            s(&text),
-            "-out",
-            s(&sig),
-        ]);
+        cms_sign(s(&cert), s(&key.private), s(&text), s(&sig), &["-md", md]);
         for ctx in contexts() {
             let mut store = TrustStore::new(ctx);
             store.add_file(&cert).unwrap();

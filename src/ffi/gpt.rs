@@ -507,6 +507,19 @@ pub unsafe extern "C" fn rootseal_gpt_next(
     })
 }
 
+/// The two Flatcar marks share everything but the attributes they set.
+///
+/// # Safety
+/// As the entry points that call it.
+unsafe fn mark(gpt: *mut rootseal_gpt, index: u32, type_guid: *const c_char, good: bool) -> rootseal_status {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let (disk, type_guid) = unsafe { (writable(gpt)?, type_arg(type_guid)?) };
+        if good { disk.mark_good(index, type_guid) } else { disk.mark_update(index, type_guid) }?;
+        Ok(rootseal_status::Ok)
+    })
+}
+
 /// Flatcar post-install on a freshly written slot: repair, S=0 T=1, prioritize it.
 ///
 /// # Safety
@@ -517,12 +530,8 @@ pub unsafe extern "C" fn rootseal_gpt_mark_update(
     index: u32,
     type_guid: *const c_char,
 ) -> rootseal_status {
-    boundary(|| {
-        // SAFETY: the caller's contract.
-        let (disk, type_guid) = unsafe { (writable(gpt)?, type_arg(type_guid)?) };
-        disk.mark_update(index, type_guid)?;
-        Ok(rootseal_status::Ok)
-    })
+    // SAFETY: the same contract.
+    unsafe { mark(gpt, index, type_guid, false) }
 }
 
 /// Flatcar setgoodroot after a good boot: repair, S=1 T=0, prioritize it.
@@ -535,12 +544,8 @@ pub unsafe extern "C" fn rootseal_gpt_mark_good(
     index: u32,
     type_guid: *const c_char,
 ) -> rootseal_status {
-    boundary(|| {
-        // SAFETY: the caller's contract.
-        let (disk, type_guid) = unsafe { (writable(gpt)?, type_arg(type_guid)?) };
-        disk.mark_good(index, type_guid)?;
-        Ok(rootseal_status::Ok)
-    })
+    // SAFETY: the same contract.
+    unsafe { mark(gpt, index, type_guid, true) }
 }
 
 /// Takes partition `index` out of rotation (priority 0).

@@ -8,24 +8,7 @@
  *   DISK: an sgdisk-made image with 512-byte blocks whose partitions 3, 4 and 5 have
  *   type TYPE_GUID (partition 8 unused); USR-B (4) has PARTUUID e03dd35c-...
  */
-#include "rootseal.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) {                                                                  \
-            passed++;                                                                \
-        } else {                                                                     \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__,  \
-                    __LINE__, #cond, rootseal_last_error());                         \
-        }                                                                            \
-    } while (0)
+#include "harness.h"
 
 static const char *USR_B_PARTUUID = "e03dd35c-7c2d-4a47-b3fe-27f15780a57c";
 
@@ -151,72 +134,13 @@ static void error_contract(const char *path, const char *type) {
     CHECK(rootseal_gpt_open_path(path, NULL, NULL) == ROOTSEAL_STATUS_NULL_PARAMETER);
 }
 
-/* A RAM disk behind callbacks, as firmware would wrap its block-I/O protocol. */
-struct ramdisk {
-    uint8_t *bytes;
-    uint64_t size;
-    int writes_left; /* -1 = unlimited; 0 = the next write fails (power cut) */
-    int flushes;
-};
-
-static int64_t ram_read(void *ctx, uint64_t offset, uint8_t *buf, size_t len) {
-    struct ramdisk *d = ctx;
-    if (offset >= d->size) return 0;
-    if (len > d->size - offset) len = (size_t)(d->size - offset);
-    memcpy(buf, d->bytes + offset, len);
-    return (int64_t)len;
-}
-
-static int64_t ram_write(void *ctx, uint64_t offset, const uint8_t *buf, size_t len) {
-    struct ramdisk *d = ctx;
-    if (d->writes_left == 0) return -5;
-    if (d->writes_left > 0) d->writes_left--;
-    if (offset > d->size || len > d->size - offset) return -28;
-    memcpy(d->bytes + offset, buf, len);
-    return (int64_t)len;
-}
-
-static int ram_flush(void *ctx) {
-    ((struct ramdisk *)ctx)->flushes++;
-    return 0;
-}
-
-static int ram_size(void *ctx, uint64_t *size_out) {
-    *size_out = ((struct ramdisk *)ctx)->size;
-    return 0;
-}
-
-static int ram_block_size(void *ctx, uint32_t *block_size_out) {
-    (void)ctx;
-    *block_size_out = 512;
-    return 0;
-}
-
-static rootseal_io ram_io(struct ramdisk *disk) {
-    rootseal_io io;
-    memset(&io, 0, sizeof io);
-    io.version = ROOTSEAL_IO_VERSION;
-    io.ctx = disk;
-    io.read = ram_read;
-    io.write = ram_write;
-    io.flush = ram_flush;
-    io.size = ram_size;
-    io.block_size = ram_block_size;
-    return io;
-}
-
 static void callbacks(const char *path, const char *type) {
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    if (f == NULL) return;
-    fseek(f, 0, SEEK_END);
-    struct ramdisk disk = {NULL, (uint64_t)ftell(f), -1, 0};
-    fseek(f, 0, SEEK_SET);
-    disk.bytes = malloc((size_t)disk.size);
-    CHECK(disk.bytes != NULL && fread(disk.bytes, 1, (size_t)disk.size, f) == disk.size);
-    fclose(f);
-
-    rootseal_io io = ram_io(&disk);
+    size_t size;
+    uint8_t *image = read_file(path, &size);
+    struct memdisk disk = memdisk_new(image, size);
+    free(image);
+    disk.block_size = 512;
+    rootseal_io io = memdisk_io(&disk);
     rootseal_gpt *gpt = NULL;
     CHECK(rootseal_gpt_open_io(&io, NULL, &gpt) == ROOTSEAL_STATUS_OK);
     CHECK(rootseal_gpt_mark_update(gpt, 5, type) == ROOTSEAL_STATUS_OK);
@@ -267,18 +191,14 @@ int main(int argc, char **argv) {
     const char *path = argv[1], *type = argv[2];
     update_cycle(path, type);
     /* The Rust driver compares the disk with cgpt's at this point, from this copy. */
-    FILE *in = fopen(path, "rb");
     char copy_path[4096];
     snprintf(copy_path, sizeof copy_path, "%s.cycle", path);
+    size_t size;
+    uint8_t *image = read_file(path, &size);
     FILE *out = fopen(copy_path, "wb");
-    CHECK(in != NULL && out != NULL);
-    if (in != NULL && out != NULL) {
-        char buf[65536];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
-    }
-    if (in != NULL) fclose(in);
+    CHECK(out != NULL && fwrite(image, 1, size, out) == size);
     if (out != NULL) fclose(out);
+    free(image);
     callbacks(path, type);
     error_contract(path, type);
     printf("%d passed, %d failed\n", passed, failed);

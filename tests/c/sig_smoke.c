@@ -9,24 +9,7 @@
  *   DIR holds key.pub.pem, key.pem, cert.pem, data.bin, data.sig, data-pss512.sig, payload.crau,
  *   payload.sha256 (32 raw bytes), roothash.txt, roothash.p7s, roothash-nl.p7s.
  */
-#include "rootseal.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) {                                                                  \
-            passed++;                                                                \
-        } else {                                                                     \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__,  \
-                    __LINE__, #cond, rootseal_last_error());                         \
-        }                                                                            \
-    } while (0)
+#include "harness.h"
 
 static const char *dir;
 
@@ -37,19 +20,7 @@ static const char *path(const char *name) {
 }
 
 static uint8_t *slurp(const char *name, size_t *len) {
-    FILE *f = fopen(path(name), "rb");
-    uint8_t *bytes;
-    long size;
-    if (!f) { fprintf(stderr, "cannot open %s\n", path(name)); exit(2); }
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    bytes = malloc((size_t)size + 1);
-    if (!bytes || fread(bytes, 1, (size_t)size, f) != (size_t)size) { fprintf(stderr, "read failed\n"); exit(2); }
-    fclose(f);
-    bytes[size] = 0;
-    *len = (size_t)size;
-    return bytes;
+    return read_file(path(name), len);
 }
 
 static rootseal_sig_params params(uint32_t policy) {

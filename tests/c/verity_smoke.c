@@ -5,74 +5,10 @@
  *
  * usage: verity_smoke DATA HASH   (DATA: an image of 64 x 4096 bytes; HASH: scratch path)
  */
-#include "rootseal.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) {                                                                  \
-            passed++;                                                                \
-        } else {                                                                     \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__,  \
-                    __LINE__, #cond, rootseal_last_error());                         \
-        }                                                                            \
-    } while (0)
+#include "harness.h"
 
 static const uint8_t SALT[4] = {0xde, 0xad, 0xbe, 0xef};
 #define DATA_SIZE (64u * 4096u)
-
-/* An in-memory disk behind the callback API, the way a bootloader would wrap its
- * own disk layer. Reads are deliberately short to exercise the retry loop. */
-struct memdisk {
-    uint8_t *bytes;
-    uint64_t size;
-    uint64_t capacity;
-    int fail_reads;
-};
-
-static int64_t mem_read(void *ctx, uint64_t offset, uint8_t *buf, size_t len) {
-    struct memdisk *d = ctx;
-    if (d->fail_reads) return -5;
-    if (offset >= d->size) return 0;
-    if (len > 1000) len = 1000;
-    if (len > d->size - offset) len = (size_t)(d->size - offset);
-    memcpy(buf, d->bytes + offset, len);
-    return (int64_t)len;
-}
-
-static int64_t mem_write(void *ctx, uint64_t offset, const uint8_t *buf, size_t len) {
-    struct memdisk *d = ctx;
-    if (offset > d->capacity || len > d->capacity - offset) return -28;
-    memcpy(d->bytes + offset, buf, len);
-    if (offset + len > d->size) d->size = offset + len;
-    return (int64_t)len;
-}
-
-static int32_t mem_flush(void *ctx) { (void)ctx; return 0; }
-
-static int32_t mem_size(void *ctx, uint64_t *size_out) {
-    struct memdisk *d = ctx;
-    *size_out = d->size;
-    return 0;
-}
-
-static rootseal_io memdisk_io(struct memdisk *d) {
-    rootseal_io io;
-    memset(&io, 0, sizeof io);
-    io.version = ROOTSEAL_IO_VERSION;
-    io.ctx = d;
-    io.read = mem_read;
-    io.write = mem_write;
-    io.flush = mem_flush;
-    io.size = mem_size;
-    return io;
-}
 
 static rootseal_verity_params base_params(void) {
     rootseal_verity_params p;
@@ -82,21 +18,6 @@ static rootseal_verity_params base_params(void) {
     p.salt_size = sizeof SALT;
     p.flags = ROOTSEAL_VERITY_NO_SUPERBLOCK;
     return p;
-}
-
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
 }
 
 int main(int argc, char **argv) {
@@ -142,14 +63,11 @@ int main(int argc, char **argv) {
     data = read_file(data_path, &data_len);
     CHECK(data != NULL && data_len == DATA_SIZE);
     if (data) {
-        struct memdisk ddisk = {0}, hdisk = {0};
+        struct memdisk ddisk = memdisk_new(data, data_len), hdisk = memdisk_new(NULL, 4096);
         rootseal_io dio, hio;
         rootseal_verity_result mem_result;
-        ddisk.bytes = data;
-        ddisk.size = ddisk.capacity = data_len;
-        hdisk.bytes = calloc(1, 4096);
-        hdisk.capacity = 4096;
-        hdisk.size = 4096;
+        free(data);
+        data = ddisk.bytes;
         dio = memdisk_io(&ddisk);
         hio = memdisk_io(&hdisk);
         st = rootseal_verity_format_io(&params, &dio, &hio, &mem_result);

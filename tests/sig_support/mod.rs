@@ -144,3 +144,34 @@ pub fn fips_config() -> PathBuf {
 pub fn fips_env() -> [(&'static str, String); 1] {
     [("OPENSSL_CONF", fips_config().to_str().unwrap().to_string())]
 }
+
+/// `openssl cms -sign` the way root-hash signatures for the kernel are made: detached,
+/// binary, no signed attributes, no embedded certificate, DER. `extra` adds options
+/// such as `["-md", "sha384"]`.
+pub fn cms_sign(cert: &str, key: &str, input: &str, out: &str, extra: &[&str]) {
+    let args = ["cms", "-sign", "-binary", "-noattr", "-nocerts", "-outform", "DER"];
+    let files = ["-signer", cert, "-inkey", key, "-in", input, "-out", out];
+    openssl(&[&args[..], extra, &files].concat());
+}
+
+/// `openssl cms -verify` of a detached DER signature over `content`, trusting only
+/// `cert` (no chain check), as the kernel does with its keyring.
+pub fn cms_verify(sig: &str, content: &str, cert: &str) {
+    openssl(&[
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        sig,
+        "-content",
+        content,
+        "-certfile",
+        cert,
+        "-nointern",
+        "-noverify",
+        "-out",
+        "/dev/null",
+    ]);
+}
