@@ -209,4 +209,15 @@ fn non_regular_files_are_refused_not_taken_as_empty() {
         let out = rootseal(&[&base[..], &[device]].concat(), &[]);
         assert_eq!(out.status.code(), Some(2), "{device}: {}", describe(&out));
     }
+    // Keys and signatures from an endless device are cut off at their size cap.
+    let root = "ab".repeat(32);
+    for args in [
+        &["sign", "verify", "--key", "/dev/zero", "--sig", s(&sig), s(&empty)][..],
+        &["sign", "verify", "--key", s(&key.public), "--sig", "/dev/zero", s(&empty)],
+        &["roothash", "verify", "--cert", s(&key.public), "--sig", "/dev/zero", &root],
+    ] {
+        let out = rootseal(args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("larger than"), "{}", describe(&out));
+    }
 }

@@ -80,6 +80,16 @@ fn version_2_payloads_check_the_metadata_signature_and_the_payload_signature_wit
         let e = store(&ctx, &[&key]).verify_payload(&tampered, OmahaCheck::default(), Policy::Fips).unwrap_err();
         assert!(matches!(e, Error::BadSignature { tried: 1 }), "{e}");
     }
+    // A metadata signature size near 4 GiB is refused from the header, before any
+    // hashing or copying (the file is sparse: nothing is really that large).
+    let mut bytes = p.bytes.clone();
+    bytes[20..24].copy_from_slice(&u32::MAX.to_be_bytes());
+    let huge = dir.path().join("v2-huge-metadata-signature");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(5 << 30).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, &bytes, 0).unwrap();
+    let e = store(&contexts()[0], &[&key]).verify_payload(&huge, OmahaCheck::default(), Policy::Fips).unwrap_err();
+    assert!(e.to_string().contains("metadata signature size 4294967295 exceeds"), "{e}");
 }
 
 #[test]

@@ -32,4 +32,18 @@ pub use fips::{CryptoContext, FIPS_CONFIG_ENV, FipsStatus, ProviderInfo, default
 pub use payload::{OmahaCheck, PayloadVerified, parse_sha256_text};
 pub use policy::{DigestAlg, Padding, Policy, Scheme};
 pub use roothash::{RootHashVerified, sign_root_hash};
-pub use trust::{Fingerprint, KeyType, TrustStore, TrustedKey};
+pub use trust::{Fingerprint, KeyType, MAX_KEY_FILE, TrustStore, TrustedKey};
+
+/// Reads a key, certificate or signature file of at most `max` bytes. The cap holds for
+/// pipes and devices too, whose metadata length says nothing (`/dev/zero` would
+/// otherwise be read until memory runs out).
+pub fn read_bounded(path: &std::path::Path, max: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::InvalidArgument(format!("{} is larger than {max} bytes: not a {what}", path.display())));
+    }
+    Ok(bytes)
+}

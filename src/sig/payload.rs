@@ -130,7 +130,14 @@ fn layout(file_size: u64, read: &dyn Fn(Range<u64>) -> Result<Vec<u8>>) -> Resul
                 return Err(invalid("file ends inside the version 2 header"));
             }
             let extra = read(V1_HEADER_LEN..V2_HEADER_LEN)?;
-            (V2_HEADER_LEN, u64::from(u32::from_be_bytes([extra[0], extra[1], extra[2], extra[3]])))
+            let size = u64::from(u32::from_be_bytes([extra[0], extra[1], extra[2], extra[3]]));
+            // Checked before any hashing or copying: the field is a u32, up to 4 GiB.
+            if size > MAX_SIGNATURES_SIZE {
+                return Err(invalid(format!(
+                    "metadata signature size {size} exceeds the {MAX_SIGNATURES_SIZE}-byte limit"
+                )));
+            }
+            (V2_HEADER_LEN, size)
         }
         other => return Err(invalid(format!("unsupported major version {other} (1 and 2 are known)"))),
     };

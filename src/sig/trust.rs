@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Upper bound for a key or certificate file: a bundle of a few hundred certificates.
-const MAX_KEY_FILE: u64 = 4 << 20;
+pub const MAX_KEY_FILE: u64 = 4 << 20;
 
 /// SHA-256 of a key's DER SubjectPublicKeyInfo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,15 +138,7 @@ impl TrustStore {
 
     /// Adds every key or certificate in a file. A missing or unreadable file is an error.
     pub fn add_file(&mut self, path: &Path) -> Result<Vec<Fingerprint>> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        if len > MAX_KEY_FILE {
-            return Err(Error::InvalidKey {
-                source_name: path.display().to_string(),
-                reason: format!("{len} bytes is too large for a key or certificate file"),
-            });
-        }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = super::read_bounded(path, MAX_KEY_FILE, "key or certificate file")?;
         self.add_bytes(&bytes, &path.display().to_string())
     }
 

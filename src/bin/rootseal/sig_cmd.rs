@@ -169,11 +169,7 @@ fn rejected(err: Error, json: bool, policy: Policy) -> CliResult {
 }
 
 fn read_signature(path: &Path) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    let len = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
-    if len > rootseal::sig::MAX_SIGNATURE_LEN as u64 {
-        return Err(format!("{} is {len} bytes, too large for a signature", path.display()).into());
-    }
-    Ok(std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
+    Ok(rootseal::sig::read_bounded(path, rootseal::sig::MAX_SIGNATURE_LEN as u64, "signature")?)
 }
 
 pub fn run_sign(cmd: SignCommand) -> CliResult {
@@ -248,7 +244,8 @@ pub fn run_payload(cmd: PayloadCommand) -> CliResult {
 pub fn run_roothash(cmd: RootHashCommand) -> CliResult {
     match cmd {
         RootHashCommand::Sign { cert, key, root_hash, output } => {
-            let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+            let read =
+                |p: &Path| rootseal::sig::read_bounded(p, rootseal::sig::MAX_KEY_FILE, "key or certificate file");
             let sig = sign_root_hash(&root_hash, &read(&cert)?, &read(&key)?)?;
             std::fs::write(&output, sig).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
             Ok(Outcome::Success)
