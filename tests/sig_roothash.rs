@@ -52,6 +52,10 @@ fn openssl_cms_and_smime_signatures_verify_and_a_newline_breaks_them() {
     openssl(&[&["smime", "-sign"][..], &common, &["-in", s(&text), "-out", s(&smime_sig)]].concat());
     cms_sign(s(&cert), s(&key.private), s(&with_newline), s(&nl_sig), &[]);
     cms_sign(s(&cert), s(&key.private), s(&text), s(&embedded_sig), &["-nodetach"]);
+    let foreign_type_sig = dir.path().join("foreign-type.p7s");
+    cms_sign(s(&cert), s(&key.private), s(&text), s(&foreign_type_sig), &["-econtent_type", "1.2.3.4"]);
+    let mut trailing = std::fs::read(&cms_sig).unwrap();
+    trailing.extend_from_slice(b"TRAILINGJUNK");
 
     let fp = fingerprint(&cert_pubkey(dir.path(), &cert));
     for ctx in contexts() {
@@ -69,6 +73,11 @@ fn openssl_cms_and_smime_signatures_verify_and_a_newline_breaks_them() {
         assert!(matches!(e, Error::BadSignature { tried: 2 }), "newline: {e}");
         let e = store.verify_root_hash(&root, &std::fs::read(&embedded_sig).unwrap()).unwrap_err();
         assert!(matches!(e, Error::BadSignature { .. }), "content embedded (the kernel refuses it too): {e}");
+        // The kernel accepts only id-data content, and the DER must end the file.
+        let e = store.verify_root_hash(&root, &std::fs::read(&foreign_type_sig).unwrap()).unwrap_err();
+        assert!(matches!(e, Error::BadSignature { .. }), "content type 1.2.3.4: {e}");
+        let e = store.verify_root_hash(&root, &trailing).unwrap_err();
+        assert!(matches!(e, Error::BadSignature { .. }), "trailing bytes: {e}");
         let mut other_root = root.clone().into_bytes();
         other_root[0] = if other_root[0] == b'0' { b'1' } else { b'0' };
         let e = store.verify_root_hash(std::str::from_utf8(&other_root).unwrap(), &std::fs::read(&cms_sig).unwrap());

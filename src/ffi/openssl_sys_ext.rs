@@ -67,6 +67,7 @@ unsafe extern "C" {
     fn i2d_X509_PUBKEY(key: *const c_void, out: *mut *mut u8) -> c_int;
     fn X509_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::X509;
     fn CMS_is_detached(cms: *mut sys::CMS_ContentInfo) -> c_int;
+    fn CMS_get0_eContentType(cms: *mut sys::CMS_ContentInfo) -> *const sys::ASN1_OBJECT;
     fn CMS_get0_SignerInfos(cms: *mut sys::CMS_ContentInfo) -> *mut sys::OPENSSL_STACK;
     fn CMS_SignerInfo_get0_algs(
         si: *mut c_void,
@@ -446,8 +447,13 @@ pub(crate) fn cms_verify_detached(
     }
     // The kernel refuses a signature that carries its own content ("Data already
     // supplied"); CMS_verify would quietly check the embedded copy's signature instead.
-    // SAFETY: decoded is a live, owned CMS object; the call only reads it.
-    if unsafe { CMS_is_detached(decoded) } != 1 {
+    // It also refuses content types other than id-data (pkcs7_verify), and bytes after
+    // the DER structure would make the signature file malleable.
+    let trailing = input != signature_der.as_ptr_range().end;
+    // SAFETY: decoded is a live, owned CMS object; the calls only read it, and the
+    // content-type object they return is borrowed from it, not freed.
+    let (detached, data_type) = unsafe { (CMS_is_detached(decoded), sys::OBJ_obj2nid(CMS_get0_eContentType(decoded))) };
+    if detached != 1 || data_type != sys::NID_pkcs7_data || trailing {
         // SAFETY: decoded is owned by us and freed once.
         unsafe { sys::CMS_ContentInfo_free(decoded) };
         return Ok(false);
