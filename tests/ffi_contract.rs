@@ -34,6 +34,7 @@ fn status_numbers_are_pinned() {
         (S::VerityConflictsWithSuperblock, 113),
         (S::VerityRootHashLength, 114),
         (S::VerityUnsupportedHashType, 115),
+        (S::VerityHashBackendUnavailable, 116),
     ];
     for (status, number) in pinned {
         assert_eq!(status as i32, number, "{status:?}");

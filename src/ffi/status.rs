@@ -62,11 +62,14 @@ pub enum rootseal_status {
     VerityRootHashLength = 114,
     /// The hash type is neither 0 nor 1.
     VerityUnsupportedHashType = 115,
+    /// A forced hash backend (`ROOTSEAL_HASH_BACKEND`, `rootseal_hash_backend_force`)
+    /// that this CPU cannot run.
+    VerityHashBackendUnavailable = 116,
 }
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 25] = [
+    pub(crate) const ALL: [rootseal_status; 26] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -92,6 +95,7 @@ impl rootseal_status {
         Self::VerityConflictsWithSuperblock,
         Self::VerityRootHashLength,
         Self::VerityUnsupportedHashType,
+        Self::VerityHashBackendUnavailable,
     ];
 
     /// Static description of the code.
@@ -122,6 +126,7 @@ impl rootseal_status {
             Self::VerityConflictsWithSuperblock => c"verity: parameter conflicts with the superblock",
             Self::VerityRootHashLength => c"verity: root hash has the wrong length",
             Self::VerityUnsupportedHashType => c"verity: unsupported hash type",
+            Self::VerityHashBackendUnavailable => c"verity: hash backend not available on this CPU",
         }
     }
 }
@@ -133,7 +138,10 @@ impl From<&verity::Error> for rootseal_status {
             E::InvalidBlockSize { .. } | E::HashBlockTooSmall { .. } => Self::VerityInvalidBlockSize,
             E::SaltTooLong { .. } => Self::VerityInvalidSalt,
             E::InvalidHex { what, .. } if *what == "salt" => Self::VerityInvalidSalt,
-            E::InvalidHex { .. } | E::InvalidUuid(_) | E::InvalidParameter(_) => Self::InvalidArgument,
+            E::InvalidHex { .. } | E::InvalidUuid(_) | E::InvalidParameter(_) | E::UnknownHashBackend(_) => {
+                Self::InvalidArgument
+            }
+            E::HashBackendUnavailable { .. } => Self::VerityHashBackendUnavailable,
             E::UnsupportedAlgorithm(_) => Self::VerityUnsupportedAlgorithm,
             E::UnsupportedHashType(_) => Self::VerityUnsupportedHashType,
             E::MisalignedHashOffset { .. } => Self::VerityMisalignedOffset,
