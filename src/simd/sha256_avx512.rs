@@ -5,7 +5,7 @@
 
 use super::lanes::Kernel;
 use super::transpose::transpose16x32;
-use super::{SHA256_IV, SHA256_K};
+use super::{PREFETCH_BLOCKS, SHA256_IV, SHA256_K, prefetch_ahead};
 use core::arch::x86_64::*;
 
 /// Lanes per group.
@@ -35,6 +35,7 @@ unsafe fn compress16(states: &mut [[u32; 8]; LANES], ptrs: [*const u8; LANES], c
         unsafe { _mm512_loadu_si512(column.as_ptr().cast()) }
     });
     for j in 0..count {
+        prefetch_ahead(&ptrs, 64 * (j + PREFETCH_BLOCKS));
         // SAFETY: block `j` of every lane is readable, per this function's contract.
         let rows: [__m512i; LANES] = core::array::from_fn(|l| {
             _mm512_shuffle_epi8(unsafe { _mm512_loadu_si512(ptrs[l].add(64 * j).cast()) }, swap)

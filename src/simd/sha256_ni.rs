@@ -43,6 +43,7 @@ unsafe fn compress_n<const N: usize>(states: &mut [[u32; 8]; N], ptrs: [*const u
         (abef[l], cdgh[l]) = load_state(&states[l]);
     }
     for j in 0..count {
+        super::prefetch_ahead(&ptrs, 64 * (j + super::PREFETCH_BLOCKS));
         let save_a = abef;
         let save_c = cdgh;
         let w_load = |l: usize, q: usize| {

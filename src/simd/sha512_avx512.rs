@@ -125,6 +125,8 @@ unsafe fn compress8(states: &mut [[u64; 8]; LANES], ptrs: [*const u8; LANES], co
         unsafe { _mm512_loadu_si512(column.as_ptr().cast()) }
     });
     for j in 0..count {
+        super::prefetch_ahead(&ptrs, 128 * (j + super::PREFETCH_BLOCKS));
+        super::prefetch_ahead(&ptrs, 128 * (j + super::PREFETCH_BLOCKS) + 64);
         // SAFETY: block `j` of every lane (128 bytes, two loads) is readable, per this
         // function's contract.
         let load = |l: usize, half: usize| {

@@ -30,7 +30,9 @@ pub mod superblock;
 mod table;
 mod tree;
 
-pub use backend::{HASH_BACKEND_ENV, HashBackend, SaltedMultiHasher, force_hash_backend, forced_hash_backend};
+pub use backend::{
+    HASH_BACKEND_ENV, HashBackend, SaltedMultiHasher, fastest_hash_backend, force_hash_backend, forced_hash_backend,
+};
 pub use config::{read_superblock, resolve_existing_config, resolve_new_config};
 pub use error::{Error, Result};
 pub use files::{config_from_paths, format_paths, verify_paths};
