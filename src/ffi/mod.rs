@@ -12,6 +12,7 @@
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 
+pub mod hash;
 pub mod io;
 pub mod status;
 pub mod verity;
