@@ -237,7 +237,9 @@ if [[ ${TABLE:-1} != 0 ]]; then
                 t=$(ROOTSEAL_HASH_BACKEND=$backend time_median "$prep" "$ROOTSEAL" verity format "$data" "$work/rs.hash" \
                     --hash "$hash" --salt "$SALT" --uuid "$UUID" --threads "$threads")
                 # SHA-NI has no SHA-512 code: that cell is the portable code's.
-                cells+=("$(gbps "$t")$([[ $backend == shani && $hash == sha512 ]] && echo '*')")
+                mark=""
+                if [[ $backend == shani && $hash == sha512 ]]; then mark="*"; fi
+                cells+=("$(gbps "$t")$mark")
             done
             row "$backend" "$threads" "${cells[@]}"
         done
