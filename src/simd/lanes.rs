@@ -66,7 +66,17 @@ impl<K: Kernel<N>, const N: usize> SaltedLanes<K, N> {
         assert!(out.len() >= messages.len() * K::DIGEST, "digest buffer too small");
         let Some(len) = messages.first().map(|m| m.len()) else { return };
         assert!(messages.iter().all(|m| m.len() == len), "messages of different lengths");
-        for (group, out) in messages.chunks(N).zip(out.chunks_mut(N * K::DIGEST)) {
+        for (g, (group, out)) in messages.chunks(N).zip(out.chunks_mut(N * K::DIGEST)).enumerate() {
+            // Each message usually starts a new page, where the hardware prefetchers do
+            // not follow: start the next group's first cache lines (and page walks) now,
+            // behind this group's compression.
+            if let Some(next) = messages.get((g + 1) * N..).filter(|next| !next.is_empty()) {
+                let ptrs: [*const u8; N] = core::array::from_fn(|l| next[l.min(next.len() - 1)].as_ptr());
+                for line in 0..super::PREFETCH_BLOCKS {
+                    // SAFETY: prefetching needs only SSE, part of the x86-64 baseline.
+                    unsafe { super::prefetch_ahead(&ptrs, 64 * line) };
+                }
+            }
             let lanes: [&[u8]; N] = core::array::from_fn(|l| group[l.min(group.len() - 1)]);
             let states = self.digest_group(lanes, len);
             for (state, out) in states[..group.len()].iter().zip(out.chunks_mut(K::DIGEST)) {

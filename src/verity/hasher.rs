@@ -15,8 +15,9 @@ pub(crate) struct BlockHasher<'a> {
 }
 
 /// Blocks handed to the backend per call: a multiple of every backend's lane count,
-/// and few enough that the digests fit in a small stack buffer.
-const GROUP: usize = 64;
+/// many enough that its prefetching runs ahead, few enough that the digests fit in a
+/// small stack buffer (16 KiB).
+const GROUP: usize = 256;
 
 /// Where digests go inside a run of hash-level bytes.
 #[derive(Debug, Clone, Copy)]
