@@ -5,9 +5,16 @@
 #
 # Usage: benches/compare-veritysetup.sh
 #
+# One run prints every ratio issue 7 asks for, each measured side by side with
+# veritysetup (alternating runs): format and verify with sha256 on every core, the same
+# on one thread (--threads 1), and sha512 on every core; then a table of rootseal's
+# format throughput in GB/s for each hashing backend (ROOTSEAL_HASH_BACKEND) × thread
+# count, sha256 and sha512, with veritysetup's for reference.
+#
 # Environment (all optional):
 #   SIZE_MIB=1024        image size in MiB
-#   HASH=sha256          hash algorithm (sha256, sha512, ...)
+#   HASH=sha256          hash algorithm of the main comparison (the sha512 one is extra)
+#   TABLE=1              0 skips the backend table
 #   RUNS=5               timed runs per tool and operation (alternating tools)
 #   ROOTSEAL=path        use this rootseal binary instead of building one
 #   ROOTSEAL_ARGS="..."  extra arguments for rootseal, e.g. "--threads 1"
@@ -83,10 +90,6 @@ if [[ $HYPERFINE == 1 ]] && command -v hyperfine >/dev/null; then
     use_hyperfine=1
 fi
 
-# The commands, as arrays. Format writes a fresh hash file each run.
-vs_format=("$VERITYSETUP" format "$data" "$work/vs.hash" --hash "$HASH" --salt "$SALT" --uuid "$UUID")
-rs_format=("$ROOTSEAL" verity format "$data" "$work/rs.hash" --hash "$HASH" --salt "$SALT" --uuid "$UUID" "${extra[@]}")
-
 now() { date +%s.%N; }
 
 # time_once OUT_FILE CMD...: runs CMD once with stdout in OUT_FILE, prints seconds.
@@ -140,53 +143,134 @@ mismatch() {
 }
 
 root_of() { awk -F'[ \t]+' '/^Root hash:/ { print $3 }' "$1"; }
-
-# Reference outputs, also the trees verify uses.
-"${vs_format[@]}" >"$work/vs.out"
-"${rs_format[@]}" >"$work/rs.out"
-vs_root=$(root_of "$work/vs.out")
-rs_root=$(root_of "$work/rs.out")
-[[ -n $vs_root ]] || die "no root hash in veritysetup output"
-if [[ $vs_root != "$rs_root" ]]; then mismatch "root hash: veritysetup $vs_root, rootseal $rs_root"; fi
-if ! cmp -s "$work/vs.hash" "$work/rs.hash"; then mismatch "the hash files differ"; fi
-
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "Timing format ($RUNS runs each)..." >&2
-bench format "rm -f '$work/vs.hash' '$work/rs.hash'" "${vs_format[@]}" -- "${rs_format[@]}"
-fmt_vs=$vs_times fmt_rs=$rs_times
-# The timed runs removed the hash files; rebuild both and check they still agree.
-"${vs_format[@]}" >/dev/null
-"${rs_format[@]}" >/dev/null
-if ! cmp -s "$work/vs.hash" "$work/rs.hash"; then mismatch "the hash files differ after the timed runs"; fi
-
-echo "Timing verify ($RUNS runs each)..." >&2
-vs_verify=("$VERITYSETUP" verify "$data" "$work/vs.hash" "$vs_root")
-rs_verify=("$ROOTSEAL" verity verify "$data" "$work/vs.hash" "$vs_root" "${extra[@]}")
-"${vs_verify[@]}" >/dev/null || mismatch "veritysetup verify failed"
-"${rs_verify[@]}" >/dev/null || mismatch "rootseal verify failed"
-bench verify ":" "${vs_verify[@]}" -- "${rs_verify[@]}"
-ver_vs=$vs_times ver_rs=$rs_times
-
-fv=$(median <<<"$fmt_vs") fr=$(median <<<"$fmt_rs")
-vv=$(median <<<"$ver_vs") vr=$(median <<<"$ver_rs")
+best() { tr ' ' '\n' | grep . | sort -g | head -n1 | awk '{ printf "%.4f\n", $1 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 round() { tr ' ' '\n' | grep . | awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 }'; }
+gbps() { awk -v mib="$SIZE_MIB" -v s="$1" 'BEGIN { printf "%.2f", mib * 1048576 / s / 1e9 }'; }
+
+# compare LABEL HASH [ROOTSEAL ARGS...]: format and verify with both tools, checking the
+# hash files and root hashes agree; prints the timing lines and appends the ratios to
+# $summary.
+summary=""
+compare() {
+    local label=$1 hash=$2
+    shift 2
+    local -a args=("$@")
+    local -a vs_format=("$VERITYSETUP" format "$data" "$work/vs.hash" --hash "$hash" --salt "$SALT" --uuid "$UUID")
+    local -a rs_format=("$ROOTSEAL" verity format "$data" "$work/rs.hash" --hash "$hash" --salt "$SALT" --uuid "$UUID"
+        "${extra[@]}" "${args[@]}")
+    # Reference outputs, also the trees verify uses.
+    "${vs_format[@]}" >"$work/vs.out"
+    "${rs_format[@]}" >"$work/rs.out"
+    local vs_root rs_root
+    vs_root=$(root_of "$work/vs.out")
+    rs_root=$(root_of "$work/rs.out")
+    [[ -n $vs_root ]] || die "no root hash in veritysetup output"
+    if [[ $vs_root != "$rs_root" ]]; then mismatch "$label: root hash: veritysetup $vs_root, rootseal $rs_root"; fi
+    if ! cmp -s "$work/vs.hash" "$work/rs.hash"; then mismatch "$label: the hash files differ"; fi
+
+    echo "Timing $label format ($RUNS runs each)..." >&2
+    bench format "rm -f '$work/vs.hash' '$work/rs.hash'" "${vs_format[@]}" -- "${rs_format[@]}"
+    local fmt_vs=$vs_times fmt_rs=$rs_times
+    # The timed runs removed the hash files; rebuild both and check they still agree.
+    "${vs_format[@]}" >/dev/null
+    "${rs_format[@]}" >/dev/null
+    if ! cmp -s "$work/vs.hash" "$work/rs.hash"; then mismatch "$label: the hash files differ after the timed runs"; fi
+
+    echo "Timing $label verify ($RUNS runs each)..." >&2
+    local -a vs_verify=("$VERITYSETUP" verify "$data" "$work/vs.hash" "$vs_root")
+    local -a rs_verify=("$ROOTSEAL" verity verify "$data" "$work/vs.hash" "$vs_root" "${extra[@]}" "${args[@]}")
+    "${vs_verify[@]}" >/dev/null || mismatch "$label: veritysetup verify failed"
+    "${rs_verify[@]}" >/dev/null || mismatch "$label: rootseal verify failed"
+    bench verify ":" "${vs_verify[@]}" -- "${rs_verify[@]}"
+    local ver_vs=$vs_times ver_rs=$rs_times
+
+    local fv fr vv vr
+    fv=$(median <<<"$fmt_vs") fr=$(median <<<"$fmt_rs")
+    vv=$(median <<<"$ver_vs") vr=$(median <<<"$ver_rs")
+    report+=$(printf '%-22s %-8s %-12s %10s   %s' "$label" format veritysetup "$fv" "$(round <<<"$fmt_vs")")$'\n'
+    report+=$(printf '%-22s %-8s %-12s %10s   %s' "$label" format rootseal "$fr" "$(round <<<"$fmt_rs")")$'\n'
+    report+=$(printf '%-22s %-8s %-12s %10s   %s' "$label" verify veritysetup "$vv" "$(round <<<"$ver_vs")")$'\n'
+    report+=$(printf '%-22s %-8s %-12s %10s   %s' "$label" verify rootseal "$vr" "$(round <<<"$ver_rs")")$'\n'
+    # Best runs too: other load on a small machine only ever adds time.
+    local bfv bfr bvv bvr
+    bfv=$(best <<<"$fmt_vs") bfr=$(best <<<"$fmt_rs") bvv=$(best <<<"$ver_vs") bvr=$(best <<<"$ver_rs")
+    summary+=$(printf '%-22s format: veritysetup %s s, rootseal %s s, ratio %s× (best runs %s / %s s: %s×)' \
+        "$label" "$fv" "$fr" "$(ratio "$fv" "$fr")" "$bfv" "$bfr" "$(ratio "$bfv" "$bfr")")$'\n'
+    summary+=$(printf '%-22s verify: veritysetup %s s, rootseal %s s, ratio %s× (best runs %s / %s s: %s×)' \
+        "$label" "$vv" "$vr" "$(ratio "$vv" "$vr")" "$bvv" "$bvr" "$(ratio "$bvv" "$bvr")")$'\n'
+    roots+="$label root hash $vs_root"$'\n'
+}
+
+# time_median RUNS_PREP CMD...: median seconds of RUNS runs of CMD (after one warm-up).
+time_median() {
+    local prep=$1
+    shift
+    local times="" i
+    eval "$prep"; "$@" >/dev/null
+    for ((i = 0; i < RUNS; i++)); do
+        eval "$prep"; times+="$(time_once "$work/out" "$@") "
+    done
+    median <<<"$times"
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+report="" roots=""
+cores=$(nproc)
+compare "$HASH, $cores threads" "$HASH"
+compare "$HASH, 1 thread" "$HASH" --threads 1
+if [[ $HASH != sha512 ]]; then compare "sha512, $cores threads" sha512; fi
+
+table=""
+if [[ ${TABLE:-1} != 0 ]]; then
+    echo "Timing the backend table ($RUNS runs each)..." >&2
+    threads_list=1
+    ((cores > 1)) && threads_list+=" $cores"
+    prep="rm -f '$work/rs.hash'"
+    row() { table+=$(printf '%-12s %-8s %10s %10s' "$@")$'\n'; }
+    row backend threads "sha256" "sha512"
+    vs256=$(time_median "rm -f '$work/vs.hash'" "$VERITYSETUP" format "$data" "$work/vs.hash" --hash sha256 --salt "$SALT" --uuid "$UUID")
+    vs512=$(time_median "rm -f '$work/vs.hash'" "$VERITYSETUP" format "$data" "$work/vs.hash" --hash sha512 --salt "$SALT" --uuid "$UUID")
+    row veritysetup 1 "$(gbps "$vs256")" "$(gbps "$vs512")"
+    for backend in avx512 shani portable; do
+        if ! ROOTSEAL_HASH_BACKEND=$backend "$ROOTSEAL" verity format "$data" "$work/rs.hash" --salt "$SALT" >/dev/null 2>&1; then
+            row "$backend" - "n/a" "n/a"
+            continue
+        fi
+        for threads in $threads_list; do
+            cells=()
+            for hash in sha256 sha512; do
+                t=$(ROOTSEAL_HASH_BACKEND=$backend time_median "$prep" "$ROOTSEAL" verity format "$data" "$work/rs.hash" \
+                    --hash "$hash" --salt "$SALT" --uuid "$UUID" --threads "$threads")
+                # SHA-NI has no SHA-512 code: that cell is the portable code's.
+                mark=""
+                if [[ $backend == shani && $hash == sha512 ]]; then mark="*"; fi
+                cells+=("$(gbps "$t")$mark")
+            done
+            row "$backend" "$threads" "${cells[@]}"
+        done
+    done
+fi
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-flags=$(grep -m1 -o -w -E 'sha_ni|avx2|avx512f' /proc/cpuinfo | sort -u | paste -sd' ' || true)
+flags=$(grep -m1 -o -w -E 'sha_ni|avx2|avx512f|avx512bw' /proc/cpuinfo | sort -u | paste -sd' ' || true)
 echo
-echo "CPU: ${cpu:-unknown} (nproc $(nproc); ${flags:-no sha_ni/avx2/avx512f})"
+echo "CPU: ${cpu:-unknown} (nproc $cores; ${flags:-no sha_ni/avx2/avx512f})"
 echo "load average before: $load_start, after: $(cut -d' ' -f1-3 /proc/loadavg) (other load skews the numbers)"
-echo "image: ${SIZE_MIB} MiB, warm page cache ($CACHE); hash $HASH, 4096/4096, salt and UUID fixed"
+echo "image: ${SIZE_MIB} MiB, warm page cache ($CACHE); 4096/4096, salt and UUID fixed"
 echo "$("$VERITYSETUP" --version | head -n1) vs rootseal $("$ROOTSEAL" --version 2>/dev/null | awk '{ print $NF }') ${ROOTSEAL_ARGS:+($ROOTSEAL_ARGS)}"
 echo "timer: $([[ $use_hyperfine == 1 ]] && echo hyperfine || echo 'date +%s.%N'), $RUNS runs, median"
 echo
-printf '%-8s %-12s %10s   %s\n' operation tool "median s" "runs (s)"
-printf '%-8s %-12s %10s   %s\n' format veritysetup "$fv" "$(round <<<"$fmt_vs")"
-printf '%-8s %-12s %10s   %s\n' format rootseal "$fr" "$(round <<<"$fmt_rs")"
-printf '%-8s %-12s %10s   %s\n' verify veritysetup "$vv" "$(round <<<"$ver_vs")"
-printf '%-8s %-12s %10s   %s\n' verify rootseal "$vr" "$(round <<<"$ver_rs")"
+printf '%-22s %-8s %-12s %10s   %s\n' case operation tool "median s" "runs (s)"
+printf '%s' "$report"
 echo
-echo "format: veritysetup $fv s, rootseal $fr s, ratio $(ratio "$fv" "$fr")×"
-echo "verify: veritysetup $vv s, rootseal $vr s, ratio $(ratio "$vv" "$vr")×"
-echo "root hash $vs_root (identical hash files and root hashes: $identical)"
+printf '%s' "$summary"
+if [[ -n $table ]]; then
+    echo
+    echo "rootseal format throughput, GB/s (10^9 bytes of data per second; median of $RUNS):"
+    printf '%s' "$table"
+    echo "* shani has no SHA-512 code; the portable code runs"
+fi
+echo
+printf '%s' "$roots"
+echo "identical hash files and root hashes: $identical"

@@ -1,13 +1,14 @@
 //! Throughput of the dm-verity tree walk over in-memory images.
 //!
 //! ```text
-//! cargo bench --bench verity_tree                 # full run (about a minute)
+//! cargo bench --bench verity_tree                 # full run (a few minutes)
 //! cargo bench --bench verity_tree -- --test       # smoke mode: every case once
 //! cargo bench --bench verity_tree -- format/sha256
 //! ROOTSEAL_BENCH_MIB=256 cargo bench --bench verity_tree
 //! ```
 //!
-//! Cases: {format, verify} × {sha256, sha512} × {1 thread, every core}, 4096-byte
+//! Cases: {format, verify} × {sha256, sha512} × {every hashing backend this CPU runs
+//! that implements the algorithm, forced in turn} × {1 thread, every core}, 4096-byte
 //! data and hash blocks, a 32-byte salt and a superblock, as `veritysetup format`
 //! writes by default. The data is a `Vec<u8>` (zero-copy reads, like the memory map
 //! the CLI uses), so the numbers are hashing plus tree bookkeeping, with no I/O.
@@ -16,7 +17,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rootseal::io::MemoryDevice;
-use rootseal::verity::{self, HashAlgorithm, RunOptions, Uuid, VerityOptions};
+use rootseal::verity::{self, HashAlgorithm, HashBackend, RunOptions, Uuid, VerityOptions};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -68,6 +69,16 @@ fn thread_cases() -> Vec<(String, Option<usize>)> {
     cases
 }
 
+/// The backends to compare for `algorithm`: the available ones with code of their own
+/// for it (a backend without hands it to the portable code, already measured).
+fn backends(algorithm: HashAlgorithm) -> Vec<HashBackend> {
+    HashBackend::available().into_iter().filter(|b| b.implements(algorithm)).collect()
+}
+
+fn force(backend: Option<HashBackend>) {
+    verity::force_hash_backend(backend).expect("an available backend");
+}
+
 /// Few, short samples: each iteration hashes the whole image.
 fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, bytes: usize) {
     group.throughput(Throughput::Bytes(bytes as u64));
@@ -84,13 +95,18 @@ fn bench_tree(c: &mut Criterion) {
     configure(&mut group, data.len());
     for algorithm in ALGORITHMS {
         let opts = options(algorithm);
-        for (label, count) in &threads {
-            let run = RunOptions { threads: *count, progress: None };
-            let hash = MemoryDevice::default();
-            group.bench_with_input(BenchmarkId::new(algorithm.name(), label), &data, |b, data| {
-                b.iter(|| verity::format(data, &hash, false, &opts, &run).expect("format"));
-            });
+        for backend in backends(algorithm) {
+            force(Some(backend));
+            for (label, count) in &threads {
+                let run = RunOptions { threads: *count, progress: None };
+                let hash = MemoryDevice::default();
+                let id = BenchmarkId::new(format!("{}/{backend}", algorithm.name()), label);
+                group.bench_with_input(id, &data, |b, data| {
+                    b.iter(|| verity::format(data, &hash, false, &opts, &run).expect("format"));
+                });
+            }
         }
+        force(None);
     }
     group.finish();
 
@@ -104,16 +120,21 @@ fn bench_tree(c: &mut Criterion) {
         // A plain Vec reads zero-copy, so the walk does not pay for copying the tree.
         let tree: Vec<u8> = built.into_inner();
         let root = outcome.root_hash;
-        for (label, count) in &threads {
-            let run = RunOptions { threads: *count, progress: None };
-            group.bench_with_input(BenchmarkId::new(algorithm.name(), label), &data, |b, data| {
-                b.iter(|| {
-                    let report = verity::verify(data, &tree, false, &opts, black_box(&root), &run).expect("verify");
-                    assert!(report.is_intact());
-                    report
+        for backend in backends(algorithm) {
+            force(Some(backend));
+            for (label, count) in &threads {
+                let run = RunOptions { threads: *count, progress: None };
+                let id = BenchmarkId::new(format!("{}/{backend}", algorithm.name()), label);
+                group.bench_with_input(id, &data, |b, data| {
+                    b.iter(|| {
+                        let report = verity::verify(data, &tree, false, &opts, black_box(&root), &run).expect("verify");
+                        assert!(report.is_intact());
+                        report
+                    });
                 });
-            });
+            }
         }
+        force(None);
     }
     group.finish();
 }

@@ -85,6 +85,27 @@
 #define ROOTSEAL_GPT_REPAIRED_PMBR (1 << 3)
 
 /**
+ * Backend numbers for `rootseal_hash_backend_force`: the automatic choice (the
+ * `ROOTSEAL_HASH_BACKEND` environment variable if set, else the fastest the CPU runs).
+ */
+#define ROOTSEAL_HASH_BACKEND_AUTO 0
+
+/**
+ * AVX-512 multi-buffer SHA-256 (16 lanes) and SHA-512 (8 lanes).
+ */
+#define ROOTSEAL_HASH_BACKEND_AVX512 1
+
+/**
+ * x86 SHA extensions, SHA-256 messages interleaved.
+ */
+#define ROOTSEAL_HASH_BACKEND_SHANI 2
+
+/**
+ * Portable code (the Rust `sha2` crate), available everywhere.
+ */
+#define ROOTSEAL_HASH_BACKEND_PORTABLE 3
+
+/**
  * Current version of [`rootseal_io`].
  */
 #define ROOTSEAL_IO_VERSION 1
@@ -300,6 +321,11 @@ enum rootseal_status
    * The hash type is neither 0 nor 1.
    */
   ROOTSEAL_STATUS_VERITY_UNSUPPORTED_HASH_TYPE = 115,
+  /**
+   * A forced hash backend (`ROOTSEAL_HASH_BACKEND`, `rootseal_hash_backend_force`)
+   * that this CPU cannot run.
+   */
+  ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE = 116,
   /**
    * No GPT signature where a primary or backup header would be.
    */
@@ -936,6 +962,8 @@ typedef struct rootseal_verity_result {
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1086,6 +1114,25 @@ rootseal_status rootseal_gpt_invalidate(struct rootseal_gpt *gpt, uint32_t index
 rootseal_status rootseal_gpt_repair(struct rootseal_gpt *gpt,
                                     uint32_t flags,
                                     uint32_t *repaired_out);
+
+/**
+ * Forces every later format and verify in this process onto one of the
+ * `ROOTSEAL_HASH_BACKEND_*` backends (`ROOTSEAL_HASH_BACKEND_AUTO` undoes it). It takes
+ * precedence over the `ROOTSEAL_HASH_BACKEND` environment variable. A backend the CPU
+ * cannot run gives `ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE` and changes
+ * nothing. Algorithms a backend does not implement (SHA-NI has no SHA-512; only
+ * SHA-256 and SHA-512 have fast paths) use the portable code.
+ */
+rootseal_status rootseal_hash_backend_force(uint32_t backend);
+
+/**
+ * Writes to `*available_out` whether this CPU can run `backend` (true for
+ * `ROOTSEAL_HASH_BACKEND_AUTO`).
+ *
+ * # Safety
+ * `available_out` must be NULL or valid for a write of one `bool`.
+ */
+rootseal_status rootseal_hash_backend_available(uint32_t backend, bool *available_out);
 
 /**
  * Creates a context on OpenSSL's default library context (no FIPS).

@@ -34,6 +34,7 @@ fn status_numbers_are_pinned() {
         (S::VerityConflictsWithSuperblock, 113),
         (S::VerityRootHashLength, 114),
         (S::VerityUnsupportedHashType, 115),
+        (S::VerityHashBackendUnavailable, 116),
         (S::GptNoGpt, 200),
         (S::GptNoValidGpt, 201),
         (S::GptNeedsRepair, 202),

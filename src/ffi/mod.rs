@@ -14,6 +14,7 @@
 
 mod blkdev;
 pub mod gpt;
+pub mod hash;
 pub mod io;
 /// cbindgen:ignore
 pub(crate) mod openssl_sys_ext;

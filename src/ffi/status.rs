@@ -62,6 +62,9 @@ pub enum rootseal_status {
     VerityRootHashLength = 114,
     /// The hash type is neither 0 nor 1.
     VerityUnsupportedHashType = 115,
+    /// A forced hash backend (`ROOTSEAL_HASH_BACKEND`, `rootseal_hash_backend_force`)
+    /// that this CPU cannot run.
+    VerityHashBackendUnavailable = 116,
     /// No GPT signature where a primary or backup header would be.
     GptNoGpt = 200,
     /// Neither GPT copy is valid.
@@ -108,7 +111,7 @@ pub enum rootseal_status {
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 46] = [
+    pub(crate) const ALL: [rootseal_status; 47] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -134,6 +137,7 @@ impl rootseal_status {
         Self::VerityConflictsWithSuperblock,
         Self::VerityRootHashLength,
         Self::VerityUnsupportedHashType,
+        Self::VerityHashBackendUnavailable,
         Self::GptNoGpt,
         Self::GptNoValidGpt,
         Self::GptNeedsRepair,
@@ -185,6 +189,7 @@ impl rootseal_status {
             Self::VerityConflictsWithSuperblock => c"verity: parameter conflicts with the superblock",
             Self::VerityRootHashLength => c"verity: root hash has the wrong length",
             Self::VerityUnsupportedHashType => c"verity: unsupported hash type",
+            Self::VerityHashBackendUnavailable => c"verity: hash backend not available on this CPU",
             Self::GptNoGpt => c"gpt: no GPT found",
             Self::GptNoValidGpt => c"gpt: neither GPT copy is valid",
             Self::GptNeedsRepair => c"gpt: one GPT copy is invalid; repair first",
@@ -217,7 +222,10 @@ impl From<&verity::Error> for rootseal_status {
             E::InvalidBlockSize { .. } | E::HashBlockTooSmall { .. } => Self::VerityInvalidBlockSize,
             E::SaltTooLong { .. } => Self::VerityInvalidSalt,
             E::InvalidHex { what, .. } if *what == "salt" => Self::VerityInvalidSalt,
-            E::InvalidHex { .. } | E::InvalidUuid(_) | E::InvalidParameter(_) => Self::InvalidArgument,
+            E::InvalidHex { .. } | E::InvalidUuid(_) | E::InvalidParameter(_) | E::UnknownHashBackend(_) => {
+                Self::InvalidArgument
+            }
+            E::HashBackendUnavailable { .. } => Self::VerityHashBackendUnavailable,
             E::UnsupportedAlgorithm(_) => Self::VerityUnsupportedAlgorithm,
             E::UnsupportedHashType(_) => Self::VerityUnsupportedHashType,
             E::MisalignedHashOffset { .. } => Self::VerityMisalignedOffset,

@@ -4,17 +4,7 @@
 #![allow(unsafe_op_in_unsafe_fn)]
 use core::arch::x86_64::*;
 
-const K: [u32; 64] = [
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-    0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-    0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-    0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2,
-];
-const IV: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+use super::{SHA256_IV as IV, SHA256_K as K};
 
 /// # Safety
 /// Needs SSSE3 and SSE4.1; only called from `compress_n`, which enables them.
@@ -53,6 +43,7 @@ unsafe fn compress_n<const N: usize>(states: &mut [[u32; 8]; N], ptrs: [*const u
         (abef[l], cdgh[l]) = load_state(&states[l]);
     }
     for j in 0..count {
+        super::prefetch_ahead(&ptrs, 64 * (j + super::PREFETCH_BLOCKS));
         let save_a = abef;
         let save_c = cdgh;
         let w_load = |l: usize, q: usize| {
@@ -108,73 +99,35 @@ unsafe fn compress_n<const N: usize>(states: &mut [[u32; 8]; N], ptrs: [*const u
     }
 }
 
-/// Salted hasher: state after the whole 64-byte blocks of the salt, plus the rest.
-/// Only [`Salted::new`] builds one, after checking the CPU features `compress_n` needs.
-pub struct Salted {
-    state: [u32; 8],
-    rest: Vec<u8>,
-    salt_len: usize,
+/// The SHA-NI kernel. Only [`ShaNi::new`] builds one, after checking the CPU features
+/// `compress_n` needs.
+#[derive(Clone, Copy)]
+pub(crate) struct ShaNi(());
+
+impl ShaNi {
+    /// `None` when the CPU lacks the SHA extensions (or SSSE3/SSE4.1).
+    pub(crate) fn new() -> Option<Self> {
+        let present = std::is_x86_feature_detected!("sha")
+            && std::is_x86_feature_detected!("sse4.1")
+            && std::is_x86_feature_detected!("ssse3");
+        present.then_some(ShaNi(()))
+    }
 }
 
-impl Salted {
-    /// `None` when the CPU lacks the SHA extensions.
-    pub fn new(salt: &[u8]) -> Option<Self> {
-        if !(std::is_x86_feature_detected!("sha")
-            && std::is_x86_feature_detected!("sse4.1")
-            && std::is_x86_feature_detected!("ssse3"))
-        {
-            return None;
-        }
-        let full = salt.len() / 64;
-        let mut st = [IV];
-        if full > 0 {
-            // SAFETY: the features were checked above; `full` blocks of 64 bytes are in `salt`.
-            unsafe { compress_n::<1>(&mut st, [salt.as_ptr()], full) }
-        }
-        Some(Salted { state: st[0], rest: salt[full * 64..].to_vec(), salt_len: salt.len() })
+// SAFETY: a `ShaNi` exists only after `ShaNi::new` found the features `compress_n` needs.
+unsafe impl<const N: usize> super::lanes::Kernel<N> for ShaNi {
+    type Word = u32;
+    const BLOCK: usize = 64;
+    const LENGTH_BYTES: usize = 8;
+    const DIGEST: usize = 32;
+    const IV: [u32; 8] = IV;
+
+    unsafe fn compress(&self, states: &mut [[u32; 8]; N], ptrs: [*const u8; N], count: usize) {
+        // SAFETY: the CPU features are present (see above); the caller vouches for the pointers.
+        unsafe { compress_n::<N>(states, ptrs, count) }
     }
 
-    /// Digests N equal-length messages (len ≥ 64) each prefixed by the salt.
-    #[inline(always)]
-    pub fn digest_n<const N: usize>(&self, msgs: [&[u8]; N]) -> [[u8; 32]; N] {
-        let len = msgs[0].len();
-        assert!(len >= 64 && msgs.iter().all(|m| m.len() == len));
-        let r = self.rest.len();
-        let mut states = [self.state; N];
-        let total_bits = ((self.salt_len + len) as u64) * 8;
-        // SAFETY: `self` exists only when the CPU has the features `compress_n` needs, and
-        // every pointer passed covers the number of 64-byte blocks given.
-        unsafe {
-            // first block: rest of salt || head of message
-            let mut off = 0;
-            if r > 0 {
-                let mut first = [[0u8; 64]; N];
-                for l in 0..N {
-                    first[l][..r].copy_from_slice(&self.rest);
-                    first[l][r..].copy_from_slice(&msgs[l][..64 - r]);
-                }
-                compress_n::<N>(&mut states, core::array::from_fn(|l| first[l].as_ptr()), 1);
-                off = 64 - r;
-            }
-            let mid = (len - off) / 64;
-            compress_n::<N>(&mut states, core::array::from_fn(|l| msgs[l].as_ptr().add(off)), mid);
-            off += mid * 64;
-            let tail = len - off;
-            let mut last = [[0u8; 128]; N];
-            let nblocks = if tail + 9 <= 64 { 1 } else { 2 };
-            for l in 0..N {
-                last[l][..tail].copy_from_slice(&msgs[l][off..]);
-                last[l][tail] = 0x80;
-                last[l][nblocks * 64 - 8..nblocks * 64].copy_from_slice(&total_bits.to_be_bytes());
-            }
-            compress_n::<N>(&mut states, core::array::from_fn(|l| last[l].as_ptr()), nblocks);
-        }
-        core::array::from_fn(|l| {
-            let mut out = [0u8; 32];
-            for (i, w) in states[l].iter().enumerate() {
-                out[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
-            }
-            out
-        })
+    fn digest_bytes(state: &[u32; 8], out: &mut [u8]) {
+        super::words_be(state, out);
     }
 }

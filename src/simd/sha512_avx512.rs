@@ -1,7 +1,12 @@
-//! 8-lane AVX-512 multi-buffer SHA-512 for equal-length salted messages (prototype:
-//! salts shorter than 128 bytes).
-#![allow(unsafe_op_in_unsafe_fn)]
+//! 8-lane AVX-512 multi-buffer SHA-512: eight messages side by side, one per 64-bit
+//! lane of each ZMM register, with `vprorq` rotations and `vpternlogq` three-input logic.
+
+use super::lanes::Kernel;
+use super::transpose::transpose8x64;
 use core::arch::x86_64::*;
+
+/// Lanes per group.
+pub(crate) const LANES: usize = 8;
 
 const K: [u64; 80] = [
     0x428a2f98d728ae22,
@@ -97,51 +102,55 @@ const IV: [u64; 8] = [
 ];
 
 /// `a ^ b ^ c` in one instruction (truth table 0x96).
-///
-/// # Safety
-/// Needs AVX-512F; only called from `compress8`, which enables it.
-#[inline(always)]
-unsafe fn xor3(a: __m512i, b: __m512i, c: __m512i) -> __m512i {
-    _mm512_ternarylogic_epi64(a, b, c, 0x96)
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn xor3(a: __m512i, b: __m512i, c: __m512i) -> __m512i {
+    _mm512_ternarylogic_epi64::<0x96>(a, b, c)
 }
 
-/// Compresses `count` 128-byte blocks of each of 8 messages; state[i] lane l = word i of message l.
+/// Compresses `count` 128-byte blocks of each of 8 messages.
 ///
 /// # Safety
 /// The CPU must have AVX-512F and AVX-512BW, and every `ptrs[l]` must be readable for
-/// `128 * count` bytes. All `ptrs` must point into one allocation: the gather reaches
-/// every lane through lane 0's pointer plus an offset.
+/// `128 * count` bytes.
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn compress8(state: &mut [__m512i; 8], ptrs: [*const u8; 8], count: usize) {
-    let base = ptrs[0];
-    let off: [i64; 8] = core::array::from_fn(|l| (ptrs[l] as i64).wrapping_sub(base as i64));
-    let idx = _mm512_loadu_si512(off.as_ptr() as *const _);
+unsafe fn compress8(states: &mut [[u64; 8]; LANES], ptrs: [*const u8; LANES], count: usize) {
+    // Big-endian words: reverse the bytes of each 64-bit word.
     let swap: [u8; 64] = core::array::from_fn(|i| ((i / 8) * 8 + 7 - i % 8) as u8 % 16);
-    let swap = _mm512_loadu_si512(swap.as_ptr() as *const _);
+    // SAFETY: `swap` is 64 readable bytes.
+    let swap = unsafe { _mm512_loadu_si512(swap.as_ptr().cast()) };
+    let mut state: [__m512i; 8] = core::array::from_fn(|i| {
+        let column: [u64; LANES] = core::array::from_fn(|l| states[l][i]);
+        // SAFETY: `column` is 64 readable bytes.
+        unsafe { _mm512_loadu_si512(column.as_ptr().cast()) }
+    });
     for j in 0..count {
-        let mut w: [__m512i; 16] = core::array::from_fn(|t| {
-            _mm512_shuffle_epi8(_mm512_i64gather_epi64::<1>(idx, base.add(128 * j + 8 * t) as *const _), swap)
-        });
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
+        super::prefetch_ahead(&ptrs, 128 * (j + super::PREFETCH_BLOCKS));
+        super::prefetch_ahead(&ptrs, 128 * (j + super::PREFETCH_BLOCKS) + 64);
+        // SAFETY: block `j` of every lane (128 bytes, two loads) is readable, per this
+        // function's contract.
+        let load = |l: usize, half: usize| {
+            _mm512_shuffle_epi8(unsafe { _mm512_loadu_si512(ptrs[l].add(128 * j + 64 * half).cast()) }, swap)
+        };
+        let low = transpose8x64(core::array::from_fn(|l| load(l, 0)));
+        let high = transpose8x64(core::array::from_fn(|l| load(l, 1)));
+        let mut w: [__m512i; 16] = core::array::from_fn(|i| if i < 8 { low[i] } else { high[i - 8] });
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = state;
         macro_rules! round {
-            ($t:expr) => {{
-                let t = $t;
-                if t >= 16 {
-                    let x = w[(t + 1) % 16];
-                    let s0 = xor3(_mm512_ror_epi64(x, 1), _mm512_ror_epi64(x, 8), _mm512_srli_epi64(x, 7));
-                    let y = w[(t + 14) % 16];
-                    let s1 = xor3(_mm512_ror_epi64(y, 19), _mm512_ror_epi64(y, 61), _mm512_srli_epi64(y, 6));
-                    w[t % 16] =
-                        _mm512_add_epi64(_mm512_add_epi64(w[t % 16], s0), _mm512_add_epi64(w[(t + 9) % 16], s1));
+            ($t:expr, $i:expr, $schedule:expr) => {{
+                if $schedule {
+                    let x = w[($i + 1) % 16];
+                    let s0 = xor3(_mm512_ror_epi64::<1>(x), _mm512_ror_epi64::<8>(x), _mm512_srli_epi64::<7>(x));
+                    let y = w[($i + 14) % 16];
+                    let s1 = xor3(_mm512_ror_epi64::<19>(y), _mm512_ror_epi64::<61>(y), _mm512_srli_epi64::<6>(y));
+                    w[$i] = _mm512_add_epi64(_mm512_add_epi64(w[$i], s0), _mm512_add_epi64(w[($i + 9) % 16], s1));
                 }
-                let s1 = xor3(_mm512_ror_epi64(e, 14), _mm512_ror_epi64(e, 18), _mm512_ror_epi64(e, 41));
-                let ch = _mm512_ternarylogic_epi64(e, f, g, 0xCA);
-                let t1 = _mm512_add_epi64(
-                    _mm512_add_epi64(h, s1),
-                    _mm512_add_epi64(ch, _mm512_add_epi64(_mm512_set1_epi64(K[t] as i64), w[t % 16])),
-                );
-                let s0 = xor3(_mm512_ror_epi64(a, 28), _mm512_ror_epi64(a, 34), _mm512_ror_epi64(a, 39));
-                let maj = _mm512_ternarylogic_epi64(a, b, c, 0xE8);
+                let s1 = xor3(_mm512_ror_epi64::<14>(e), _mm512_ror_epi64::<18>(e), _mm512_ror_epi64::<41>(e));
+                let ch = _mm512_ternarylogic_epi64::<0xCA>(e, f, g);
+                let kw = _mm512_add_epi64(_mm512_set1_epi64(K[$t] as i64), w[$i]);
+                let t1 = _mm512_add_epi64(_mm512_add_epi64(h, s1), _mm512_add_epi64(ch, kw));
+                let s0 = xor3(_mm512_ror_epi64::<28>(a), _mm512_ror_epi64::<34>(a), _mm512_ror_epi64::<39>(a));
+                let maj = _mm512_ternarylogic_epi64::<0xE8>(a, b, c);
                 h = g;
                 g = f;
                 f = e;
@@ -152,79 +161,74 @@ unsafe fn compress8(state: &mut [__m512i; 8], ptrs: [*const u8; 8], count: usize
                 a = _mm512_add_epi64(t1, _mm512_add_epi64(s0, maj));
             }};
         }
-        for t in 0..80 {
-            round!(t);
+        // Sixteen rounds per pass, so that the message word index is a constant; the
+        // first pass uses the loaded words, the others extend the schedule.
+        macro_rules! pass {
+            ($t:expr, $schedule:expr) => {{
+                let t = $t;
+                round!(t, 0, $schedule);
+                round!(t + 1, 1, $schedule);
+                round!(t + 2, 2, $schedule);
+                round!(t + 3, 3, $schedule);
+                round!(t + 4, 4, $schedule);
+                round!(t + 5, 5, $schedule);
+                round!(t + 6, 6, $schedule);
+                round!(t + 7, 7, $schedule);
+                round!(t + 8, 8, $schedule);
+                round!(t + 9, 9, $schedule);
+                round!(t + 10, 10, $schedule);
+                round!(t + 11, 11, $schedule);
+                round!(t + 12, 12, $schedule);
+                round!(t + 13, 13, $schedule);
+                round!(t + 14, 14, $schedule);
+                round!(t + 15, 15, $schedule);
+            }};
         }
-        let new = [a, b, c, d, e, f, g, h];
-        for (s, n) in state.iter_mut().zip(new) {
+        pass!(0, false);
+        for pass in 1..5 {
+            pass!(16 * pass, true);
+        }
+        for (s, n) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
             *s = _mm512_add_epi64(*s, n);
         }
     }
-}
-
-/// Only [`Salted512::new`] builds one, after checking the CPU features `compress8` needs.
-pub struct Salted512 {
-    state: [u64; 8],
-    rest: Vec<u8>,
-    salt_len: usize,
-}
-
-impl Salted512 {
-    /// `None` without AVX-512F/BW, or for salts of 128 bytes or more.
-    pub fn new(salt: &[u8]) -> Option<Self> {
-        if salt.len() >= 128 || !(std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw"))
-        {
-            return None;
+    for (i, v) in state.into_iter().enumerate() {
+        let mut column = [0u64; LANES];
+        // SAFETY: `column` is 64 writable bytes.
+        unsafe { _mm512_storeu_si512(column.as_mut_ptr().cast(), v) };
+        for (lane, word) in states.iter_mut().zip(column) {
+            lane[i] = word;
         }
-        Some(Salted512 { state: IV, rest: salt.to_vec(), salt_len: salt.len() })
+    }
+}
+
+/// The 8-lane kernel. Only [`Avx512Sha512::new`] builds one, after checking the CPU
+/// features `compress8` needs.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512Sha512(());
+
+impl Avx512Sha512 {
+    /// `None` without AVX-512F and AVX-512BW.
+    pub(crate) fn new() -> Option<Self> {
+        let present = std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw");
+        present.then_some(Avx512Sha512(()))
+    }
+}
+
+// SAFETY: an `Avx512Sha512` exists only after `new` found the features `compress8` needs.
+unsafe impl Kernel<LANES> for Avx512Sha512 {
+    type Word = u64;
+    const BLOCK: usize = 128;
+    const LENGTH_BYTES: usize = 16;
+    const DIGEST: usize = 64;
+    const IV: [u64; 8] = IV;
+
+    unsafe fn compress(&self, states: &mut [[u64; 8]; LANES], ptrs: [*const u8; LANES], count: usize) {
+        // SAFETY: the CPU features are present (see above); the caller vouches for the pointers.
+        unsafe { compress8(states, ptrs, count) }
     }
 
-    /// Digests the 8 equal-length messages (each at least 128 bytes) that `group` holds
-    /// back to back, each prefixed by the salt. Taking one slice keeps every lane in one
-    /// allocation, which the gather in `compress8` needs.
-    pub fn digest8(&self, group: &[u8]) -> [[u8; 64]; 8] {
-        let len = group.len() / 8;
-        assert!(len >= 128 && group.len() == len * 8);
-        let msgs: [&[u8]; 8] = core::array::from_fn(|l| &group[l * len..(l + 1) * len]);
-        let r = self.rest.len();
-        let total_bits = ((self.salt_len + len) as u128) * 8;
-        // SAFETY: `self` exists only when the CPU has AVX-512F/BW, and every pointer
-        // passed covers the number of 128-byte blocks given.
-        unsafe {
-            let mut st: [__m512i; 8] = core::array::from_fn(|i| _mm512_set1_epi64(self.state[i] as i64));
-            let mut off = 0;
-            if r > 0 {
-                let mut first = [[0u8; 128]; 8];
-                for l in 0..8 {
-                    first[l][..r].copy_from_slice(&self.rest);
-                    first[l][r..].copy_from_slice(&msgs[l][..128 - r]);
-                }
-                compress8(&mut st, core::array::from_fn(|l| first[l].as_ptr()), 1);
-                off = 128 - r;
-            }
-            let mid = (len - off) / 128;
-            compress8(&mut st, core::array::from_fn(|l| msgs[l].as_ptr().add(off)), mid);
-            off += mid * 128;
-            let tail = len - off;
-            let nb = if tail + 17 <= 128 { 1 } else { 2 };
-            let mut last = [[0u8; 256]; 8];
-            for l in 0..8 {
-                last[l][..tail].copy_from_slice(&msgs[l][off..]);
-                last[l][tail] = 0x80;
-                last[l][nb * 128 - 16..nb * 128].copy_from_slice(&total_bits.to_be_bytes());
-            }
-            compress8(&mut st, core::array::from_fn(|l| last[l].as_ptr()), nb);
-            let mut words = [[0u64; 8]; 8]; // [word][lane]
-            for (word, v) in words.iter_mut().zip(st) {
-                _mm512_storeu_si512(word.as_mut_ptr() as *mut _, v);
-            }
-            core::array::from_fn(|l| {
-                let mut out = [0u8; 64];
-                for i in 0..8 {
-                    out[8 * i..8 * i + 8].copy_from_slice(&words[i][l].to_be_bytes());
-                }
-                out
-            })
-        }
+    fn digest_bytes(state: &[u64; 8], out: &mut [u8]) {
+        super::words_be(state, out);
     }
 }

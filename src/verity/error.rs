@@ -129,6 +129,17 @@ pub enum Error {
         /// Given length in bytes.
         given: usize,
     },
+    /// A hash backend name that does not exist (see [`super::HashBackend::name`]).
+    #[error("unknown hash backend {0:?}: use avx512, shani or portable")]
+    UnknownHashBackend(String),
+    /// A forced hash backend this CPU cannot run.
+    #[error("hash backend {backend} is not available on this CPU: {reason}")]
+    HashBackendUnavailable {
+        /// The backend's name.
+        backend: &'static str,
+        /// What the CPU lacks.
+        reason: &'static str,
+    },
     /// A parameter that makes no sense in this operation.
     #[error("{0}")]
     InvalidParameter(String),

@@ -66,6 +66,8 @@ pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOpt
     let dry = VerityOptions { salt: opts.salt.clone().or(Some(Vec::new())), uuid: Some(Uuid([0; 16])), ..opts.clone() };
     let (probe, _) = resolve_new_config(&dry, data_size)?;
     check_devices(&probe, &probe.validate()?, data_size, same)?;
+    // A forced hash backend that is unknown or missing on this CPU fails here too.
+    super::SaltedMultiHasher::new(probe.hash_algorithm, &[])?;
     let source = data_source(data_file, data)?;
 
     let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;

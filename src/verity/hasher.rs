@@ -1,15 +1,23 @@
 //! Salted block digests: `H(salt || block)` for type 1, `H(block || salt)` for type 0.
 
+use super::backend::SaltedMultiHasher;
+use super::error::Result;
 use super::params::{HashAlgorithm, HashType};
 use sha2::Digest;
 
-/// Algorithm, format and salt: everything that decides a block's digest.
-#[derive(Debug, Clone)]
+/// Algorithm, format and salt: everything that decides a block's digest, plus the
+/// backend that computes format 1 digests.
 pub(crate) struct BlockHasher<'a> {
     pub algorithm: HashAlgorithm,
     pub hash_type: HashType,
     pub salt: &'a [u8],
+    multi: SaltedMultiHasher,
 }
+
+/// Blocks handed to the backend per call: a multiple of every backend's lane count,
+/// many enough that its prefetching runs ahead, few enough that the digests fit in a
+/// small stack buffer (16 KiB).
+const GROUP: usize = 256;
 
 /// Where digests go inside a run of hash-level bytes.
 #[derive(Debug, Clone, Copy)]
@@ -33,48 +41,42 @@ impl SlotPlacement {
     }
 }
 
-impl BlockHasher<'_> {
+impl<'a> BlockHasher<'a> {
+    /// Picks the backend: forced ([`super::forced_hash_backend`]) or the fastest one.
+    pub fn new(algorithm: HashAlgorithm, hash_type: HashType, salt: &'a [u8]) -> Result<Self> {
+        let multi = SaltedMultiHasher::new(algorithm, salt)?;
+        Ok(BlockHasher { algorithm, hash_type, salt, multi })
+    }
+
     /// Digests each `block_size` chunk of `blocks` into `out` at the slots `placement`
     /// gives. `out` must already be zeroed where padding belongs.
     pub fn digest_run(&self, blocks: &[u8], block_size: usize, out: &mut [u8], placement: SlotPlacement) {
+        if self.hash_type == HashType::ChromeOs {
+            return self.chromeos_run(blocks, block_size, out, placement);
+        }
+        let size = self.algorithm.digest_size();
+        let mut digests = [0u8; GROUP * 64];
+        for (g, group) in blocks.chunks(GROUP * block_size).enumerate() {
+            let mut messages: [&[u8]; GROUP] = [&[]; GROUP];
+            let count = group.len() / block_size;
+            for (slot, block) in messages.iter_mut().zip(group.chunks_exact(block_size)) {
+                *slot = block;
+            }
+            self.multi.digest_unchecked(&messages[..count], &mut digests);
+            for (i, digest) in digests.chunks_exact(size).take(count).enumerate() {
+                let at = placement.offset(g * GROUP + i);
+                out[at..at + size].copy_from_slice(digest);
+            }
+        }
+    }
+
+    /// Hash type 0, `H(block || salt)`: always the portable code.
+    fn chromeos_run(&self, blocks: &[u8], block_size: usize, out: &mut [u8], placement: SlotPlacement) {
         match self.algorithm {
             HashAlgorithm::Sha1 => self.run::<sha1::Sha1>(blocks, block_size, out, placement),
             HashAlgorithm::Sha224 => self.run::<sha2::Sha224>(blocks, block_size, out, placement),
-            #[cfg(target_arch = "x86_64")]
-            HashAlgorithm::Sha256 if self.hash_type == HashType::Normal => {
-                match crate::simd::sha256_ni::Salted::new(self.salt) {
-                    // Four SHA-NI streams interleaved: one is bound by instruction latency.
-                    Some(salted) => Self::run_lanes::<4, 32>(
-                        blocks,
-                        block_size,
-                        out,
-                        placement,
-                        |group| salted.digest_n(std::array::from_fn(|l| &group[l * block_size..][..block_size])),
-                        |block| salted.digest_n::<1>([block])[0],
-                    ),
-                    None => self.run::<sha2::Sha256>(blocks, block_size, out, placement),
-                }
-            }
             HashAlgorithm::Sha256 => self.run::<sha2::Sha256>(blocks, block_size, out, placement),
             HashAlgorithm::Sha384 => self.run::<sha2::Sha384>(blocks, block_size, out, placement),
-            #[cfg(target_arch = "x86_64")]
-            HashAlgorithm::Sha512 if self.hash_type == HashType::Normal => {
-                match crate::simd::sha512_avx512::Salted512::new(self.salt) {
-                    // Eight AVX-512 lanes; the last few blocks go through sha2.
-                    Some(salted) => {
-                        let salted_ctx = sha2::Sha512::new_with_prefix(self.salt);
-                        Self::run_lanes::<8, 64>(
-                            blocks,
-                            block_size,
-                            out,
-                            placement,
-                            |group| salted.digest8(group),
-                            |block| salted_ctx.clone().chain_update(block).finalize().into(),
-                        )
-                    }
-                    None => self.run::<sha2::Sha512>(blocks, block_size, out, placement),
-                }
-            }
             HashAlgorithm::Sha512 => self.run::<sha2::Sha512>(blocks, block_size, out, placement),
         }
     }
@@ -91,30 +93,6 @@ impl BlockHasher<'_> {
             };
             out[at..at + digest_size].copy_from_slice(&digest);
         }
-    }
-
-    /// Places the digests of a run computed `LANES` blocks at a time by `group`, with
-    /// `single` for the last blocks that do not fill a group.
-    #[cfg(target_arch = "x86_64")]
-    fn run_lanes<const LANES: usize, const SIZE: usize>(
-        blocks: &[u8],
-        block_size: usize,
-        out: &mut [u8],
-        placement: SlotPlacement,
-        group: impl Fn(&[u8]) -> [[u8; SIZE]; LANES],
-        single: impl Fn(&[u8]) -> [u8; SIZE],
-    ) {
-        let mut next = 0;
-        let mut put = |digest: [u8; SIZE]| {
-            let at = placement.offset(next);
-            out[at..at + SIZE].copy_from_slice(&digest);
-            next += 1;
-        };
-        let mut groups = blocks.chunks_exact(block_size * LANES);
-        for digests in (&mut groups).map(group) {
-            digests.into_iter().for_each(&mut put);
-        }
-        groups.remainder().chunks_exact(block_size).map(single).for_each(put);
     }
 
     /// The digest of one block.
@@ -135,8 +113,8 @@ mod tests {
     fn salt_goes_first_for_type1_and_last_for_type0() {
         let block = [7u8; 512];
         let salt = [1u8, 2, 3];
-        let normal = BlockHasher { algorithm: HashAlgorithm::Sha256, hash_type: HashType::Normal, salt: &salt };
-        let chromeos = BlockHasher { hash_type: HashType::ChromeOs, ..normal.clone() };
+        let normal = BlockHasher::new(HashAlgorithm::Sha256, HashType::Normal, &salt).unwrap();
+        let chromeos = BlockHasher::new(HashAlgorithm::Sha256, HashType::ChromeOs, &salt).unwrap();
         let mut pre = salt.to_vec();
         pre.extend_from_slice(&block);
         let mut post = block.to_vec();
@@ -153,7 +131,7 @@ mod tests {
         for algorithm in [HashAlgorithm::Sha256, HashAlgorithm::Sha512] {
             for salt_len in [0usize, 1, 32, 63, 64, 65, 127, 128, 200, 256] {
                 let salt: Vec<u8> = (0..salt_len).map(|i| (i * 7 + 1) as u8).collect();
-                let hasher = BlockHasher { algorithm, hash_type: HashType::Normal, salt: &salt };
+                let hasher = BlockHasher::new(algorithm, HashType::Normal, &salt).unwrap();
                 for block_size in [512usize, 1024, 4096] {
                     for count in [1usize, 3, 4, 7, 8, 9, 13] {
                         let blocks = &data[..count * block_size];

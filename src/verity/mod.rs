@@ -18,6 +18,7 @@
 //! assert!(report.is_intact());
 //! ```
 
+mod backend;
 mod config;
 mod error;
 mod files;
@@ -29,6 +30,9 @@ pub mod superblock;
 mod table;
 mod tree;
 
+pub use backend::{
+    HASH_BACKEND_ENV, HashBackend, SaltedMultiHasher, fastest_hash_backend, force_hash_backend, forced_hash_backend,
+};
 pub use config::{read_superblock, resolve_existing_config, resolve_new_config};
 pub use error::{Error, Result};
 pub use files::{config_from_paths, format_paths, verify_paths};
@@ -215,12 +219,14 @@ pub fn format(
         return Err(Error::HashDeviceTooSmall { needed, actual: capacity });
     }
 
+    // The backend is chosen (and a forced one checked) before anything is written.
+    let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
     if config.superblock_uuid.is_some() {
         invalidate_old_superblock(hash, config.hash_offset)?;
     }
     let walk = tree::Walk {
         layout: &layout,
-        hasher: BlockHasher { algorithm: config.hash_algorithm, hash_type: config.hash_type, salt: &config.salt },
+        hasher,
         data_block_size: config.data_block_size,
         threads: run.thread_count(),
         progress: run.progress,
@@ -270,7 +276,7 @@ pub fn verify(
 
     let walk = tree::Walk {
         layout: &layout,
-        hasher: BlockHasher { algorithm: config.hash_algorithm, hash_type: config.hash_type, salt: &config.salt },
+        hasher: BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?,
         data_block_size: config.data_block_size,
         threads: run.thread_count(),
         progress: run.progress,

@@ -1,0 +1,57 @@
+//! C entry points for the hashing backend that format and verify use.
+
+use super::status::rootseal_status;
+use super::{Failure, boundary, null};
+use crate::verity;
+
+/// Backend numbers for `rootseal_hash_backend_force`: the automatic choice (the
+/// `ROOTSEAL_HASH_BACKEND` environment variable if set, else the fastest the CPU runs).
+pub const ROOTSEAL_HASH_BACKEND_AUTO: u32 = 0;
+/// AVX-512 multi-buffer SHA-256 (16 lanes) and SHA-512 (8 lanes).
+pub const ROOTSEAL_HASH_BACKEND_AVX512: u32 = 1;
+/// x86 SHA extensions, SHA-256 messages interleaved.
+pub const ROOTSEAL_HASH_BACKEND_SHANI: u32 = 2;
+/// Portable code (the Rust `sha2` crate), available everywhere.
+pub const ROOTSEAL_HASH_BACKEND_PORTABLE: u32 = 3;
+
+fn backend_of(number: u32) -> Result<Option<verity::HashBackend>, Failure> {
+    match number {
+        ROOTSEAL_HASH_BACKEND_AUTO => Ok(None),
+        ROOTSEAL_HASH_BACKEND_AVX512 => Ok(Some(verity::HashBackend::Avx512)),
+        ROOTSEAL_HASH_BACKEND_SHANI => Ok(Some(verity::HashBackend::ShaNi)),
+        ROOTSEAL_HASH_BACKEND_PORTABLE => Ok(Some(verity::HashBackend::Portable)),
+        other => Err(Failure::new(rootseal_status::InvalidArgument, format!("unknown hash backend number {other}"))),
+    }
+}
+
+/// Forces every later format and verify in this process onto one of the
+/// `ROOTSEAL_HASH_BACKEND_*` backends (`ROOTSEAL_HASH_BACKEND_AUTO` undoes it). It takes
+/// precedence over the `ROOTSEAL_HASH_BACKEND` environment variable. A backend the CPU
+/// cannot run gives `ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE` and changes
+/// nothing. Algorithms a backend does not implement (SHA-NI has no SHA-512; only
+/// SHA-256 and SHA-512 have fast paths) use the portable code.
+#[unsafe(no_mangle)]
+pub extern "C" fn rootseal_hash_backend_force(backend: u32) -> rootseal_status {
+    boundary(|| {
+        verity::force_hash_backend(backend_of(backend)?)?;
+        Ok(rootseal_status::Ok)
+    })
+}
+
+/// Writes to `*available_out` whether this CPU can run `backend` (true for
+/// `ROOTSEAL_HASH_BACKEND_AUTO`).
+///
+/// # Safety
+/// `available_out` must be NULL or valid for a write of one `bool`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_hash_backend_available(backend: u32, available_out: *mut bool) -> rootseal_status {
+    boundary(|| {
+        if available_out.is_null() {
+            return Err(null("available_out"));
+        }
+        let available = backend_of(backend)?.is_none_or(verity::HashBackend::is_available);
+        // SAFETY: non-NULL and valid for a write, per this function's contract.
+        unsafe { available_out.write(available) };
+        Ok(rootseal_status::Ok)
+    })
+}
