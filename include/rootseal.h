@@ -106,6 +106,11 @@
 #define ROOTSEAL_HASH_BACKEND_PORTABLE 3
 
 /**
+ * OpenSSL's EVP digests in the default library context (in FIPS mode, the FIPS one).
+ */
+#define ROOTSEAL_HASH_BACKEND_OPENSSL 4
+
+/**
  * Current version of [`rootseal_io`].
  */
 #define ROOTSEAL_IO_VERSION 1
@@ -326,6 +331,10 @@ enum rootseal_status
    * that this CPU cannot run.
    */
   ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE = 116,
+  /**
+   * OpenSSL could not compute a verity digest (the OpenSSL backend or FIPS mode).
+   */
+  ROOTSEAL_STATUS_VERITY_DIGEST_FAILURE = 117,
   /**
    * No GPT signature where a primary or backup header would be.
    */
@@ -1133,6 +1142,18 @@ rootseal_status rootseal_hash_backend_force(uint32_t backend);
  * `available_out` must be NULL or valid for a write of one `bool`.
  */
 rootseal_status rootseal_hash_backend_available(uint32_t backend, bool *available_out);
+
+/**
+ * Puts verity hashing in this process into FIPS mode: every later format and verify
+ * computes all its digests in the FIPS provider of `context` (made with
+ * `rootseal_sig_context_new_fips`), whatever backend is forced; NULL leaves FIPS mode.
+ * The library keeps its own reference, so `context` may be freed afterwards. A context
+ * that is not in FIPS mode gives `ROOTSEAL_STATUS_INVALID_ARGUMENT` and changes nothing.
+ *
+ * # Safety
+ * `context` must be NULL or a live context from `rootseal_sig_context_new*`.
+ */
+rootseal_status rootseal_verity_use_fips(const struct rootseal_sig_context *context);
 
 /**
  * Creates a context on OpenSSL's default library context (no FIPS).

@@ -35,6 +35,7 @@ fn status_numbers_are_pinned() {
         (S::VerityRootHashLength, 114),
         (S::VerityUnsupportedHashType, 115),
         (S::VerityHashBackendUnavailable, 116),
+        (S::VerityDigestFailure, 117),
         (S::GptNoGpt, 200),
         (S::GptNoValidGpt, 201),
         (S::GptNeedsRepair, 202),

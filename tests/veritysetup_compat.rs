@@ -14,7 +14,7 @@
 //! the crate's own layout code.
 
 mod common;
-use common::{describe, pseudo_random};
+use common::{describe, parse_root_hash, pseudo_random, veritysetup};
 use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
@@ -29,21 +29,6 @@ const UUID: &str = "3f1a9c2e-7b4d-4e6f-8a0b-c1d2e3f40516";
 // ---------------------------------------------------------------------------------------
 // Running tools
 // ---------------------------------------------------------------------------------------
-
-/// Path of the real veritysetup. Panics (the tests must fail, not skip) when it is absent.
-fn veritysetup() -> PathBuf {
-    let mut candidates: Vec<PathBuf> =
-        ["/usr/sbin/veritysetup", "/sbin/veritysetup", "/usr/bin/veritysetup"].iter().map(PathBuf::from).collect();
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|dir| dir.join("veritysetup")));
-    }
-    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
-        panic!(
-            "veritysetup was not found in /usr/sbin, /sbin, /usr/bin or PATH. These compatibility tests \
-             need the real cryptsetup veritysetup (2.6.1); install it (Debian: apt-get install cryptsetup-bin)."
-        )
-    })
-}
 
 fn rootseal_bin() -> &'static str {
     env!("CARGO_BIN_EXE_rootseal")
@@ -74,28 +59,11 @@ fn rootseal_ok(args: &[String]) -> Output {
     out
 }
 
-/// The hex after `Root hash:` (and white space) in format output.
 /// Runs `veritysetup format DATA HASH FLAGS…` and returns the root hash it printed.
 fn vs_format(data: &Path, hash: &Path, flags: &[String]) -> String {
     let mut args = vec![s("format"), p(data), p(hash)];
     args.extend(flags.iter().cloned());
     parse_root_hash(&vs_ok(&args).stdout)
-}
-
-fn parse_root_hash(stdout: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stdout);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("Root hash:"))
-        .unwrap_or_else(|| panic!("no 'Root hash:' line in output:\n{text}"));
-    let rest = &line["Root hash:".len()..];
-    assert!(rest.starts_with(char::is_whitespace), "no white space after 'Root hash:' in {line:?}");
-    let hex = rest.trim();
-    assert!(
-        !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
-        "root hash {hex:?} is not lowercase hex"
-    );
-    hex.to_string()
 }
 
 fn s(x: impl ToString) -> String {

@@ -1,5 +1,6 @@
-//! C entry points for the hashing backend that format and verify use.
+//! C entry points for the hashing backend that format and verify use, and FIPS mode.
 
+use super::sig::rootseal_sig_context;
 use super::status::rootseal_status;
 use super::{Failure, boundary, null};
 use crate::verity;
@@ -13,6 +14,8 @@ pub const ROOTSEAL_HASH_BACKEND_AVX512: u32 = 1;
 pub const ROOTSEAL_HASH_BACKEND_SHANI: u32 = 2;
 /// Portable code (the Rust `sha2` crate), available everywhere.
 pub const ROOTSEAL_HASH_BACKEND_PORTABLE: u32 = 3;
+/// OpenSSL's EVP digests in the default library context (in FIPS mode, the FIPS one).
+pub const ROOTSEAL_HASH_BACKEND_OPENSSL: u32 = 4;
 
 fn backend_of(number: u32) -> Result<Option<verity::HashBackend>, Failure> {
     match number {
@@ -20,6 +23,7 @@ fn backend_of(number: u32) -> Result<Option<verity::HashBackend>, Failure> {
         ROOTSEAL_HASH_BACKEND_AVX512 => Ok(Some(verity::HashBackend::Avx512)),
         ROOTSEAL_HASH_BACKEND_SHANI => Ok(Some(verity::HashBackend::ShaNi)),
         ROOTSEAL_HASH_BACKEND_PORTABLE => Ok(Some(verity::HashBackend::Portable)),
+        ROOTSEAL_HASH_BACKEND_OPENSSL => Ok(Some(verity::HashBackend::OpenSsl)),
         other => Err(Failure::new(rootseal_status::InvalidArgument, format!("unknown hash backend number {other}"))),
     }
 }
@@ -52,6 +56,24 @@ pub unsafe extern "C" fn rootseal_hash_backend_available(backend: u32, available
         let available = backend_of(backend)?.is_none_or(verity::HashBackend::is_available);
         // SAFETY: non-NULL and valid for a write, per this function's contract.
         unsafe { available_out.write(available) };
+        Ok(rootseal_status::Ok)
+    })
+}
+
+/// Puts verity hashing in this process into FIPS mode: every later format and verify
+/// computes all its digests in the FIPS provider of `context` (made with
+/// `rootseal_sig_context_new_fips`), whatever backend is forced; NULL leaves FIPS mode.
+/// The library keeps its own reference, so `context` may be freed afterwards. A context
+/// that is not in FIPS mode gives `ROOTSEAL_STATUS_INVALID_ARGUMENT` and changes nothing.
+///
+/// # Safety
+/// `context` must be NULL or a live context from `rootseal_sig_context_new*`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_verity_use_fips(context: *const rootseal_sig_context) -> rootseal_status {
+    boundary(|| {
+        // SAFETY: NULL or a live context, per this function's contract; only read here.
+        let context = unsafe { context.as_ref() }.map(|c| c.inner.clone());
+        verity::use_fips_provider(context)?;
         Ok(rootseal_status::Ok)
     })
 }

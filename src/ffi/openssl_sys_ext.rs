@@ -57,6 +57,7 @@ unsafe extern "C" {
         propq: *const c_char,
     ) -> *mut sys::EVP_PKEY_CTX;
     fn EVP_PKEY_CTX_get0_provider(ctx: *const sys::EVP_PKEY_CTX) -> *const sys::OSSL_PROVIDER;
+    fn EVP_MD_get0_provider(md: *const sys::EVP_MD) -> *const sys::OSSL_PROVIDER;
     fn EVP_PKEY_get_group_name(
         pkey: *const sys::EVP_PKEY,
         name: *mut c_char,
@@ -113,6 +114,13 @@ pub(crate) fn provider_available(ctx: Option<&LibCtxRef>, name: &str) -> bool {
 pub(crate) fn fips_properties_enabled(ctx: Option<&LibCtxRef>) -> bool {
     // SAFETY: a NULL ctx means the default context; the call only reads it.
     unsafe { sys::EVP_default_properties_is_fips_enabled(libctx_ptr(ctx)) == 1 }
+}
+
+/// Name of the provider that implements a fetched digest ("fips", "default").
+pub(crate) fn digest_provider_name(md: &openssl::md::MdRef) -> String {
+    // SAFETY: md is a live fetched digest; only its provider pointer is read, and the
+    // provider outlives the digest that holds a reference to it.
+    provider_name(unsafe { EVP_MD_get0_provider(md.as_ptr()) })
 }
 
 /// Name, version and build string a provider reports about itself.

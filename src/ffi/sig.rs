@@ -33,7 +33,7 @@ pub const ROOTSEAL_OMAHA_CHECK_SHA256: u32 = 1 << 1;
 /// provider. Opaque; free with [`rootseal_sig_context_free`]. Thread-safe; trust stores
 /// keep it alive, so it may be freed before them.
 pub struct rootseal_sig_context {
-    inner: Arc<CryptoContext>,
+    pub(super) inner: Arc<CryptoContext>,
 }
 
 /// A set of trusted public keys and certificates, bound to one context. Opaque; free with

@@ -65,6 +65,8 @@ pub enum rootseal_status {
     /// A forced hash backend (`ROOTSEAL_HASH_BACKEND`, `rootseal_hash_backend_force`)
     /// that this CPU cannot run.
     VerityHashBackendUnavailable = 116,
+    /// OpenSSL could not compute a verity digest (the OpenSSL backend or FIPS mode).
+    VerityDigestFailure = 117,
     /// No GPT signature where a primary or backup header would be.
     GptNoGpt = 200,
     /// Neither GPT copy is valid.
@@ -111,7 +113,7 @@ pub enum rootseal_status {
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 47] = [
+    pub(crate) const ALL: [rootseal_status; 48] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -138,6 +140,7 @@ impl rootseal_status {
         Self::VerityRootHashLength,
         Self::VerityUnsupportedHashType,
         Self::VerityHashBackendUnavailable,
+        Self::VerityDigestFailure,
         Self::GptNoGpt,
         Self::GptNoValidGpt,
         Self::GptNeedsRepair,
@@ -190,6 +193,7 @@ impl rootseal_status {
             Self::VerityRootHashLength => c"verity: root hash has the wrong length",
             Self::VerityUnsupportedHashType => c"verity: unsupported hash type",
             Self::VerityHashBackendUnavailable => c"verity: hash backend not available on this CPU",
+            Self::VerityDigestFailure => c"verity: OpenSSL digest failed",
             Self::GptNoGpt => c"gpt: no GPT found",
             Self::GptNoValidGpt => c"gpt: neither GPT copy is valid",
             Self::GptNeedsRepair => c"gpt: one GPT copy is invalid; repair first",
@@ -226,6 +230,7 @@ impl From<&verity::Error> for rootseal_status {
                 Self::InvalidArgument
             }
             E::HashBackendUnavailable { .. } => Self::VerityHashBackendUnavailable,
+            E::Digest(_) => Self::VerityDigestFailure,
             E::UnsupportedAlgorithm(_) => Self::VerityUnsupportedAlgorithm,
             E::UnsupportedHashType(_) => Self::VerityUnsupportedHashType,
             E::MisalignedHashOffset { .. } => Self::VerityMisalignedOffset,

@@ -6,25 +6,42 @@
 //! | [`HashBackend::Avx512`] | 16 lanes | 8 lanes | AVX-512F, AVX-512BW |
 //! | [`HashBackend::ShaNi`] | 4 interleaved streams | (portable) | SHA, SSSE3, SSE4.1 |
 //! | [`HashBackend::Portable`] | `sha2` crate | `sha2` crate | nothing |
+//! | [`HashBackend::OpenSsl`] | OpenSSL EVP | OpenSSL EVP | nothing (forced, or FIPS mode) |
 //!
-//! SHA-1, SHA-224 and SHA-384, and hash type 0 (`H(block || salt)`), always use the
-//! portable code, as does any algorithm a chosen backend does not implement. The
-//! backend is picked at run time from the CPU's features, never from compile flags;
+//! SHA-1, SHA-224 and SHA-384, and hash type 0 (`H(block || salt)`), use the portable
+//! code, as does any algorithm a chosen backend does not implement. The backend is
+//! picked at run time from the CPU's features, never from compile flags;
 //! [`force_hash_backend`] or the environment variable [`HASH_BACKEND_ENV`] (values
-//! `avx512`, `shani`, `portable`) override the choice, and forcing a backend the CPU
-//! lacks is an error, never a crash.
+//! `avx512`, `shani`, `portable`, `openssl`) override the choice, and forcing a backend
+//! the CPU lacks is an error, never a crash.
+//!
+//! **FIPS mode** ([`use_fips_provider`](super::use_fips_provider)) overrides all of this: every digest, of every
+//! algorithm and both hash types, is computed by the OpenSSL FIPS provider through EVP.
+//! Certification beats speed there; expect the speed of one `sha256sum` per core.
 
 use super::error::{Error, Result};
+use super::evp::{EvpSalted, SaltPosition, fips_provider};
 use super::params::HashAlgorithm;
+use crate::sig::CryptoContext;
 use sha2::Digest;
 use std::fmt;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Environment variable that forces a backend: `avx512`, `shani` or `portable`.
 /// [`force_hash_backend`] takes precedence over it.
 pub const HASH_BACKEND_ENV: &str = "ROOTSEAL_HASH_BACKEND";
+
+/// What computed a tree's digests: the backend and, for [`HashBackend::OpenSsl`], the
+/// OpenSSL provider ("fips" in FIPS mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedBy {
+    /// The backend.
+    pub backend: HashBackend,
+    /// The OpenSSL provider's name, for the OpenSSL backend.
+    pub provider: Option<String>,
+}
 
 /// A way of hashing many salted messages of one length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,11 +54,15 @@ pub enum HashBackend {
     /// The `sha2` crate, one message at a time (it uses the CPU's SHA extensions where
     /// it knows them, on any architecture).
     Portable,
+    /// OpenSSL's EVP digests, one message per call: the default provider, or the FIPS
+    /// provider in FIPS mode. Never chosen automatically outside FIPS mode.
+    OpenSsl,
 }
 
 impl HashBackend {
     /// Every backend.
-    pub const ALL: [HashBackend; 3] = [HashBackend::Avx512, HashBackend::ShaNi, HashBackend::Portable];
+    pub const ALL: [HashBackend; 4] =
+        [HashBackend::Avx512, HashBackend::ShaNi, HashBackend::Portable, HashBackend::OpenSsl];
 
     /// The name used by [`HASH_BACKEND_ENV`] and the CLI.
     pub const fn name(self) -> &'static str {
@@ -49,6 +70,7 @@ impl HashBackend {
             HashBackend::Avx512 => "avx512",
             HashBackend::ShaNi => "shani",
             HashBackend::Portable => "portable",
+            HashBackend::OpenSsl => "openssl",
         }
     }
 
@@ -67,7 +89,7 @@ impl HashBackend {
 
     fn unavailable_reason(self) -> Option<&'static str> {
         match self {
-            HashBackend::Portable => None,
+            HashBackend::Portable | HashBackend::OpenSsl => None,
             #[cfg(target_arch = "x86_64")]
             HashBackend::Avx512 => {
                 crate::simd::sha256_avx512::Avx512Sha256::new().is_none().then_some("the CPU lacks AVX-512F/BW")
@@ -92,7 +114,7 @@ impl HashBackend {
         match self {
             HashBackend::Avx512 => matches!(algorithm, HashAlgorithm::Sha256 | HashAlgorithm::Sha512),
             HashBackend::ShaNi => matches!(algorithm, HashAlgorithm::Sha256),
-            HashBackend::Portable => true,
+            HashBackend::Portable | HashBackend::OpenSsl => true,
         }
     }
 
@@ -148,8 +170,23 @@ pub fn forced_hash_backend() -> Result<Option<HashBackend>> {
 /// [`HashBackend`], and return it from [`SaltedMultiHasher::with_backend`].
 pub(crate) trait SaltedDigests: Send + Sync {
     /// Writes the digest of each message to consecutive digest-size chunks of `out`.
-    /// The caller guarantees equal lengths and a large enough `out`.
-    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]);
+    /// The caller guarantees equal lengths and a large enough `out`. Only OpenSSL can fail.
+    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()>;
+
+    /// The OpenSSL provider that computes the digests, for an OpenSSL backend.
+    fn provider(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl SaltedDigests for EvpSalted {
+    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()> {
+        EvpSalted::digest_all(self, messages, out)
+    }
+
+    fn provider(&self) -> Option<&str> {
+        Some(EvpSalted::provider(self))
+    }
 }
 
 /// The `sha2` crate, one message after the other, cloning the context that has
@@ -159,18 +196,20 @@ struct Portable<D> {
 }
 
 impl<D: Digest + Clone + Send + Sync> SaltedDigests for Portable<D> {
-    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) {
+    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()> {
         let size = <D as Digest>::output_size();
         for (message, out) in messages.iter().zip(out.chunks_exact_mut(size)) {
             out.copy_from_slice(&self.salted.clone().chain_update(message).finalize());
         }
+        Ok(())
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 impl<K: crate::simd::lanes::Kernel<N>, const N: usize> SaltedDigests for crate::simd::lanes::SaltedLanes<K, N> {
-    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) {
-        crate::simd::lanes::SaltedLanes::digest_all(self, messages, out)
+    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()> {
+        crate::simd::lanes::SaltedLanes::digest_all(self, messages, out);
+        Ok(())
     }
 }
 
@@ -203,9 +242,13 @@ impl fmt::Debug for SaltedMultiHasher {
 }
 
 impl SaltedMultiHasher {
-    /// The forced backend ([`forced_hash_backend`]) or else the fastest this CPU runs
-    /// (see [`fastest_hash_backend`]).
+    /// In FIPS mode ([`use_fips_provider`](super::use_fips_provider)) the FIPS provider; otherwise the forced
+    /// backend ([`forced_hash_backend`]) or else the fastest this CPU runs (see
+    /// [`fastest_hash_backend`]).
     pub fn new(algorithm: HashAlgorithm, salt: &[u8]) -> Result<Self> {
+        if let Some(context) = fips_provider() {
+            return Self::openssl(algorithm, salt, SaltPosition::Prefix, context);
+        }
         match forced_hash_backend()? {
             Some(backend) => Self::with_backend(algorithm, salt, backend),
             None => Self::with_backend(algorithm, salt, fastest_hash_backend(algorithm)),
@@ -214,8 +257,13 @@ impl SaltedMultiHasher {
 
     /// Exactly `backend`, or the portable code for an algorithm it does not implement
     /// (see [`HashBackend::implements`]). Fails when the CPU cannot run `backend`.
+    /// [`HashBackend::OpenSsl`] runs in the FIPS context in FIPS mode, else in OpenSSL's
+    /// default context.
     pub fn with_backend(algorithm: HashAlgorithm, salt: &[u8], backend: HashBackend) -> Result<Self> {
         backend.check_available()?;
+        if backend == HashBackend::OpenSsl {
+            return Self::openssl(algorithm, salt, SaltPosition::Prefix, openssl_context());
+        }
         let (inner, backend): (Box<dyn SaltedDigests>, HashBackend) = match (backend, algorithm) {
             #[cfg(target_arch = "x86_64")]
             (HashBackend::Avx512, HashAlgorithm::Sha256) => {
@@ -237,6 +285,40 @@ impl SaltedMultiHasher {
             _ => (portable(algorithm, salt), HashBackend::Portable),
         };
         Ok(SaltedMultiHasher { inner, backend, algorithm })
+    }
+
+    /// `H(message || salt)` (hash type 0), which only OpenSSL computes here: in FIPS mode
+    /// or when OpenSSL is forced. None means the caller's portable code does it; a forced
+    /// backend the CPU lacks is still an error.
+    pub(crate) fn new_salt_last(algorithm: HashAlgorithm, salt: &[u8]) -> Result<Option<Self>> {
+        let openssl = match fips_provider() {
+            Some(_) => true,
+            None => match forced_hash_backend()? {
+                Some(backend) => {
+                    backend.check_available()?;
+                    backend == HashBackend::OpenSsl
+                }
+                None => false,
+            },
+        };
+        openssl.then(|| Self::openssl(algorithm, salt, SaltPosition::Suffix, openssl_context())).transpose()
+    }
+
+    /// The OpenSSL backend in `context`, with the salt before or after each message.
+    pub(crate) fn openssl(
+        algorithm: HashAlgorithm,
+        salt: &[u8],
+        position: SaltPosition,
+        context: Arc<CryptoContext>,
+    ) -> Result<Self> {
+        let inner = Box::new(EvpSalted::new(algorithm, salt, position, context)?);
+        Ok(SaltedMultiHasher { inner, backend: HashBackend::OpenSsl, algorithm })
+    }
+
+    /// The OpenSSL provider that computes the digests ("fips", "default"), for
+    /// [`HashBackend::OpenSsl`]; None for our own code.
+    pub fn provider(&self) -> Option<&str> {
+        self.inner.provider()
     }
 
     /// The backend that runs this algorithm: [`HashBackend::Portable`] when the one asked
@@ -266,12 +348,11 @@ impl SaltedMultiHasher {
                 messages.len()
             )));
         }
-        self.digest_unchecked(messages, out);
-        Ok(())
+        self.digest_unchecked(messages, out)
     }
 
     /// [`digest_many`](Self::digest_many) for callers that already guarantee its rules.
-    pub(crate) fn digest_unchecked(&self, messages: &[&[u8]], out: &mut [u8]) {
+    pub(crate) fn digest_unchecked(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()> {
         self.inner.digest_all(messages, out)
     }
 }
@@ -280,6 +361,11 @@ impl HashBackend {
     fn unavailable(self) -> Error {
         Error::HashBackendUnavailable { backend: self.name(), reason: "the CPU lacks its features" }
     }
+}
+
+/// Where the OpenSSL backend runs: the FIPS context in FIPS mode, else the default one.
+fn openssl_context() -> Arc<CryptoContext> {
+    fips_provider().unwrap_or_else(|| Arc::new(CryptoContext::default_provider()))
 }
 
 fn portable(algorithm: HashAlgorithm, salt: &[u8]) -> Box<dyn SaltedDigests> {
@@ -309,8 +395,11 @@ fn fastest(algorithm: HashAlgorithm) -> HashBackend {
     const MESSAGES: usize = 32;
     const LEN: usize = 4096;
     const ROUNDS: usize = 5;
-    let candidates: Vec<HashBackend> =
-        HashBackend::ALL.into_iter().filter(|b| b.implements(algorithm) && b.is_available()).collect();
+    // OpenSSL is never faster than `sha2` here, and is for FIPS mode and comparisons.
+    let candidates: Vec<HashBackend> = HashBackend::ALL
+        .into_iter()
+        .filter(|&b| b != HashBackend::OpenSsl && b.implements(algorithm) && b.is_available())
+        .collect();
     if candidates.len() == 1 {
         return candidates[0];
     }
@@ -324,8 +413,9 @@ fn fastest(algorithm: HashAlgorithm) -> HashBackend {
     for _ in 0..ROUNDS {
         for (hasher, best) in hashers.iter().zip(&mut best) {
             let start = Instant::now();
-            hasher.digest_unchecked(&messages, &mut out);
-            *best = (*best).min(start.elapsed());
+            if hasher.digest_unchecked(&messages, &mut out).is_ok() {
+                *best = (*best).min(start.elapsed());
+            }
         }
     }
     let winner = best.iter().enumerate().min_by_key(|(_, d)| **d).map(|(i, _)| i);

@@ -130,7 +130,7 @@ pub enum Error {
         given: usize,
     },
     /// A hash backend name that does not exist (see [`super::HashBackend::name`]).
-    #[error("unknown hash backend {0:?}: use avx512, shani or portable")]
+    #[error("unknown hash backend {0:?}: use avx512, shani, portable or openssl")]
     UnknownHashBackend(String),
     /// A forced hash backend this CPU cannot run.
     #[error("hash backend {backend} is not available on this CPU: {reason}")]
@@ -140,6 +140,9 @@ pub enum Error {
         /// What the CPU lacks.
         reason: &'static str,
     },
+    /// OpenSSL could not compute a digest (the OpenSSL backend, FIPS mode).
+    #[error("OpenSSL digest failed: {0}")]
+    Digest(String),
     /// A parameter that makes no sense in this operation.
     #[error("{0}")]
     InvalidParameter(String),

@@ -1,6 +1,6 @@
 //! Salted block digests: `H(salt || block)` for type 1, `H(block || salt)` for type 0.
 
-use super::backend::SaltedMultiHasher;
+use super::backend::{HashBackend, HashedBy, SaltedMultiHasher};
 use super::error::Result;
 use super::params::{HashAlgorithm, HashType};
 use sha2::Digest;
@@ -11,7 +11,8 @@ pub(crate) struct BlockHasher<'a> {
     pub algorithm: HashAlgorithm,
     pub hash_type: HashType,
     pub salt: &'a [u8],
-    multi: SaltedMultiHasher,
+    /// None for hash type 0 outside OpenSSL, which `chromeos_run` hashes.
+    multi: Option<SaltedMultiHasher>,
 }
 
 /// Blocks handed to the backend per call: a multiple of every backend's lane count,
@@ -42,18 +43,31 @@ impl SlotPlacement {
 }
 
 impl<'a> BlockHasher<'a> {
-    /// Picks the backend: forced ([`super::forced_hash_backend`]) or the fastest one.
+    /// Picks the backend: the FIPS provider in FIPS mode (for both hash types), else
+    /// forced ([`super::forced_hash_backend`]) or the fastest one.
     pub fn new(algorithm: HashAlgorithm, hash_type: HashType, salt: &'a [u8]) -> Result<Self> {
-        let multi = SaltedMultiHasher::new(algorithm, salt)?;
+        let multi = match hash_type {
+            HashType::Normal => Some(SaltedMultiHasher::new(algorithm, salt)?),
+            HashType::ChromeOs => SaltedMultiHasher::new_salt_last(algorithm, salt)?,
+        };
         Ok(BlockHasher { algorithm, hash_type, salt, multi })
+    }
+
+    /// The backend and, for OpenSSL, the provider that computes the digests.
+    pub fn hashed_by(&self) -> HashedBy {
+        match &self.multi {
+            Some(multi) => HashedBy { backend: multi.backend(), provider: multi.provider().map(str::to_string) },
+            None => HashedBy { backend: HashBackend::Portable, provider: None },
+        }
     }
 
     /// Digests each `block_size` chunk of `blocks` into `out` at the slots `placement`
     /// gives. `out` must already be zeroed where padding belongs.
-    pub fn digest_run(&self, blocks: &[u8], block_size: usize, out: &mut [u8], placement: SlotPlacement) {
-        if self.hash_type == HashType::ChromeOs {
-            return self.chromeos_run(blocks, block_size, out, placement);
-        }
+    pub fn digest_run(&self, blocks: &[u8], block_size: usize, out: &mut [u8], placement: SlotPlacement) -> Result<()> {
+        let Some(multi) = &self.multi else {
+            self.chromeos_run(blocks, block_size, out, placement);
+            return Ok(());
+        };
         let size = self.algorithm.digest_size();
         let mut digests = [0u8; GROUP * 64];
         for (g, group) in blocks.chunks(GROUP * block_size).enumerate() {
@@ -62,12 +76,13 @@ impl<'a> BlockHasher<'a> {
             for (slot, block) in messages.iter_mut().zip(group.chunks_exact(block_size)) {
                 *slot = block;
             }
-            self.multi.digest_unchecked(&messages[..count], &mut digests);
+            multi.digest_unchecked(&messages[..count], &mut digests)?;
             for (i, digest) in digests.chunks_exact(size).take(count).enumerate() {
                 let at = placement.offset(g * GROUP + i);
                 out[at..at + size].copy_from_slice(digest);
             }
         }
+        Ok(())
     }
 
     /// Hash type 0, `H(block || salt)`: always the portable code.
@@ -96,12 +111,12 @@ impl<'a> BlockHasher<'a> {
     }
 
     /// The digest of one block.
-    pub fn digest_one(&self, block: &[u8]) -> Vec<u8> {
+    pub fn digest_one(&self, block: &[u8]) -> Result<Vec<u8>> {
         let size = self.algorithm.digest_size();
         let mut out = vec![0u8; size];
         let placement = SlotPlacement { slot_size: size, per_block: 1, hash_block_size: size, first_slot: 0 };
-        self.digest_run(block, block.len(), &mut out, placement);
-        out
+        self.digest_run(block, block.len(), &mut out, placement)?;
+        Ok(out)
     }
 }
 
@@ -119,8 +134,8 @@ mod tests {
         pre.extend_from_slice(&block);
         let mut post = block.to_vec();
         post.extend_from_slice(&salt);
-        assert_eq!(normal.digest_one(&block), sha2::Sha256::digest(&pre).to_vec());
-        assert_eq!(chromeos.digest_one(&block), sha2::Sha256::digest(&post).to_vec());
+        assert_eq!(normal.digest_one(&block).unwrap(), sha2::Sha256::digest(&pre).to_vec());
+        assert_eq!(chromeos.digest_one(&block).unwrap(), sha2::Sha256::digest(&post).to_vec());
     }
 
     /// The interleaved SHA-256 and multi-buffer SHA-512 paths agree with the generic one
@@ -143,7 +158,7 @@ mod tests {
                             first_slot: 0,
                         };
                         let mut fast = vec![0u8; size * count];
-                        hasher.digest_run(blocks, block_size, &mut fast, placement);
+                        hasher.digest_run(blocks, block_size, &mut fast, placement).unwrap();
                         let mut generic = vec![0u8; size * count];
                         match algorithm {
                             HashAlgorithm::Sha256 => {

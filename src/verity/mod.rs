@@ -21,6 +21,7 @@
 mod backend;
 mod config;
 mod error;
+mod evp;
 mod files;
 mod hasher;
 pub mod layout;
@@ -31,10 +32,12 @@ mod table;
 mod tree;
 
 pub use backend::{
-    HASH_BACKEND_ENV, HashBackend, SaltedMultiHasher, fastest_hash_backend, force_hash_backend, forced_hash_backend,
+    HASH_BACKEND_ENV, HashBackend, HashedBy, SaltedMultiHasher, fastest_hash_backend, force_hash_backend,
+    forced_hash_backend,
 };
 pub use config::{read_superblock, resolve_existing_config, resolve_new_config};
 pub use error::{Error, Result};
+pub use evp::{fips_provider, use_fips_provider};
 pub use files::{config_from_paths, format_paths, verify_paths};
 pub use layout::{Level, TreeLayout};
 pub use params::{
@@ -135,6 +138,8 @@ pub struct FormatOutcome {
     pub layout: TreeLayout,
     /// The root hash.
     pub root_hash: Vec<u8>,
+    /// What computed the digests.
+    pub hashed_by: HashedBy,
     /// Things the caller should tell the user.
     pub warnings: Vec<Warning>,
 }
@@ -150,6 +155,8 @@ pub struct VerifyReport {
     /// block), or whose padding is not zero. Numbered like the kernel's "metadata
     /// block": hash-block units from the start of the hash device.
     pub corrupted_hash_blocks: Vec<u64>,
+    /// What computed the digests.
+    pub hashed_by: HashedBy,
     /// Things the caller should tell the user.
     pub warnings: Vec<Warning>,
 }
@@ -221,6 +228,7 @@ pub fn format(
 
     // The backend is chosen (and a forced one checked) before anything is written.
     let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
+    let hashed_by = hasher.hashed_by();
     if config.superblock_uuid.is_some() {
         invalidate_old_superblock(hash, config.hash_offset)?;
     }
@@ -246,7 +254,7 @@ pub fn format(
     if written < needed {
         warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: written });
     }
-    Ok(FormatOutcome { config, layout, root_hash, warnings })
+    Ok(FormatOutcome { config, layout, root_hash, hashed_by, warnings })
 }
 
 /// Recomputes the tree of `data` and compares it with `hash` and `root_hash`.
@@ -274,9 +282,11 @@ pub fn verify(
         warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: hash_size });
     }
 
+    let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
+    let hashed_by = hasher.hashed_by();
     let walk = tree::Walk {
         layout: &layout,
-        hasher: BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?,
+        hasher,
         data_block_size: config.data_block_size,
         threads: run.thread_count(),
         progress: run.progress,
@@ -294,7 +304,7 @@ pub fn verify(
             warnings.push(Warning::NothingMatches);
         }
     }
-    Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, warnings })
+    Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, hashed_by, warnings })
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ impl Walk<'_> {
                     .map_err(|e| Error::io(format!("reading the top hash block {}", top.start_block), e))?
             }
         };
-        Ok(self.hasher.digest_one(block))
+        self.hasher.digest_one(block)
     }
 
     fn run_length(&self, child_size: usize) -> u64 {
@@ -271,7 +271,7 @@ impl<'w> RunWorker<'w> {
             hash_block_size: layout.hash_block_size as usize,
             first_slot: (first % layout.hashes_per_block()) as usize,
         };
-        self.walk.hasher.digest_run(blocks, child_size, &mut self.out, placement);
+        self.walk.hasher.digest_run(blocks, child_size, &mut self.out, placement)?;
         self.input.children.release(offset, len);
 
         match sink {

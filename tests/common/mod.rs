@@ -46,3 +46,38 @@ pub fn describe(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// Path of the real veritysetup. Panics (the tests must fail, not skip) when it is absent.
+pub fn veritysetup() -> std::path::PathBuf {
+    let mut candidates: Vec<std::path::PathBuf> =
+        ["/usr/sbin/veritysetup", "/sbin/veritysetup", "/usr/bin/veritysetup"]
+            .iter()
+            .map(std::path::PathBuf::from)
+            .collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|dir| dir.join("veritysetup")));
+    }
+    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "veritysetup was not found in /usr/sbin, /sbin, /usr/bin or PATH. These compatibility tests \
+             need the real cryptsetup veritysetup (2.6.1); install it (Debian: apt-get install cryptsetup-bin)."
+        )
+    })
+}
+
+/// The hex after `Root hash:` (and white space) in `veritysetup format` output.
+pub fn parse_root_hash(stdout: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Root hash:"))
+        .unwrap_or_else(|| panic!("no 'Root hash:' line in output:\n{text}"));
+    let rest = &line["Root hash:".len()..];
+    assert!(rest.starts_with(char::is_whitespace), "no white space after 'Root hash:' in {line:?}");
+    let hex = rest.trim();
+    assert!(
+        !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "root hash {hex:?} is not lowercase hex"
+    );
+    hex.to_string()
+}

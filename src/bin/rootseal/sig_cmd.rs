@@ -26,7 +26,7 @@ pub struct FipsArgs {
 }
 
 impl FipsArgs {
-    fn context(&self) -> Result<Arc<CryptoContext>, Error> {
+    pub fn context(&self) -> Result<Arc<CryptoContext>, Error> {
         Ok(Arc::new(if self.fips || self.fips_config.is_some() {
             CryptoContext::fips(self.fips_config.as_deref())?
         } else {

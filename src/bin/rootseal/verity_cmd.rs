@@ -1,10 +1,11 @@
 //! `rootseal verity …`
 
 use crate::Outcome;
+use crate::sig_cmd::FipsArgs;
 use clap::{Args, Subcommand};
 use rootseal::verity::{
-    self, CorruptionMode, FormatOutcome, HashAlgorithm, HashType, RunOptions, TableOptions, Uuid, VerityConfig,
-    VerityOptions, Warning, encode_hex,
+    self, CorruptionMode, FormatOutcome, HashAlgorithm, HashType, HashedBy, RunOptions, TableOptions, Uuid,
+    VerityConfig, VerityOptions, Warning, encode_hex,
 };
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -25,6 +26,9 @@ pub enum VerityCommand {
         /// Also write the root hash, as lowercase hex without newline, to this file.
         #[arg(long)]
         root_hash_file: Option<PathBuf>,
+        /// Hash inside the OpenSSL FIPS provider (slower; certification over speed).
+        #[command(flatten)]
+        fips: FipsArgs,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -42,6 +46,9 @@ pub enum VerityCommand {
         /// Read the root hash from this file.
         #[arg(long, conflicts_with = "root_hash")]
         root_hash_file: Option<PathBuf>,
+        /// Hash inside the OpenSSL FIPS provider (slower; certification over speed).
+        #[command(flatten)]
+        fips: FipsArgs,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -143,10 +150,12 @@ impl TreeArgs {
 
 pub fn run(cmd: VerityCommand) -> CliResult {
     match cmd {
-        VerityCommand::Format { data, hash, params, root_hash_file, json } => {
+        VerityCommand::Format { data, hash, params, root_hash_file, fips, json } => {
+            enter_fips_mode(&fips)?;
             format(&data, &hash, &params, root_hash_file.as_deref(), json)
         }
-        VerityCommand::Verify { data, hash, root_hash, params, root_hash_file, json } => {
+        VerityCommand::Verify { data, hash, root_hash, params, root_hash_file, fips, json } => {
+            enter_fips_mode(&fips)?;
             verify(&data, &hash, root_hash.as_deref(), root_hash_file.as_deref(), &params, json)
         }
         VerityCommand::Dump { hash, hash_offset, json } => dump(&hash, hash_offset, json),
@@ -172,6 +181,20 @@ pub fn run(cmd: VerityCommand) -> CliResult {
             print_table(&data_dev, &hash_dev, &root_hash, &params, &table)
         }
     }
+}
+
+/// With `--fips`, every digest of this run comes from the FIPS provider; a provider that
+/// cannot be loaded stops the command before anything is read or written.
+fn enter_fips_mode(fips: &FipsArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let context = fips.context()?;
+    if context.is_fips() {
+        verity::use_fips_provider(Some(context))?;
+    }
+    Ok(())
+}
+
+fn hashed_by_json(hashed_by: &HashedBy) -> serde_json::Value {
+    json!({ "backend": hashed_by.backend.name(), "provider": hashed_by.provider })
 }
 
 fn warn(warnings: &[Warning]) {
@@ -291,6 +314,7 @@ fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&P
         if let Some(map) = obj.as_object_mut() {
             map.insert("root_hash".into(), json!(encode_hex(&outcome.root_hash)));
             map.insert("hash_start_block".into(), json!(outcome.layout.hash_start_block()));
+            map.insert("hashed_by".into(), hashed_by_json(&outcome.hashed_by));
         }
         format!("{obj}\n")
     } else {
@@ -333,6 +357,7 @@ fn verify(
             "ok": report.is_intact(),
             "corrupted_data_blocks": report.corrupted_data_blocks,
             "corrupted_hash_blocks": report.corrupted_hash_blocks,
+            "hashed_by": hashed_by_json(&report.hashed_by),
         });
         format!("{obj}\n")
     } else if report.is_intact() {
