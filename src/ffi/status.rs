@@ -104,11 +104,13 @@ pub enum rootseal_status {
     SigPayloadMismatch = 307,
     /// OpenSSL failed for a reason other than a wrong signature.
     SigCryptoFailure = 308,
+    /// The file changed (was truncated, grown or rewritten) while it was being read.
+    SigFileChanged = 309,
 }
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 46] = [
+    pub(crate) const ALL: [rootseal_status; 47] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -155,6 +157,7 @@ impl rootseal_status {
         Self::SigInvalidPayload,
         Self::SigPayloadMismatch,
         Self::SigCryptoFailure,
+        Self::SigFileChanged,
     ];
 
     /// Static description of the code.
@@ -206,6 +209,7 @@ impl rootseal_status {
             Self::SigInvalidPayload => c"signature: invalid update payload",
             Self::SigPayloadMismatch => c"signature: payload size or SHA-256 mismatch",
             Self::SigCryptoFailure => c"signature: OpenSSL failure",
+            Self::SigFileChanged => c"signature: the file changed while it was read",
         }
     }
 }
