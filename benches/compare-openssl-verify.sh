@@ -12,14 +12,18 @@
 #   ROOTSEAL=path     use this rootseal binary instead of building one
 #   FIPS_CONFIG=path  also pass --fips-config to rootseal and OPENSSL_CONF to openssl
 #   BENCH_DIR=dir     where the temporary directory goes (default: $TMPDIR or /tmp)
+#   KEYS=2            trust a second RSA-2048 key too, given first (key rotation: rootseal
+#                     must still read and hash the file once; openssl gets the signing key)
 set -euo pipefail
 
 SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-7}
+KEYS=${KEYS:-1}
 FIPS_CONFIG=${FIPS_CONFIG:-}
 die() { echo "compare-openssl-verify: $*" >&2; exit 1; }
 [[ $SIZE_MIB =~ ^[1-9][0-9]*$ ]] || die "SIZE_MIB must be a positive integer"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
+[[ $KEYS == 1 || $KEYS == 2 ]] || die "KEYS must be 1 or 2"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ -z ${ROOTSEAL:-} ]]; then
@@ -41,7 +45,13 @@ openssl pkey -in "$work/key.pem" -pubout -out "$work/key.pub.pem"
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$work/data.bin"
 openssl dgst -sha256 -sign "$work/key.pem" -out "$work/data.sig" "$work/data.bin"
 
-rootseal_cmd=("$ROOTSEAL" sign verify --key "$work/key.pub.pem" --sig "$work/data.sig" "$work/data.bin")
+rootseal_cmd=("$ROOTSEAL" sign verify)
+if [[ $KEYS == 2 ]]; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/old.pem" 2>/dev/null
+    openssl pkey -in "$work/old.pem" -pubout -out "$work/old.pub.pem"
+    rootseal_cmd+=(--key "$work/old.pub.pem")
+fi
+rootseal_cmd+=(--key "$work/key.pub.pem" --sig "$work/data.sig" "$work/data.bin")
 openssl_env=()
 if [[ -n $FIPS_CONFIG ]]; then
     rootseal_cmd+=(--fips-config "$FIPS_CONFIG")
@@ -69,7 +79,7 @@ stats() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f"
 read -r r_best r_median <<<"$(stats "${r_times[@]}")"
 read -r o_best r_o_median <<<"$(stats "${o_times[@]}")"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "file: ${SIZE_MIB} MiB, RSA-2048 PKCS#1 v1.5 SHA-256${FIPS_CONFIG:+, FIPS provider}, $RUNS runs each"
+echo "file: ${SIZE_MIB} MiB, RSA-2048 PKCS#1 v1.5 SHA-256${FIPS_CONFIG:+, FIPS provider}, $KEYS trusted key(s), $RUNS runs each"
 printf 'rootseal sign verify:        best %s s, median %s s\n' "$r_best" "$r_median"
 printf 'openssl dgst -sha256 -verify: best %s s, median %s s\n' "$o_best" "$r_o_median"
 awk -v ob="$o_best" -v rb="$r_best" -v om="$r_o_median" -v rm="$r_median" \

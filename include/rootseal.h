@@ -419,6 +419,10 @@ enum rootseal_status
    * OpenSSL failed for a reason other than a wrong signature.
    */
   ROOTSEAL_STATUS_SIG_CRYPTO_FAILURE = 308,
+  /**
+   * The file changed (was truncated, grown or rewritten) while it was being read.
+   */
+  ROOTSEAL_STATUS_SIG_FILE_CHANGED = 309,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1240,9 +1244,12 @@ size_t rootseal_trust_store_len(const struct rootseal_trust_store *store);
 void rootseal_trust_store_free(struct rootseal_trust_store *store);
 
 /**
- * Verifies a detached signature over the file at `path` (memory-mapped and streamed)
- * under any trusted key the policy allows. `ROOTSEAL_STATUS_SIG_INVALID` when no key
- * verifies it, `ROOTSEAL_STATUS_SIG_POLICY_REFUSED` when the policy allows no key.
+ * Verifies a detached signature over the file at `path` (read once with `pread`, never
+ * mapped, so a file truncated meanwhile cannot raise SIGBUS in the caller) under any
+ * trusted key the policy allows. `ROOTSEAL_STATUS_SIG_INVALID` when no key verifies it,
+ * `ROOTSEAL_STATUS_SIG_POLICY_REFUSED` when the policy allows no key or the signature
+ * uses a refused digest, `ROOTSEAL_STATUS_SIG_FILE_CHANGED` when the file changed while
+ * it was read.
  *
  * # Safety
  * `store` live, `params` readable, `path` NUL-terminated, `signature` readable for

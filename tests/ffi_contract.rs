@@ -48,6 +48,16 @@ fn status_numbers_are_pinned() {
         (S::GptNoBootableSlot, 209),
         (S::GptInvalidGuid, 210),
         (S::GptSlotNotFound, 211),
+        (S::SigInvalid, 300),
+        (S::SigPolicyRefused, 301),
+        (S::SigEmptyTrustStore, 302),
+        (S::SigInvalidKey, 303),
+        (S::SigMalformedSignature, 304),
+        (S::SigFipsUnavailable, 305),
+        (S::SigInvalidPayload, 306),
+        (S::SigPayloadMismatch, 307),
+        (S::SigCryptoFailure, 308),
+        (S::SigFileChanged, 309),
     ];
     for (status, number) in pinned {
         assert_eq!(status as i32, number, "{status:?}");

@@ -221,3 +221,67 @@ fn non_regular_files_are_refused_not_taken_as_empty() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("larger than"), "{}", describe(&out));
     }
 }
+
+/// With --json, every exit code comes with one JSON object on stdout: valid (0), invalid
+/// or refused (1), and bad input (2), which used to print nothing.
+#[test]
+fn json_output_for_every_outcome_and_policy_refusals_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = d.join("data");
+    std::fs::write(&data, b"json".repeat(1000)).unwrap();
+    let key = genkey(d, "k", "rsa:2048");
+    let sig = d.join("sig");
+    sign(&key, "sha256", false, &data, &sig);
+    let sha1_sig = d.join("sha1.sig");
+    sign(&key, "sha1", false, &data, &sha1_sig);
+    let verify = |extra: &[&str], sig: &Path| {
+        rootseal(&[&["sign", "verify", "--json", "--sig", s(sig)][..], extra, &[s(&data)]].concat(), &[])
+    };
+    let v = expect(&verify(&["--key", s(&key.public)], &sig), 0);
+    assert_eq!(v["valid"], true);
+    // SHA-1 found by auto-detection: refused by policy, exit 1, the reason in the JSON.
+    let v = expect(&verify(&["--key", s(&key.public)], &sha1_sig), 1);
+    assert_eq!(v["valid"], false);
+    assert!(v["error"].as_str().unwrap().contains("refused by the default policy"), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("SHA-1"), "{v}");
+    // Bad input, exit 2, still one JSON object.
+    for (extra, needle) in [
+        (vec!["--key", "/nonexistent/key.pem"], "cannot read"),
+        (vec!["--key", s(&key.private)], "private key"),
+        (vec!["--key", s(&key.public), "--digest", "md5"], "unknown digest"),
+        (vec!["--key", s(&key.public), "--fips"], "FIPS"),
+    ] {
+        let v = expect(&verify(&extra, &sig), 2);
+        assert_eq!(v["valid"], false, "{extra:?}");
+        assert!(v["error"].as_str().unwrap().contains(needle), "{extra:?}: {v}");
+    }
+    let v = expect(&rootseal(&["payload", "verify", "--json", "--key", s(&key.public), s(&data)], &[]), 2);
+    assert!(v["error"].as_str().unwrap().contains("CrAU"), "{v}");
+    let v =
+        expect(&rootseal(&["roothash", "verify", "--json", "--cert", s(&key.public), "--sig", s(&sig), "xyz"], &[]), 2);
+    assert_eq!(v["valid"], false);
+
+    // An RSA key with e = 3 (made by openssl) is refused by the fips policy: exit 1.
+    let e3 = d.join("e3.key.pem");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-pkeyopt",
+        "rsa_keygen_pubexp:3",
+        "-out",
+        s(&e3),
+    ]);
+    let e3_pub = d.join("e3.pub.pem");
+    openssl(&["pkey", "-in", s(&e3), "-pubout", "-out", s(&e3_pub)]);
+    let e3_pair = KeyPair { private: e3, public: e3_pub.clone() };
+    let e3_sig = d.join("e3.sig");
+    sign(&e3_pair, "sha256", false, &data, &e3_sig);
+    expect(&verify(&["--key", s(&e3_pub)], &e3_sig), 0);
+    let v = expect(&verify(&["--key", s(&e3_pub), "--policy", "fips"], &e3_sig), 1);
+    assert!(v["error"].as_str().unwrap().contains("FIPS 186-5"), "{v}");
+    assert_eq!(v["policy"], "fips");
+}

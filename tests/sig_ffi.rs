@@ -18,6 +18,7 @@ fn signature_status_numbers_are_pinned() {
         (S::SigInvalidPayload, 306),
         (S::SigPayloadMismatch, 307),
         (S::SigCryptoFailure, 308),
+        (S::SigFileChanged, 309),
     ];
     let mut texts = std::collections::HashSet::new();
     for (status, number) in pinned {
@@ -28,7 +29,7 @@ fn signature_status_numbers_are_pinned() {
         assert!(texts.insert(text), "{status:?} shares its description");
     }
     // SAFETY: as above.
-    let unknown = unsafe { CStr::from_ptr(rootseal_strerror(309)) };
+    let unknown = unsafe { CStr::from_ptr(rootseal_strerror(310)) };
     assert_eq!(unknown.to_str().unwrap(), "unknown status");
 }
 

@@ -27,7 +27,6 @@ struct OsslParam {
 }
 
 const OSSL_PARAM_UTF8_PTR: c_uint = 6;
-const RSA_PKCS1_PSS_PADDING: c_int = 6;
 const RSA_PSS_SALTLEN_AUTO: c_int = -2;
 
 unsafe extern "C" {
@@ -200,23 +199,64 @@ pub(crate) fn signature_fetchable(ctx: Option<&LibCtxRef>, algorithm: &str, prop
     found
 }
 
-/// Decodes a DER SubjectPublicKeyInfo into a key that belongs to `ctx`.
+/// Why a DER SubjectPublicKeyInfo was not decoded.
+#[derive(Debug)]
+pub(crate) enum SpkiError {
+    /// OpenSSL could not decode it (malformed, or no provider in the context knows the type).
+    Decode(ErrorStack),
+    /// It decoded, but this many bytes follow it. They are refused: the key's fingerprint
+    /// would otherwise be taken over bytes that are not part of the key.
+    Trailing(usize),
+}
+
+impl std::fmt::Display for SpkiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpkiError::Decode(stack) => write!(f, "{stack}"),
+            SpkiError::Trailing(n) => write!(f, "{n} byte(s) follow the DER SubjectPublicKeyInfo"),
+        }
+    }
+}
+
+/// Decodes a DER SubjectPublicKeyInfo into a key that belongs to `ctx`. The input must be
+/// exactly one SubjectPublicKeyInfo, with nothing after it.
 pub(crate) fn public_key_from_der(
     ctx: Option<&LibCtxRef>,
     propq: Option<&str>,
     der: &[u8],
-) -> Result<PKey<Public>, ErrorStack> {
-    let len = c_long::try_from(der.len()).map_err(|_| ErrorStack::get())?;
+) -> Result<PKey<Public>, SpkiError> {
+    let len = c_long::try_from(der.len()).map_err(|_| SpkiError::Decode(ErrorStack::get()))?;
     let propq = propq.map(c_string);
     let mut input = der.as_ptr();
     // SAFETY: input points at `len` readable bytes; out is NULL so a new key is
-    // allocated; on success the returned key is owned by the PKey below.
+    // allocated; on success the returned key is owned by the PKey below, and `input` is
+    // advanced past the bytes decoded (never past the end).
     let key = unsafe { d2i_PUBKEY_ex(std::ptr::null_mut(), &mut input, len, libctx_ptr(ctx), opt_ptr(&propq)) };
     if key.is_null() {
-        return Err(ErrorStack::get());
+        return Err(SpkiError::Decode(ErrorStack::get()));
     }
     // SAFETY: key is a fresh, owned EVP_PKEY.
-    Ok(unsafe { PKey::from_ptr(key) })
+    let key = unsafe { PKey::from_ptr(key) };
+    let used = (input as usize).wrapping_sub(der.as_ptr() as usize);
+    match der.len().checked_sub(used) {
+        Some(0) => Ok(key),
+        Some(rest) => Err(SpkiError::Trailing(rest)),
+        None => Err(SpkiError::Decode(ErrorStack::get())),
+    }
+}
+
+/// An RSA key's public exponent, or None for other key types.
+pub(crate) fn rsa_public_exponent(key: &PKeyRef<Public>) -> Option<openssl::bn::BigNum> {
+    let mut bn: *mut sys::BIGNUM = std::ptr::null_mut();
+    // SAFETY: key is live; on success `bn` receives a newly allocated BIGNUM that the
+    // BigNum below owns and frees.
+    let ok = unsafe { sys::EVP_PKEY_get_bn_param(key.as_ptr(), c"e".as_ptr(), &mut bn) };
+    if ok != 1 || bn.is_null() {
+        let _ = ErrorStack::get();
+        return None;
+    }
+    // SAFETY: bn is a fresh, owned BIGNUM.
+    Some(unsafe { openssl::bn::BigNum::from_ptr(bn) })
 }
 
 /// Whether `key` is of the named type ("RSA", "RSA-PSS", "EC", "ED25519", ...).
@@ -275,93 +315,73 @@ fn provider_name(prov: *const sys::OSSL_PROVIDER) -> String {
     unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned()
 }
 
-/// How an RSA signature is padded. Ignored for other key types.
+/// How an RSA signature is padded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RsaPad {
     Pkcs1,
+    /// PSS with any salt length (MGF1 with the signature digest).
     Pss,
+    /// Whatever the key allows: for an RSA-PSS key, its own restrictions (digest, salt
+    /// length) apply, and setting a padding or salt length could only conflict with them.
+    KeyDefault,
 }
 
-/// One digest-verify operation whose key, digest and signature implementation all come
-/// from one library context and property query.
-pub(crate) struct DigestVerifier {
-    md_ctx: MdCtx,
-    provider: String,
+/// A public-key operation context for `key`, from `ctx` and `propq`.
+fn pkey_ctx_in(
+    ctx: Option<&LibCtxRef>,
+    propq: Option<&str>,
+    key: &PKeyRef<Public>,
+) -> Result<openssl::pkey_ctx::PkeyCtx<Public>, ErrorStack> {
+    let propq = propq.map(c_string);
+    // SAFETY: key is live (the new context takes its own reference); ctx NULL means the
+    // default context; the returned EVP_PKEY_CTX is owned by the PkeyCtx below.
+    let raw = unsafe { EVP_PKEY_CTX_new_from_pkey(libctx_ptr(ctx), key.as_ptr(), opt_ptr(&propq)) };
+    if raw.is_null() {
+        return Err(ErrorStack::get());
+    }
+    // SAFETY: raw is a fresh, owned EVP_PKEY_CTX.
+    Ok(unsafe { openssl::pkey_ctx::PkeyCtx::from_ptr(raw) })
 }
 
-impl DigestVerifier {
-    /// `digest` is an OpenSSL digest name ("SHA256"), or None for schemes without a
-    /// separate digest (Ed25519).
-    pub(crate) fn new(
-        ctx: Option<&LibCtxRef>,
-        propq: Option<&str>,
-        digest: Option<&str>,
-        key: &PKeyRef<Public>,
-        padding: RsaPad,
-    ) -> Result<Self, ErrorStack> {
-        let md_ctx = MdCtx::new()?;
-        let (digest, propq) = (digest.map(c_string), propq.map(c_string));
-        let mut pkey_ctx: *mut sys::EVP_PKEY_CTX = std::ptr::null_mut();
-        // SAFETY: md_ctx is a fresh EVP_MD_CTX, key a live EVP_PKEY (up-referenced by the
-        // call), strings NUL-terminated or NULL; pkey_ctx receives a pointer owned by md_ctx.
-        let ok = unsafe {
-            EVP_DigestVerifyInit_ex(
-                md_ctx.as_ptr(),
-                &mut pkey_ctx,
-                opt_ptr(&digest),
-                libctx_ptr(ctx),
-                opt_ptr(&propq),
-                key.as_ptr(),
-                std::ptr::null(),
-            )
-        };
-        if ok != 1 || pkey_ctx.is_null() {
-            return Err(ErrorStack::get());
-        }
-        if padding == RsaPad::Pss {
-            // SAFETY: pkey_ctx belongs to md_ctx and was initialised for verification above.
-            let ok = unsafe {
-                sys::EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) == 1
-                    && sys::EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_AUTO) == 1
-            };
-            if !ok {
-                return Err(ErrorStack::get());
-            }
-        }
-        // SAFETY: pkey_ctx is live (owned by md_ctx); only its provider pointer is read.
-        let provider = provider_name(unsafe { EVP_PKEY_CTX_get0_provider(pkey_ctx) });
-        Ok(DigestVerifier { md_ctx, provider })
+/// One-shot verification of a whole message, for schemes without a separate digest
+/// (Ed25519), in `ctx`. Returns whether it verifies and the provider that checked it.
+pub(crate) fn verify_message(
+    ctx: Option<&LibCtxRef>,
+    propq: Option<&str>,
+    key: &PKeyRef<Public>,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<(bool, String), ErrorStack> {
+    let mut md_ctx = MdCtx::new()?;
+    let propq = propq.map(c_string);
+    let mut pkey_ctx: *mut sys::EVP_PKEY_CTX = std::ptr::null_mut();
+    // SAFETY: md_ctx is a fresh EVP_MD_CTX, key a live EVP_PKEY (up-referenced by the
+    // call), strings NUL-terminated or NULL; pkey_ctx receives a pointer owned by md_ctx.
+    let ok = unsafe {
+        EVP_DigestVerifyInit_ex(
+            md_ctx.as_ptr(),
+            &mut pkey_ctx,
+            std::ptr::null(),
+            libctx_ptr(ctx),
+            opt_ptr(&propq),
+            key.as_ptr(),
+            std::ptr::null(),
+        )
+    };
+    if ok != 1 || pkey_ctx.is_null() {
+        return Err(ErrorStack::get());
     }
-
-    /// Name of the provider that implements this signature operation ("fips", "default").
-    pub(crate) fn provider(&self) -> &str {
-        &self.provider
-    }
-
-    /// Feeds message bytes (streaming schemes only).
-    pub(crate) fn update(&mut self, data: &[u8]) -> Result<(), ErrorStack> {
-        MdCtxRef::digest_verify_update(&mut self.md_ctx, data)
-    }
-
-    /// Checks the signature over everything fed so far: Ok(false) means it does not verify.
-    pub(crate) fn finish(&mut self, signature: &[u8]) -> Result<bool, ErrorStack> {
-        let result = self.md_ctx.digest_verify_final(signature);
-        // A wrong signature is an answer, not a failure: drop the queued reasons.
-        let _ = ErrorStack::get();
-        result.or(Ok(false))
-    }
-
-    /// One-shot verification of a whole message (required by Ed25519).
-    pub(crate) fn verify_oneshot(&mut self, data: &[u8], signature: &[u8]) -> Result<bool, ErrorStack> {
-        let result = self.md_ctx.digest_verify(data, signature);
-        let _ = ErrorStack::get();
-        result.or(Ok(false))
-    }
+    // SAFETY: pkey_ctx is live (owned by md_ctx); only its provider pointer is read.
+    let provider = provider_name(unsafe { EVP_PKEY_CTX_get0_provider(pkey_ctx) });
+    let valid = MdCtxRef::digest_verify(&mut md_ctx, data, signature).unwrap_or(false);
+    // A wrong signature is an answer, not a failure: drop the queued reasons.
+    let _ = ErrorStack::get();
+    Ok((valid, provider))
 }
 
 /// Verifies a signature over an already computed digest, in `ctx`: RSA with the given
-/// padding (PSS with any salt length), or ECDSA when `rsa_padding` is None. Returns
-/// whether it verifies and the name of the provider that checked it.
+/// padding, or ECDSA when `rsa_padding` is None. Returns whether it verifies and the name
+/// of the provider that checked it. Every failure leaves the thread's error queue empty.
 pub(crate) fn verify_digest(
     ctx: Option<&LibCtxRef>,
     propq: Option<&str>,
@@ -371,15 +391,7 @@ pub(crate) fn verify_digest(
     signature: &[u8],
     rsa_padding: Option<RsaPad>,
 ) -> Result<(bool, String), ErrorStack> {
-    let propq = propq.map(c_string);
-    // SAFETY: key is live (the new context takes its own reference); ctx NULL means the
-    // default context; the returned EVP_PKEY_CTX is owned by the PkeyCtx below.
-    let raw = unsafe { EVP_PKEY_CTX_new_from_pkey(libctx_ptr(ctx), key.as_ptr(), opt_ptr(&propq)) };
-    if raw.is_null() {
-        return Err(ErrorStack::get());
-    }
-    // SAFETY: raw is a fresh, owned EVP_PKEY_CTX.
-    let mut pkey_ctx: openssl::pkey_ctx::PkeyCtx<Public> = unsafe { openssl::pkey_ctx::PkeyCtx::from_ptr(raw) };
+    let mut pkey_ctx = pkey_ctx_in(ctx, propq, key)?;
     pkey_ctx.verify_init()?;
     match rsa_padding {
         Some(RsaPad::Pkcs1) => pkey_ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1)?,
@@ -387,7 +399,7 @@ pub(crate) fn verify_digest(
             pkey_ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
             pkey_ctx.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::custom(RSA_PSS_SALTLEN_AUTO))?;
         }
-        None => {}
+        Some(RsaPad::KeyDefault) | None => {}
     }
     pkey_ctx.set_signature_md(md)?;
     // SAFETY: pkey_ctx is live and initialised; only its provider pointer is read.
@@ -395,6 +407,37 @@ pub(crate) fn verify_digest(
     let valid = pkey_ctx.verify(digest, signature).unwrap_or(false);
     let _ = ErrorStack::get();
     Ok((valid, provider))
+}
+
+/// The RSA public-key operation on `signature` (signature^e mod n), in `ctx`: with
+/// `pkcs1` the PKCS#1 v1.5 padding is checked and removed (what remains is the DER
+/// DigestInfo), otherwise the raw encoded message comes back. Only used to find out which
+/// digest a signature was made with; verification itself is [`verify_digest`].
+pub(crate) fn rsa_recover(
+    ctx: Option<&LibCtxRef>,
+    propq: Option<&str>,
+    key: &PKeyRef<Public>,
+    signature: &[u8],
+    pkcs1: bool,
+) -> Result<Vec<u8>, ErrorStack> {
+    let result = (|| {
+        let mut pkey_ctx = pkey_ctx_in(ctx, propq, key)?;
+        pkey_ctx.verify_recover_init()?;
+        let padding = if pkcs1 { openssl::rsa::Padding::PKCS1 } else { openssl::rsa::Padding::NONE };
+        pkey_ctx.set_rsa_padding(padding)?;
+        let mut out = vec![0u8; pkey_ctx.verify_recover(signature, None)?];
+        let len = pkey_ctx.verify_recover(signature, Some(&mut out))?;
+        out.truncate(len);
+        Ok(out)
+    })();
+    let _ = ErrorStack::get();
+    result
+}
+
+/// The name of the provider that implements a fetched digest ("fips", "default").
+pub(crate) fn md_provider(md: &openssl::md::MdRef) -> String {
+    // SAFETY: md is a live fetched EVP_MD; only its provider pointer is read.
+    provider_name(unsafe { EVP_MD_get0_provider(md.as_ptr()) })
 }
 
 /// Decodes a DER certificate so that its key belongs to `ctx`.

@@ -119,6 +119,7 @@ impl From<&sig::Error> for rootseal_status {
             E::PayloadMismatch { .. } => Self::SigPayloadMismatch,
             E::InvalidArgument(_) => Self::InvalidArgument,
             E::OpenSsl { .. } => Self::SigCryptoFailure,
+            E::FileChanged { .. } => Self::SigFileChanged,
             E::Io { .. } => Self::Io,
         }
     }
@@ -397,9 +398,12 @@ pub unsafe extern "C" fn rootseal_trust_store_free(store: *mut rootseal_trust_st
     }
 }
 
-/// Verifies a detached signature over the file at `path` (memory-mapped and streamed)
-/// under any trusted key the policy allows. `ROOTSEAL_STATUS_SIG_INVALID` when no key
-/// verifies it, `ROOTSEAL_STATUS_SIG_POLICY_REFUSED` when the policy allows no key.
+/// Verifies a detached signature over the file at `path` (read once with `pread`, never
+/// mapped, so a file truncated meanwhile cannot raise SIGBUS in the caller) under any
+/// trusted key the policy allows. `ROOTSEAL_STATUS_SIG_INVALID` when no key verifies it,
+/// `ROOTSEAL_STATUS_SIG_POLICY_REFUSED` when the policy allows no key or the signature
+/// uses a refused digest, `ROOTSEAL_STATUS_SIG_FILE_CHANGED` when the file changed while
+/// it was read.
 ///
 /// # Safety
 /// `store` live, `params` readable, `path` NUL-terminated, `signature` readable for

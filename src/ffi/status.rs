@@ -109,11 +109,13 @@ pub enum rootseal_status {
     SigPayloadMismatch = 307,
     /// OpenSSL failed for a reason other than a wrong signature.
     SigCryptoFailure = 308,
+    /// The file changed (was truncated, grown or rewritten) while it was being read.
+    SigFileChanged = 309,
 }
 
 impl rootseal_status {
     /// Every code, for `rootseal_strerror` and the numbering test.
-    pub(crate) const ALL: [rootseal_status; 48] = [
+    pub(crate) const ALL: [rootseal_status; 49] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidArgument,
@@ -162,6 +164,7 @@ impl rootseal_status {
         Self::SigInvalidPayload,
         Self::SigPayloadMismatch,
         Self::SigCryptoFailure,
+        Self::SigFileChanged,
     ];
 
     /// Static description of the code.
@@ -215,6 +218,7 @@ impl rootseal_status {
             Self::SigInvalidPayload => c"signature: invalid update payload",
             Self::SigPayloadMismatch => c"signature: payload size or SHA-256 mismatch",
             Self::SigCryptoFailure => c"signature: OpenSSL failure",
+            Self::SigFileChanged => c"signature: the file changed while it was read",
         }
     }
 }

@@ -1,27 +1,37 @@
 //! Detached signatures over a file or a buffer, checked against every trusted key.
 //!
-//! A file is memory-mapped and streamed through one digest-verify context per eligible
-//! key, in chunks, so it is never read whole into memory and the page cache can drop
-//! what was hashed. (Ed25519 has no streaming form; it verifies the mapping in one call.)
+//! The data is read once (a file with `pread` in bounded chunks, see [`super::source`]),
+//! and that one pass computes every digest the (key, scheme) pairs need, with digests
+//! fetched from the store's context (`fips=yes` in FIPS mode). Each pair is then checked
+//! with `EVP_PKEY_verify` over its digest, so two trusted keys cost one SHA-256, not two.
 //!
-//! When the caller does not know the scheme, the `_auto` functions try the default
-//! (SHA-256, PKCS#1 v1.5) first and the other allowed schemes only if that fails.
+//! Ed25519 has no prehashed form: it needs the whole message in one call. A file is
+//! therefore gathered in memory during the same pass, up to [`MAX_ED25519_FILE`] bytes.
+//!
+//! When the caller does not know the scheme (the `_auto` functions), an RSA signature
+//! says itself which digest it was made with, once the public-key operation is applied:
+//! PKCS#1 v1.5 carries a DigestInfo, and a PSS encoding unmasks only under its own
+//! digest. So RSA keys cost one digest. ECDSA signatures say nothing: every allowed digest
+//! is computed (give the digest to hash once). A signature found to be made with SHA-1
+//! is reported as refused by the policy, not as "does not verify".
 
+use super::detect;
 use super::error::{Error, Result};
 use super::policy::{DigestAlg, Padding, Policy, Scheme};
+use super::source::FileSource;
 use super::trust::{Fingerprint, KeyType, TrustStore, TrustedKey};
-use crate::ffi::openssl_sys_ext::{self as ossl, DigestVerifier, RsaPad};
-use crate::io::{BlockRead, MappedFile};
+use crate::ffi::openssl_sys_ext::{self as ossl, RsaPad};
 use openssl::md::Md;
 use openssl::md_ctx::MdCtx;
+use openssl::pkey::{PKeyRef, Public};
 use std::path::Path;
 
 /// Detached signatures are at most a few KiB (RSA-16384 is 2 KiB); more is not a signature.
 pub const MAX_SIGNATURE_LEN: usize = 64 << 10;
 
-/// How much of a mapped file is hashed per call. Large enough to amortise the call,
-/// small enough that released pages do not pile up.
-const CHUNK: usize = 4 << 20;
+/// The largest file an Ed25519 key can check: Ed25519 signs the whole message, not a
+/// digest, so the file is held in memory while it is verified.
+pub const MAX_ED25519_FILE: u64 = 256 << 20;
 
 /// A successful verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +54,7 @@ pub(crate) fn eligible_keys(store: &TrustStore, scheme: Scheme, policy: Policy) 
     let mut allowed = Vec::new();
     let mut reasons = Vec::new();
     for key in store.keys() {
-        match policy.check(&key.key_type, scheme, store.context()) {
+        match policy.check(key, scheme, store.context()) {
             Ok(()) => allowed.push(key),
             Err(reason) => reasons.push(format!("{}: {reason}", key.fingerprint)),
         }
@@ -68,234 +78,301 @@ fn check_signature_len(signature: &[u8]) -> Result<()> {
     Ok(())
 }
 
-struct Candidate<'a> {
+/// One check to run once the data is read.
+struct Attempt<'a> {
     key: &'a TrustedKey,
-    verifier: DigestVerifier,
+    pkey: &'a PKeyRef<Public>,
+    /// None for Ed25519, which verifies the message itself.
+    scheme: Option<Scheme>,
+    /// Only run to tell a SHA-1 signature (refused) from a wrong one.
+    sha1_probe: bool,
 }
 
-/// Sets up one verifier per eligible key. A key the provider refuses to set up (for
-/// instance a FIPS provider rejecting a parameter) is left out with its reason.
-fn candidates<'a>(store: &'a TrustStore, scheme: Scheme, policy: Policy) -> Result<Vec<Candidate<'a>>> {
-    let keys = eligible_keys(store, scheme, policy)?;
+/// What to check, decided before any data is read.
+#[derive(Default)]
+struct Plan<'a> {
+    attempts: Vec<Attempt<'a>>,
+    /// Keys the policy refuses outright.
+    refused: Vec<String>,
+    /// Signatures recognised as made with a digest the policy refuses.
+    refused_digest: Vec<String>,
+    /// Keys that took part (including those the signature plainly does not belong to).
+    tried: usize,
+}
+
+/// The digest of the data a key can have signed, under the policy, when the scheme is
+/// unknown; see the module documentation.
+fn plan<'a>(store: &'a TrustStore, signature: &[u8], scheme: Option<Scheme>, policy: Policy) -> Result<Plan<'a>> {
+    store.require_keys()?;
     let ctx = store.context();
-    let mut out = Vec::with_capacity(keys.len());
-    let mut refusals = Vec::new();
-    for key in keys {
-        let (digest, padding) = match key.key_type {
-            KeyType::Ed25519 => (None, RsaPad::Pkcs1),
-            KeyType::Rsa { .. } | KeyType::RsaPss { .. } if scheme.padding == Padding::Pss => {
-                (Some(scheme.digest.openssl_name()), RsaPad::Pss)
-            }
-            _ => (Some(scheme.digest.openssl_name()), RsaPad::Pkcs1),
+    let mut plan = Plan::default();
+    for key in store.keys() {
+        let probe = scheme.unwrap_or_default();
+        // A key refused whatever the digest (too small, unloadable, ...) is never tried.
+        let (Ok(pkey), Ok(())) = (&key.key, policy.check(key, probe, ctx)) else {
+            let reason = policy.check(key, probe, ctx).err().unwrap_or_default();
+            plan.refused.push(format!("{}: {reason}", key.fingerprint));
+            continue;
         };
-        match DigestVerifier::new(ctx.libctx(), ctx.properties(), digest, &key.key, padding) {
-            Ok(verifier) => out.push(Candidate { key, verifier }),
-            Err(stack) => refusals.push(format!("{}: the provider refused: {stack}", key.fingerprint)),
+        plan.tried += 1;
+        let attempt = |scheme, sha1_probe| Attempt { key, pkey, scheme, sha1_probe };
+        if matches!(key.key_type, KeyType::Ed25519) {
+            plan.attempts.push(attempt(None, false));
+            continue;
+        }
+        let candidates = match scheme {
+            Some(scheme) => vec![scheme],
+            None => match key.key_type {
+                KeyType::Rsa { .. } | KeyType::RsaPss { .. } => rsa_candidates(store, key, pkey, signature),
+                _ => {
+                    // ECDSA: all allowed digests, and SHA-1 only to name a refusal.
+                    let mut all = digest_schemes(Padding::Pkcs1);
+                    all.push(Scheme { digest: DigestAlg::Sha1, padding: Padding::Pkcs1 });
+                    all
+                }
+            },
+        };
+        for candidate in candidates {
+            match policy.check(key, candidate, ctx) {
+                Ok(()) => plan.attempts.push(attempt(Some(candidate), false)),
+                // Only reached in auto mode: explicit schemes were checked above.
+                Err(_) if matches!(key.key_type, KeyType::Ec { .. }) => {
+                    plan.attempts.push(attempt(Some(candidate), true))
+                }
+                Err(reason) => plan.refused_digest.push(format!(
+                    "{}: the signature was made with {}: {reason}",
+                    key.fingerprint,
+                    candidate.digest.label()
+                )),
+            }
         }
     }
-    if out.is_empty() {
-        return Err(Error::PolicyRefused { policy: policy.name(), reasons: refusals.join("; ") });
-    }
-    Ok(out)
+    Ok(plan)
 }
 
-fn conclude(candidates: Vec<(Candidate<'_>, bool)>, scheme: Scheme, policy: Policy) -> Result<Verified> {
-    let tried = candidates.len();
-    candidates
-        .into_iter()
-        .find(|(_, ok)| *ok)
-        .map(|(c, _)| Verified {
-            fingerprint: c.key.fingerprint,
-            key_origin: c.key.origin.clone(),
-            scheme: scheme.describe(&c.key.key_type),
-            policy,
-            provider: c.verifier.provider().to_string(),
-        })
-        .ok_or(Error::BadSignature { tried })
+/// SHA-256/384/512 with `padding`.
+fn digest_schemes(padding: Padding) -> Vec<Scheme> {
+    [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512].map(|digest| Scheme { digest, padding }).to_vec()
+}
+
+/// The schemes an RSA signature can be under `key`, read from the signature. Empty when
+/// it cannot be this key's; every scheme when the provider cannot tell (an RSA-PSS key
+/// has no recover operation).
+fn rsa_candidates(store: &TrustStore, key: &TrustedKey, pkey: &PKeyRef<Public>, signature: &[u8]) -> Vec<Scheme> {
+    let every = || {
+        let mut all = digest_schemes(Padding::Pss);
+        if matches!(key.key_type, KeyType::Rsa { .. }) {
+            all.extend(digest_schemes(Padding::Pkcs1));
+        }
+        all
+    };
+    if signature.len() != pkey.size() {
+        return Vec::new();
+    }
+    if matches!(key.key_type, KeyType::RsaPss { .. }) {
+        return every();
+    }
+    let ctx = store.context();
+    if let Ok(digest_info) = ossl::rsa_recover(ctx.libctx(), ctx.properties(), pkey, signature, true) {
+        return detect::digest_info_alg(&digest_info)
+            .map(|digest| vec![Scheme { digest, padding: Padding::Pkcs1 }])
+            .unwrap_or_default();
+    }
+    let Ok(raw) = ossl::rsa_recover(ctx.libctx(), ctx.properties(), pkey, signature, false) else {
+        return every();
+    };
+    let hash = |alg: DigestAlg, parts: &[&[u8]]| -> Option<Vec<u8>> {
+        let md = Md::fetch(ctx.libctx(), alg.openssl_name(), ctx.properties()).ok()?;
+        let mut md_ctx = MdCtx::new().ok()?;
+        md_ctx.digest_init(&md).ok()?;
+        for part in parts {
+            md_ctx.digest_update(part).ok()?;
+        }
+        let mut out = vec![0u8; md.size()];
+        md_ctx.digest_final(&mut out).ok()?;
+        Some(out)
+    };
+    let found = detect::pss_digests(&raw, pkey.bits(), &hash);
+    let _ = openssl::error::ErrorStack::get();
+    found.into_iter().map(|digest| Scheme { digest, padding: Padding::Pss }).collect()
+}
+
+/// Where the signed bytes come from.
+enum Data<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+/// The digests of one pass, computed in the store's context.
+struct Digests {
+    running: Vec<(DigestAlg, Md, MdCtx)>,
+}
+
+impl Digests {
+    fn new(store: &TrustStore, attempts: &[Attempt<'_>]) -> Result<Self> {
+        let ctx = store.context();
+        let mut running: Vec<(DigestAlg, Md, MdCtx)> = Vec::new();
+        for alg in attempts.iter().filter_map(|a| a.scheme.map(|s| s.digest)) {
+            if running.iter().all(|(d, _, _)| *d != alg) {
+                let md = Md::fetch(ctx.libctx(), alg.openssl_name(), ctx.properties())
+                    .map_err(Error::openssl("fetching a digest"))?;
+                // The digest is half of the signature check: in FIPS mode it must come
+                // from the FIPS provider too, never from another one by accident.
+                let provider = ossl::md_provider(&md);
+                if ctx.is_fips() && provider != "fips" {
+                    return Err(Error::FipsUnavailable(format!("{} came from the {provider:?} provider", alg.label())));
+                }
+                let mut md_ctx = MdCtx::new().map_err(Error::openssl("creating a digest"))?;
+                md_ctx.digest_init(&md).map_err(Error::openssl("starting a digest"))?;
+                running.push((alg, md, md_ctx));
+            }
+        }
+        Ok(Digests { running })
+    }
+
+    fn update(&mut self, chunk: &[u8]) -> Result<()> {
+        for (_, _, md_ctx) in &mut self.running {
+            md_ctx.digest_update(chunk).map_err(Error::openssl("hashing"))?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<(DigestAlg, Md, Vec<u8>)>> {
+        let mut done = Vec::with_capacity(self.running.len());
+        for (alg, md, mut md_ctx) in self.running {
+            let mut out = vec![0u8; md.size()];
+            md_ctx.digest_final(&mut out).map_err(Error::openssl("finishing a digest"))?;
+            done.push((alg, md, out));
+        }
+        Ok(done)
+    }
+}
+
+/// The RSA padding to ask for; an RSA-PSS key brings its own restrictions.
+fn rsa_padding(key_type: &KeyType, scheme: Scheme) -> Option<RsaPad> {
+    match key_type {
+        KeyType::Rsa { .. } if scheme.padding == Padding::Pss => Some(RsaPad::Pss),
+        KeyType::Rsa { .. } => Some(RsaPad::Pkcs1),
+        KeyType::RsaPss { .. } => Some(RsaPad::KeyDefault),
+        _ => None,
+    }
+}
+
+fn verify(
+    store: &TrustStore,
+    data: Data<'_>,
+    signature: &[u8],
+    scheme: Option<Scheme>,
+    policy: Policy,
+) -> Result<Verified> {
+    check_signature_len(signature)?;
+    let mut plan = plan(store, signature, scheme, policy)?;
+    let ctx = store.context();
+    let mut digests = Digests::new(store, &plan.attempts)?;
+    let wants_message = plan.attempts.iter().any(|a| a.scheme.is_none());
+    let mut gathered = Vec::new();
+    let mut too_large = None;
+    let message: Option<&[u8]> = match data {
+        Data::Bytes(bytes) => {
+            digests.update(bytes)?;
+            Some(bytes)
+        }
+        Data::File(path) => {
+            let source = FileSource::open(path)?;
+            let keep = wants_message && source.size() <= MAX_ED25519_FILE;
+            if wants_message && !keep {
+                too_large = Some(source.size());
+            }
+            if !digests.running.is_empty() || keep {
+                if keep {
+                    // The size was checked against MAX_ED25519_FILE, so it fits in usize.
+                    gathered.reserve(usize::try_from(source.size()).unwrap_or(0));
+                }
+                source.stream(|_, chunk| {
+                    if keep {
+                        gathered.extend_from_slice(chunk);
+                    }
+                    digests.update(chunk)
+                })?;
+            }
+            keep.then_some(gathered.as_slice())
+        }
+    };
+    let digests = digests.finish()?;
+    let check = |attempt: &Attempt<'_>| -> Option<String> {
+        let result = match attempt.scheme {
+            None => ossl::verify_message(ctx.libctx(), ctx.properties(), attempt.pkey, message?, signature),
+            Some(scheme) => {
+                let (_, md, digest) = digests.iter().find(|(alg, _, _)| *alg == scheme.digest)?;
+                let padding = rsa_padding(&attempt.key.key_type, scheme);
+                ossl::verify_digest(ctx.libctx(), ctx.properties(), attempt.pkey, md, digest, signature, padding)
+            }
+        };
+        // A pair the provider will not set up (a digest an RSA-PSS key is restricted
+        // against, a parameter the FIPS provider refuses) does not verify; the other
+        // pairs are still tried. The error queue is already drained.
+        match result {
+            Ok((true, provider)) => Some(provider),
+            _ => None,
+        }
+    };
+    for attempt in plan.attempts.iter().filter(|a| !a.sha1_probe) {
+        if let Some(provider) = check(attempt) {
+            return Ok(Verified {
+                fingerprint: attempt.key.fingerprint,
+                key_origin: attempt.key.origin.clone(),
+                scheme: attempt
+                    .scheme
+                    .map_or_else(|| attempt.key.key_type.to_string(), |s| s.describe(&attempt.key.key_type)),
+                policy,
+                provider,
+            });
+        }
+    }
+    for attempt in plan.attempts.iter().filter(|a| a.sha1_probe) {
+        if check(attempt).is_some() {
+            plan.refused_digest.push(format!(
+                "{}: the signature was made with SHA-1, which the {} policy refuses (SHA-1 signatures are forgeable)",
+                attempt.key.fingerprint,
+                policy.name()
+            ));
+        }
+    }
+    if !plan.refused_digest.is_empty() {
+        return Err(Error::PolicyRefused { policy: policy.name(), reasons: plan.refused_digest.join("; ") });
+    }
+    if let Some(size) = too_large {
+        return Err(Error::InvalidArgument(format!(
+            "no key verified the signature, and the Ed25519 key(s) could not be tried: Ed25519 verifies the whole \
+             message in memory, and the file has {size} bytes (at most {MAX_ED25519_FILE})"
+        )));
+    }
+    if plan.tried == 0 {
+        return Err(Error::PolicyRefused { policy: policy.name(), reasons: plan.refused.join("; ") });
+    }
+    Err(Error::BadSignature { tried: plan.tried })
 }
 
 impl TrustStore {
     /// Verifies `signature` over `data` under any trusted key the policy allows.
     pub fn verify_bytes(&self, data: &[u8], signature: &[u8], scheme: Scheme, policy: Policy) -> Result<Verified> {
-        check_signature_len(signature)?;
-        let results = candidates(self, scheme, policy)?
-            .into_iter()
-            .map(|mut c| {
-                let ok = if matches!(c.key.key_type, KeyType::Ed25519) {
-                    c.verifier.verify_oneshot(data, signature)
-                } else {
-                    c.verifier.update(data).and_then(|()| c.verifier.finish(signature))
-                };
-                ok.map(|ok| (c, ok))
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(Error::openssl("verifying"))?;
-        conclude(results, scheme, policy)
+        verify(self, Data::Bytes(data), signature, Some(scheme), policy)
     }
 
-    /// Verifies `signature` over the file at `path`, streaming it from a memory map.
+    /// Verifies `signature` over the file at `path`, read once in bounded chunks (never
+    /// memory-mapped: a file truncated meanwhile gives [`Error::FileChanged`], not SIGBUS).
     pub fn verify_file(&self, path: &Path, signature: &[u8], scheme: Scheme, policy: Policy) -> Result<Verified> {
-        check_signature_len(signature)?;
-        let mut candidates = candidates(self, scheme, policy)?;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let map = MappedFile::new(&file).map_err(|e| Error::io(path, e))?;
-        let size = map.size().map_err(|e| Error::io(path, e))?;
-        let whole = usize::try_from(size).map_err(|_| Error::InvalidArgument("file too large to map".into()))?;
-        let mut scratch = Vec::new();
-        let mut results = Vec::with_capacity(candidates.len());
-        // One-shot keys (Ed25519) take the whole mapping; the rest stream.
-        let (oneshot, mut streaming): (Vec<_>, Vec<_>) =
-            candidates.drain(..).partition(|c| matches!(c.key.key_type, KeyType::Ed25519));
-        if !oneshot.is_empty() {
-            let data = map.read_view(0, whole, &mut scratch).map_err(|e| Error::io(path, e))?;
-            for mut c in oneshot {
-                let ok = c.verifier.verify_oneshot(data, signature).map_err(Error::openssl("verifying"))?;
-                results.push((c, ok));
-            }
-        }
-        if !streaming.is_empty() {
-            let mut offset = 0u64;
-            while offset < size {
-                let len = usize::try_from((size - offset).min(CHUNK as u64)).unwrap_or(CHUNK);
-                let chunk = map.read_view(offset, len, &mut scratch).map_err(|e| Error::io(path, e))?;
-                for c in &mut streaming {
-                    c.verifier.update(chunk).map_err(Error::openssl("hashing"))?;
-                }
-                map.release(offset, len);
-                offset += len as u64;
-            }
-            for mut c in streaming {
-                let ok = c.verifier.finish(signature).map_err(Error::openssl("verifying"))?;
-                results.push((c, ok));
-            }
-        }
-        conclude(results, scheme, policy)
+        verify(self, Data::File(path), signature, Some(scheme), policy)
     }
-}
 
-/// Every (digest, padding) a detached signature may use besides the default one.
-const OTHER_SCHEMES: [Scheme; 5] = [
-    Scheme { digest: DigestAlg::Sha256, padding: Padding::Pss },
-    Scheme { digest: DigestAlg::Sha384, padding: Padding::Pkcs1 },
-    Scheme { digest: DigestAlg::Sha384, padding: Padding::Pss },
-    Scheme { digest: DigestAlg::Sha512, padding: Padding::Pkcs1 },
-    Scheme { digest: DigestAlg::Sha512, padding: Padding::Pss },
-];
-
-/// The (key, scheme) pairs the fallback pass tries: every allowed scheme other than the
-/// default, for RSA and ECDSA keys (Ed25519 was fully checked by the first pass).
-fn other_pairs(store: &TrustStore, policy: Policy) -> Vec<(&TrustedKey, Scheme)> {
-    let mut pairs = Vec::new();
-    for key in store.keys() {
-        for scheme in OTHER_SCHEMES {
-            let usable = match key.key_type {
-                KeyType::Rsa { .. } | KeyType::RsaPss { .. } => true,
-                KeyType::Ec { .. } => scheme.padding == Padding::Pkcs1,
-                _ => false,
-            };
-            if usable && policy.check(&key.key_type, scheme, store.context()).is_ok() {
-                pairs.push((key, scheme));
-            }
-        }
-    }
-    pairs
-}
-
-/// Where the bytes of an auto-detecting check come from.
-enum Source<'a> {
-    Bytes(&'a [u8]),
-    File(&'a Path),
-}
-
-impl TrustStore {
-    /// Verifies `signature` over `data` without knowing how it was made: SHA-256 with
-    /// PKCS#1 v1.5 (and Ed25519) first, then, only if that finds no match, SHA-384/512 and
-    /// PSS. [`Verified::scheme`] says which one verified.
+    /// Verifies `signature` over `data` without knowing how it was made; see the module
+    /// documentation. [`Verified::scheme`] says which scheme verified.
     pub fn verify_bytes_auto(&self, data: &[u8], signature: &[u8], policy: Policy) -> Result<Verified> {
-        self.verify_auto(Source::Bytes(data), signature, policy)
+        verify(self, Data::Bytes(data), signature, None, policy)
     }
 
-    /// As [`TrustStore::verify_bytes_auto`] for a file: the common case costs one
-    /// streaming pass, the others one more pass that computes every remaining digest.
+    /// As [`TrustStore::verify_bytes_auto`] for a file, in one pass over it.
     pub fn verify_file_auto(&self, path: &Path, signature: &[u8], policy: Policy) -> Result<Verified> {
-        self.verify_auto(Source::File(path), signature, policy)
-    }
-
-    fn verify_auto(&self, source: Source<'_>, signature: &[u8], policy: Policy) -> Result<Verified> {
-        let first = match source {
-            Source::Bytes(data) => self.verify_bytes(data, signature, Scheme::default(), policy),
-            Source::File(path) => self.verify_file(path, signature, Scheme::default(), policy),
-        };
-        let first_err = match first {
-            Ok(v) => return Ok(v),
-            Err(e @ (Error::BadSignature { .. } | Error::PolicyRefused { .. })) => e,
-            Err(other) => return Err(other),
-        };
-        let pairs = other_pairs(self, policy);
-        if pairs.is_empty() {
-            return Err(first_err);
-        }
-        let ctx = self.context();
-        let mut digests: Vec<(DigestAlg, openssl::md::Md, MdCtx)> = Vec::new();
-        for scheme in &pairs {
-            let alg = scheme.1.digest;
-            if digests.iter().all(|(d, _, _)| *d != alg) {
-                let md = Md::fetch(ctx.libctx(), alg.openssl_name(), ctx.properties())
-                    .map_err(Error::openssl("fetching a digest"))?;
-                let mut md_ctx = MdCtx::new().map_err(Error::openssl("creating a digest"))?;
-                md_ctx.digest_init(&md).map_err(Error::openssl("starting a digest"))?;
-                digests.push((alg, md, md_ctx));
-            }
-        }
-        let mut feed = |chunk: &[u8]| -> Result<()> {
-            for (_, _, md_ctx) in &mut digests {
-                md_ctx.digest_update(chunk).map_err(Error::openssl("hashing"))?;
-            }
-            Ok(())
-        };
-        match source {
-            Source::Bytes(data) => feed(data)?,
-            Source::File(path) => {
-                let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-                let map = MappedFile::new(&file).map_err(|e| Error::io(path, e))?;
-                let size = map.size().map_err(|e| Error::io(path, e))?;
-                let mut scratch = Vec::new();
-                let mut offset = 0u64;
-                while offset < size {
-                    let len = usize::try_from((size - offset).min(CHUNK as u64)).unwrap_or(CHUNK);
-                    feed(map.read_view(offset, len, &mut scratch).map_err(|e| Error::io(path, e))?)?;
-                    map.release(offset, len);
-                    offset += len as u64;
-                }
-            }
-        }
-        let mut finished = Vec::with_capacity(digests.len());
-        for (alg, md, mut md_ctx) in digests {
-            let mut out = vec![0u8; md.size()];
-            md_ctx.digest_final(&mut out).map_err(Error::openssl("finishing a digest"))?;
-            finished.push((alg, md, out));
-        }
-        let first_tried = if let Error::BadSignature { tried } = first_err { tried } else { 0 };
-        for (key, scheme) in &pairs {
-            let Some((_, md, digest)) = finished.iter().find(|(alg, _, _)| *alg == scheme.digest) else { continue };
-            let padding = match key.key_type {
-                KeyType::Ec { .. } => None,
-                _ if scheme.padding == Padding::Pss => Some(RsaPad::Pss),
-                _ => Some(RsaPad::Pkcs1),
-            };
-            let (valid, provider) =
-                ossl::verify_digest(ctx.libctx(), ctx.properties(), &key.key, md, digest, signature, padding)
-                    .map_err(Error::openssl("setting up verification"))?;
-            if valid {
-                return Ok(Verified {
-                    fingerprint: key.fingerprint,
-                    key_origin: key.origin.clone(),
-                    scheme: scheme.describe(&key.key_type),
-                    policy,
-                    provider,
-                });
-            }
-        }
-        Err(Error::BadSignature { tried: first_tried + pairs.len() })
+        verify(self, Data::File(path), signature, None, policy)
     }
 }

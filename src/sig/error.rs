@@ -69,6 +69,15 @@ pub enum Error {
         /// OpenSSL's error queue.
         stack: openssl::error::ErrorStack,
     },
+    /// The file changed while it was being read (truncated, grown or rewritten), so no
+    /// answer about its contents can be given.
+    #[error("{} changed while reading: {detail}", path.display())]
+    FileChanged {
+        /// The file.
+        path: PathBuf,
+        /// What changed.
+        detail: String,
+    },
     /// Reading a file failed.
     #[error("cannot read {}: {source}", path.display())]
     Io {

@@ -19,14 +19,16 @@
 //! against any trusted key, so keys can be rotated, and every result names the key.
 
 mod detached;
+mod detect;
 mod error;
 mod fips;
 mod payload;
 mod policy;
 mod roothash;
+mod source;
 mod trust;
 
-pub use detached::{MAX_SIGNATURE_LEN, Verified};
+pub use detached::{MAX_ED25519_FILE, MAX_SIGNATURE_LEN, Verified};
 pub use error::{Error, Result};
 pub use fips::{CryptoContext, FIPS_CONFIG_ENV, FipsStatus, ProviderInfo, default_context_is_fips};
 pub use payload::{OmahaCheck, PayloadVerified, parse_sha256_text};

@@ -12,9 +12,9 @@
 use super::detached::eligible_keys;
 use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
+use super::source::FileSource;
 use super::trust::{Fingerprint, KeyType, TrustStore, TrustedKey};
 use crate::ffi::openssl_sys_ext::{self as ossl, RsaPad};
-use crate::io::{BlockRead, MappedFile};
 use openssl::md::Md;
 use openssl::md_ctx::MdCtx;
 use prost::Message as _;
@@ -28,7 +28,6 @@ const V2_HEADER_LEN: u64 = 24;
 const MAX_MANIFEST_SIZE: u64 = 64 << 20;
 /// A `Signatures` message with a handful of RSA-4096 signatures is a few KiB.
 const MAX_SIGNATURES_SIZE: u64 = 1 << 20;
-const CHUNK: usize = 4 << 20;
 
 /// The two manifest fields the signature check needs; prost skips every other field.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -209,9 +208,10 @@ impl TrustStore {
                 reasons: "payload signatures are RSA PKCS#1 v1.5, and no trusted RSA key is allowed".into(),
             });
         }
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let map = MappedFile::new(&file).map_err(|e| Error::io(path, e))?;
-        let file_size = map.size().map_err(|e| Error::io(path, e))?;
+        // Read with pread, not mapped: a payload truncated while it is checked (a download
+        // restarting) must give an error, not SIGBUS (see source.rs).
+        let source = FileSource::open(path)?;
+        let file_size = source.size();
         if let Some(expected) = omaha.size
             && expected != file_size
         {
@@ -221,11 +221,7 @@ impl TrustStore {
                 found: file_size.to_string(),
             });
         }
-        let read = |range: Range<u64>| -> Result<Vec<u8>> {
-            let len = usize::try_from(range.end - range.start).map_err(|_| invalid("range too large"))?;
-            let mut scratch = Vec::new();
-            Ok(map.read_view(range.start, len, &mut scratch).map_err(|e| Error::io(path, e))?.to_vec())
-        };
+        let read = |range: Range<u64>| source.read_range(range);
         let layout = layout(file_size, &read)?;
         debug_assert!(layout.manifest.end <= file_size);
         let blob = SignaturesMessage::decode(read(layout.signatures.clone())?.as_slice())
@@ -233,39 +229,49 @@ impl TrustStore {
         if blob.signatures.is_empty() {
             return Err(invalid("the Signatures message holds no signature"));
         }
+        let meta = if layout.metadata_signature.is_empty() {
+            None
+        } else {
+            Some(
+                SignaturesMessage::decode(read(layout.metadata_signature.clone())?.as_slice())
+                    .map_err(|e| invalid(format!("the metadata signature is not a Signatures protobuf: {e}")))?,
+            )
+        };
 
         let ctx = self.context();
         let md = Md::fetch(ctx.libctx(), "SHA2-256", ctx.properties()).map_err(Error::openssl("fetching SHA-256"))?;
-        let mut signed = MdCtx::new().map_err(Error::openssl("creating a digest"))?;
-        signed.digest_init(&md).map_err(Error::openssl("starting SHA-256"))?;
-        let mut whole = match omaha.sha256 {
-            Some(_) => {
-                let mut c = MdCtx::new().map_err(Error::openssl("creating a digest"))?;
-                c.digest_init(&md).map_err(Error::openssl("starting SHA-256"))?;
-                Some(c)
-            }
-            None => None,
+        let sha256 = || -> Result<MdCtx> {
+            let mut c = MdCtx::new().map_err(Error::openssl("creating a digest"))?;
+            c.digest_init(&md).map_err(Error::openssl("starting SHA-256"))?;
+            Ok(c)
         };
-        let mut scratch = Vec::new();
-        let mut offset = 0u64;
-        while offset < file_size {
-            let len = usize::try_from((file_size - offset).min(CHUNK as u64)).unwrap_or(CHUNK);
-            let chunk = map.read_view(offset, len, &mut scratch).map_err(|e| Error::io(path, e))?;
-            let chunk_range = offset..offset + len as u64;
+        let mut signed = sha256()?;
+        let mut whole = omaha.sha256.map(|_| sha256()).transpose()?;
+        // Version 2: header and manifest, for the metadata signature; hashed in the same
+        // pass so that every digest covers the same reading of the file.
+        let mut metadata = meta.as_ref().map(|_| sha256()).transpose()?;
+        let metadata_range = 0..layout.manifest.end;
+        let feed = |ctx: &mut MdCtx, range: &Range<u64>, offset: u64, chunk: &[u8]| -> Result<()> {
+            let start = range.start.max(offset);
+            let end = range.end.min(offset + chunk.len() as u64);
+            if start < end {
+                let part = &chunk[(start - offset) as usize..(end - offset) as usize];
+                ctx.digest_update(part).map_err(Error::openssl("hashing"))?;
+            }
+            Ok(())
+        };
+        source.stream(|offset, chunk| {
             for range in &layout.signed {
-                let start = range.start.max(chunk_range.start);
-                let end = range.end.min(chunk_range.end);
-                if start < end {
-                    let part = &chunk[(start - offset) as usize..(end - offset) as usize];
-                    signed.digest_update(part).map_err(Error::openssl("hashing"))?;
-                }
+                feed(&mut signed, range, offset, chunk)?;
+            }
+            if let Some(m) = metadata.as_mut() {
+                feed(m, &metadata_range, offset, chunk)?;
             }
             if let Some(w) = whole.as_mut() {
                 w.digest_update(chunk).map_err(Error::openssl("hashing"))?;
             }
-            map.release(offset, len);
-            offset += len as u64;
-        }
+            Ok(())
+        })?;
         if let (Some(w), Some(expected)) = (whole.as_mut(), omaha.sha256) {
             let mut found = [0u8; 32];
             w.digest_final(&mut found).map_err(Error::openssl("finishing SHA-256"))?;
@@ -282,16 +288,10 @@ impl TrustStore {
 
         // Version 2: the metadata signature must verify too (the payload signature does
         // not cover its bytes).
-        if !layout.metadata_signature.is_empty() {
-            let metadata = read(0..layout.manifest.end)?;
+        if let (Some(meta), Some(m)) = (meta.as_ref(), metadata.as_mut()) {
             let mut meta_digest = [0u8; 32];
-            let mut md_ctx = MdCtx::new().map_err(Error::openssl("creating a digest"))?;
-            md_ctx.digest_init(&md).map_err(Error::openssl("starting SHA-256"))?;
-            md_ctx.digest_update(&metadata).map_err(Error::openssl("hashing"))?;
-            md_ctx.digest_final(&mut meta_digest).map_err(Error::openssl("finishing SHA-256"))?;
-            let meta = SignaturesMessage::decode(read(layout.metadata_signature.clone())?.as_slice())
-                .map_err(|e| invalid(format!("the metadata signature is not a Signatures protobuf: {e}")))?;
-            let (found, tried) = find_match(self, &keys, &meta, &md, &meta_digest)?;
+            m.digest_final(&mut meta_digest).map_err(Error::openssl("finishing SHA-256"))?;
+            let (found, tried) = find_match(self, &keys, meta, &md, &meta_digest)?;
             if found.is_none() {
                 return Err(Error::BadSignature { tried });
             }
@@ -335,14 +335,17 @@ fn find_match<'a>(
     for (index, signature) in blob.signatures.iter().enumerate() {
         let Some(data) = signature.data.as_deref() else { continue };
         for key in keys {
-            if data.len() != key.key.size() {
+            // Eligible keys are loaded in the context; a signature of another length
+            // cannot be this key's.
+            let Ok(pkey) = &key.key else { continue };
+            if data.len() != pkey.size() {
                 continue;
             }
             tried += 1;
-            let (valid, provider) =
-                ossl::verify_digest(ctx.libctx(), ctx.properties(), &key.key, md, digest, data, Some(RsaPad::Pkcs1))
-                    .map_err(Error::openssl("setting up RSA verification"))?;
-            if valid {
+            // A pair the provider will not set up does not verify; the others are tried.
+            let result =
+                ossl::verify_digest(ctx.libctx(), ctx.properties(), pkey, md, digest, data, Some(RsaPad::Pkcs1));
+            if let Ok((true, provider)) = result {
                 return Ok((Some(Match { index, key, provider }), tried));
             }
         }

@@ -9,7 +9,8 @@
 //! refuses them, because no update system needs to accept a new signature made that way.
 
 use super::fips::CryptoContext;
-use super::trust::KeyType;
+use super::trust::{KeyType, TrustedKey};
+use openssl::bn::BigNumRef;
 
 /// A signature policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,8 +18,9 @@ pub enum Policy {
     /// RSA ≥ 2048 (PKCS#1 v1.5 or PSS) with SHA-256/384/512, ECDSA P-256/384/521 with
     /// SHA-256/384/512, and Ed25519.
     Default,
-    /// FIPS-approved algorithms only: the `Default` set, with Ed25519 only when a loaded
-    /// provider marks it approved (`fips=yes`).
+    /// FIPS-approved algorithms only: the `Default` set, RSA public exponents odd with
+    /// 2^16 < e < 2^256 (FIPS 186-5), and Ed25519 only when a loaded provider marks it
+    /// approved (`fips=yes`).
     Fips,
 }
 
@@ -40,9 +42,13 @@ impl Policy {
         }
     }
 
-    /// Ok when `key_type` may verify with `scheme` under this policy in `context`;
-    /// otherwise the reason.
-    pub(crate) fn check(self, key_type: &KeyType, scheme: Scheme, context: &CryptoContext) -> Result<(), String> {
+    /// Ok when `key` may verify with `scheme` under this policy in `context`; otherwise
+    /// the reason. A key the context cannot load is refused here too.
+    pub(crate) fn check(self, key: &TrustedKey, scheme: Scheme, context: &CryptoContext) -> Result<(), String> {
+        if let Err(reason) = &key.key {
+            return Err(reason.clone());
+        }
+        let key_type = &key.key_type;
         let digest_ok = |digest: DigestAlg| match digest {
             DigestAlg::Sha256 | DigestAlg::Sha384 | DigestAlg::Sha512 => Ok(()),
             DigestAlg::Sha1 => Err(format!("{key_type} with SHA-1 is refused (SHA-1 signatures are forgeable)")),
@@ -52,8 +58,8 @@ impl Policy {
                 if *bits < 2048 {
                     return Err(format!("RSA-{bits} is refused: RSA keys need at least 2048 bits"));
                 }
-                if matches!(key_type, KeyType::RsaPss { .. }) && scheme.padding != Padding::Pss {
-                    return Err(format!("{key_type} keys only make PSS signatures"));
+                if self == Policy::Fips {
+                    fips_exponent_ok(key_type, key.rsa_exponent.as_deref())?;
                 }
                 digest_ok(scheme.digest)
             }
@@ -69,6 +75,23 @@ impl Policy {
             KeyType::Other(name) => Err(format!("key type {name} is not supported")),
         }
     }
+}
+
+/// FIPS 186-5 (A.1.1) requires an RSA public exponent that is odd with 2^16 < e < 2^256.
+/// The default policy accepts any exponent OpenSSL accepts (e = 3 included), like
+/// `openssl dgst -verify`.
+fn fips_exponent_ok(key_type: &KeyType, e: Option<&BigNumRef>) -> Result<(), String> {
+    let Some(e) = e else {
+        return Err(format!("{key_type}: the public exponent cannot be read, so FIPS 186-5 cannot be checked"));
+    };
+    // Odd and at least 17 bits long means e > 2^16; at most 256 bits means e < 2^256.
+    if e.is_bit_set(0) && (17..=256).contains(&e.num_bits()) {
+        return Ok(());
+    }
+    let shown = e.to_dec_str().map(|d| d.to_string()).unwrap_or_else(|_| format!("of {} bits", e.num_bits()));
+    Err(format!(
+        "{key_type} with public exponent {shown} is refused: FIPS 186-5 requires an odd e with 2^16 < e < 2^256"
+    ))
 }
 
 /// A digest for signatures.
@@ -103,6 +126,16 @@ impl DigestAlg {
             DigestAlg::Sha256 => "SHA2-256",
             DigestAlg::Sha384 => "SHA2-384",
             DigestAlg::Sha512 => "SHA2-512",
+        }
+    }
+
+    /// Output length in bytes.
+    pub(crate) fn size(self) -> usize {
+        match self {
+            DigestAlg::Sha1 => 20,
+            DigestAlg::Sha256 => 32,
+            DigestAlg::Sha384 => 48,
+            DigestAlg::Sha512 => 64,
         }
     }
 
@@ -148,7 +181,9 @@ impl Scheme {
     pub(crate) fn describe(self, key_type: &KeyType) -> String {
         match key_type {
             KeyType::Rsa { .. } | KeyType::RsaPss { .. } => {
-                let padding = if self.padding == Padding::Pss { "PSS" } else { "PKCS#1 v1.5" };
+                // An RSA-PSS key makes nothing but PSS signatures, whatever was asked.
+                let pss = self.padding == Padding::Pss || matches!(key_type, KeyType::RsaPss { .. });
+                let padding = if pss { "PSS" } else { "PKCS#1 v1.5" };
                 format!("{key_type} {padding} {}", self.digest.label())
             }
             KeyType::Ec { .. } => format!("{key_type} {}", self.digest.label()),

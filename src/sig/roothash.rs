@@ -93,7 +93,7 @@ impl TrustStore {
         let mut refused = Vec::new();
         for key in self.keys() {
             let Some(cert) = key.cert_der.as_deref() else { continue };
-            if let Err(reason) = policy.check(&key.key_type, Scheme::default(), ctx) {
+            if let Err(reason) = policy.check(key, Scheme::default(), ctx) {
                 refused.push(format!("{}: {reason}", key.fingerprint));
                 continue;
             }

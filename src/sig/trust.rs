@@ -73,9 +73,14 @@ impl std::fmt::Display for KeyType {
 
 /// One trusted key.
 pub struct TrustedKey {
-    pub(crate) key: PKey<Public>,
+    /// The key decoded in the store's context, or why that context's providers cannot
+    /// load it (a secp256k1 key under the FIPS provider): such a key stays in the store
+    /// and is refused when a signature is checked, so the other keys are still tried.
+    pub(crate) key: std::result::Result<PKey<Public>, String>,
     pub(crate) fingerprint: Fingerprint,
     pub(crate) key_type: KeyType,
+    /// The public exponent of an RSA or RSA-PSS key.
+    pub(crate) rsa_exponent: Option<openssl::bn::BigNum>,
     pub(crate) origin: String,
     pub(crate) cert_der: Option<Vec<u8>>,
 }
@@ -96,6 +101,10 @@ impl TrustedKey {
     /// Whether the key came with an X.509 certificate (needed for root-hash signatures).
     pub fn has_certificate(&self) -> bool {
         self.cert_der.is_some()
+    }
+    /// None when the store's context can use the key, else why not.
+    pub fn unusable_reason(&self) -> Option<&str> {
+        self.key.as_ref().err().map(String::as_str)
     }
 }
 
@@ -143,8 +152,11 @@ impl TrustStore {
     }
 
     /// Adds every key or certificate in `bytes` (PEM, possibly several blocks, or DER).
-    /// `origin` names the source in errors and reports. Nothing is added unless every
-    /// block decodes. Returns the fingerprints, duplicates included.
+    /// `origin` names the source in errors and reports. All or nothing: the store is
+    /// unchanged unless every block decodes. Returns the fingerprints, duplicates included.
+    ///
+    /// A well-formed key that the context's providers cannot load (secp256k1 under the
+    /// FIPS provider) is kept, and refused by the policy when a signature is checked.
     pub fn add_bytes(&mut self, bytes: &[u8], origin: &str) -> Result<Vec<Fingerprint>> {
         let invalid = |reason: String| Error::InvalidKey { source_name: origin.to_string(), reason };
         // PEM may follow text (`openssl x509 -text` output, comments); DER never holds this.
@@ -155,53 +167,105 @@ impl TrustStore {
         } else {
             vec![(DerKind::Unknown, bytes.to_vec())]
         };
-        let mut decoded = Vec::with_capacity(blocks.len());
-        for (kind, der) in blocks {
-            decoded.push(self.decode(kind, &der).map_err(&invalid)?);
+        // Everything that can fail happens before the store changes.
+        let mut staged = Vec::with_capacity(blocks.len());
+        for (index, (kind, der)) in blocks.into_iter().enumerate() {
+            let block = |reason: String| invalid(format!("block {}: {reason}", index + 1));
+            let (spki, cert_der) = decode(kind, &der).map_err(block)?;
+            staged.push(self.load(spki, cert_der, origin).map_err(block)?);
         }
-        let mut fingerprints = Vec::with_capacity(decoded.len());
-        for (spki, cert_der) in decoded {
-            let fingerprint = Fingerprint::of_spki(&spki);
-            fingerprints.push(fingerprint);
-            if self.keys.iter().any(|k| k.fingerprint == fingerprint && (k.cert_der.is_some() || cert_der.is_none())) {
+        let fingerprints = staged.iter().map(|k| k.fingerprint).collect();
+        for key in staged {
+            let fingerprint = key.fingerprint;
+            if self
+                .keys
+                .iter()
+                .any(|k| k.fingerprint == fingerprint && (k.cert_der.is_some() || key.cert_der.is_none()))
+            {
                 continue;
             }
-            let key = ossl::public_key_from_der(self.context.libctx(), self.context.properties(), &spki)
-                .map_err(|e| invalid(format!("the key cannot be used in this context: {e}")))?;
-            let key_type = key_type_of(&key);
             self.keys.retain(|k| k.fingerprint != fingerprint);
-            self.keys.push(TrustedKey { key, fingerprint, key_type, origin: origin.to_string(), cert_der });
+            self.keys.push(key);
         }
         Ok(fingerprints)
     }
 
-    /// Turns one block into (SPKI DER, certificate DER if it was a certificate).
-    fn decode(&self, kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
-        let as_cert = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
-            let cert = X509::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
-            let spki = ossl::cert_spki_der(&cert).map_err(|e| format!("certificate has no public key: {e}"))?;
-            Ok((spki, Some(der.to_vec())))
-        };
-        let as_spki = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
-            // Decoding only checks the structure; the key is decoded again in the context.
-            ossl::public_key_from_der(self.context.libctx(), self.context.properties(), der)
-                .map(|_| (der.to_vec(), None))
-                .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))
-        };
-        match kind {
-            DerKind::Spki => as_spki(der),
-            DerKind::Certificate => as_cert(der),
-            DerKind::Pkcs1Rsa => {
-                let rsa = openssl::rsa::Rsa::public_key_from_der_pkcs1(der)
-                    .map_err(|e| format!("not a PKCS#1 RSA public key: {e}"))?;
-                let spki = rsa.public_key_to_der().map_err(|e| format!("cannot re-encode the RSA key: {e}"))?;
-                Ok((spki, None))
+    /// Decodes a SubjectPublicKeyInfo in the store's context. When that fails in FIPS
+    /// mode, the default context tells a malformed key (an error) from one the FIPS
+    /// provider does not implement (kept, unusable).
+    fn load(&self, spki: Vec<u8>, cert_der: Option<Vec<u8>>, origin: &str) -> std::result::Result<TrustedKey, String> {
+        let ctx = &self.context;
+        let in_context = ossl::public_key_from_der(ctx.libctx(), ctx.properties(), &spki);
+        let (key, described) = match in_context {
+            Ok(key) => {
+                let described = (key_type_of(&key), ossl::rsa_public_exponent(&key));
+                (Ok(key), described)
             }
-            DerKind::Unknown => as_spki(der).or_else(|spki_err| {
-                as_cert(der)
-                    .map_err(|cert_err| format!("neither a public key ({spki_err}) nor a certificate ({cert_err})"))
-            }),
+            Err(ossl::SpkiError::Decode(stack)) if ctx.is_fips() => {
+                let parsed = ossl::public_key_from_der(None, None, &spki)
+                    .map_err(|e| format!("not a usable SubjectPublicKeyInfo: {e}"))?;
+                let reason = format!("the FIPS provider cannot load this key ({})", first_reason(&stack));
+                (Err(reason), (key_type_of(&parsed), ossl::rsa_public_exponent(&parsed)))
+            }
+            Err(e) => return Err(format!("not a usable SubjectPublicKeyInfo: {e}")),
+        };
+        let (key_type, rsa_exponent) = described;
+        Ok(TrustedKey {
+            key,
+            fingerprint: Fingerprint::of_spki(&spki),
+            key_type,
+            rsa_exponent,
+            origin: origin.to_string(),
+            cert_der,
+        })
+    }
+}
+
+/// The first reason on an OpenSSL error stack, for a one-line message.
+fn first_reason(stack: &openssl::error::ErrorStack) -> String {
+    stack.errors().first().and_then(|e| e.reason().map(str::to_string)).unwrap_or_else(|| "unsupported".into())
+}
+
+/// Turns one block into (SPKI DER, certificate DER if it was a certificate). Only the
+/// structure is checked here (in the default context); [`TrustStore::load`] decodes the
+/// key in the store's context. Bytes after the DER structure are refused.
+fn decode(kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+    let as_cert = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+        let cert = X509::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+        // d2i stops at the end of the structure; the certificate keeps its original
+        // encoding, so a shorter re-encoding means bytes followed it.
+        let encoded = cert.to_der().map_err(|e| format!("cannot re-encode the certificate: {e}"))?;
+        if encoded.len() != der.len() {
+            return Err(format!("{} byte(s) follow the DER certificate", der.len().saturating_sub(encoded.len())));
         }
+        let spki = ossl::cert_spki_der(&cert).map_err(|e| format!("certificate has no public key: {e}"))?;
+        Ok((spki, Some(der.to_vec())))
+    };
+    let as_spki = |der: &[u8]| match ossl::public_key_from_der(None, None, der) {
+        Ok(_) => Ok((der.to_vec(), None)),
+        Err(e) => Err(e),
+    };
+    let spki_reason = |e: ossl::SpkiError| match e {
+        ossl::SpkiError::Trailing(_) => e.to_string(),
+        ossl::SpkiError::Decode(_) => format!("not a SubjectPublicKeyInfo: {e}"),
+    };
+    match kind {
+        DerKind::Spki => as_spki(der).map_err(spki_reason),
+        DerKind::Certificate => as_cert(der),
+        DerKind::Pkcs1Rsa => {
+            let rsa = openssl::rsa::Rsa::public_key_from_der_pkcs1(der)
+                .map_err(|e| format!("not a PKCS#1 RSA public key: {e}"))?;
+            let spki = rsa.public_key_to_der().map_err(|e| format!("cannot re-encode the RSA key: {e}"))?;
+            Ok((spki, None))
+        }
+        DerKind::Unknown => match as_spki(der) {
+            // A complete key with bytes after it: say so, rather than "not a certificate".
+            Err(e @ ossl::SpkiError::Trailing(_)) => Err(spki_reason(e)),
+            Err(spki_err) => as_cert(der).map_err(|cert_err| {
+                format!("neither a public key ({}) nor a certificate ({cert_err})", spki_reason(spki_err))
+            }),
+            ok => ok.map_err(spki_reason),
+        },
     }
 }
 

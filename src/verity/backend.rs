@@ -25,10 +25,10 @@ use super::params::HashAlgorithm;
 use crate::sig::CryptoContext;
 use sha2::Digest;
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Environment variable that forces a backend: `avx512`, `shani` or `portable`.
+/// Environment variable that forces a backend: `avx512`, `shani`, `portable` or `openssl`.
 /// [`force_hash_backend`] takes precedence over it.
 pub const HASH_BACKEND_ENV: &str = "ROOTSEAL_HASH_BACKEND";
 

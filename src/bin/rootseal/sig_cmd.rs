@@ -168,11 +168,27 @@ fn rejected(err: Error, json: bool, policy: Policy) -> CliResult {
     Ok(Outcome::CheckFailed)
 }
 
+/// With `--json`, every outcome is one JSON object on stdout: an error that stops the
+/// check (bad input, exit 2) prints `{"valid": false, "error": ...}` too, so a caller
+/// parsing stdout never finds it empty. Exit codes are unchanged.
+fn json_errors(json: bool, run: impl FnOnce() -> CliResult) -> CliResult {
+    let result = run();
+    if json && let Err(err) = &result {
+        println!("{}", json!({ "valid": false, "error": err.to_string() }));
+    }
+    result
+}
+
 fn read_signature(path: &Path) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     Ok(rootseal::sig::read_bounded(path, rootseal::sig::MAX_SIGNATURE_LEN as u64, "signature")?)
 }
 
 pub fn run_sign(cmd: SignCommand) -> CliResult {
+    let SignCommand::Verify { json, .. } = cmd;
+    json_errors(json, || sign_verify(cmd))
+}
+
+fn sign_verify(cmd: SignCommand) -> CliResult {
     let SignCommand::Verify { trust, sig, digest, padding, file, json } = cmd;
     let scheme = if digest.is_none() && padding.is_none() {
         None
@@ -208,6 +224,11 @@ pub fn run_sign(cmd: SignCommand) -> CliResult {
 }
 
 pub fn run_payload(cmd: PayloadCommand) -> CliResult {
+    let PayloadCommand::Verify { json, .. } = cmd;
+    json_errors(json, || payload_verify(cmd))
+}
+
+fn payload_verify(cmd: PayloadCommand) -> CliResult {
     let PayloadCommand::Verify { trust, payload, size, sha256, json } = cmd;
     let omaha = OmahaCheck { size, sha256: sha256.as_deref().map(parse_sha256_text).transpose()? };
     let (store, policy) = trust.store()?;
@@ -251,30 +272,34 @@ pub fn run_roothash(cmd: RootHashCommand) -> CliResult {
             Ok(Outcome::Success)
         }
         RootHashCommand::Verify { certs, sig, root_hash, fips, json } => {
-            let context = fips.context()?;
-            let mut store = TrustStore::new(context);
-            for cert in &certs {
-                store.add_file(cert)?;
+            json_errors(json, || roothash_verify(certs, sig, root_hash, fips, json))
+        }
+    }
+}
+
+fn roothash_verify(certs: Vec<PathBuf>, sig: PathBuf, root_hash: String, fips: FipsArgs, json: bool) -> CliResult {
+    let context = fips.context()?;
+    let mut store = TrustStore::new(context);
+    for cert in &certs {
+        store.add_file(cert)?;
+    }
+    let signature = read_signature(&sig)?;
+    match store.verify_root_hash(&root_hash, &signature) {
+        Ok(v) => {
+            if json {
+                let obj = json!({
+                    "valid": true, "fingerprint": v.fingerprint.to_string(), "cert": v.key_origin,
+                    "signed_text": v.signed_text, "fips": store.context().is_fips(), "policy": v.policy.name(),
+                });
+                println!("{obj}");
+            } else {
+                println!("valid: root hash {} signed by {} ({})", v.signed_text, v.fingerprint, v.key_origin);
             }
-            let signature = read_signature(&sig)?;
-            match store.verify_root_hash(&root_hash, &signature) {
-                Ok(v) => {
-                    if json {
-                        let obj = json!({
-                            "valid": true, "fingerprint": v.fingerprint.to_string(), "cert": v.key_origin,
-                            "signed_text": v.signed_text, "fips": store.context().is_fips(), "policy": v.policy.name(),
-                        });
-                        println!("{obj}");
-                    } else {
-                        println!("valid: root hash {} signed by {} ({})", v.signed_text, v.fingerprint, v.key_origin);
-                    }
-                    Ok(Outcome::Success)
-                }
-                Err(e) => {
-                    let policy = if store.context().is_fips() { Policy::Fips } else { Policy::Default };
-                    rejected(e, json, policy)
-                }
-            }
+            Ok(Outcome::Success)
+        }
+        Err(e) => {
+            let policy = if store.context().is_fips() { Policy::Fips } else { Policy::Default };
+            rejected(e, json, policy)
         }
     }
 }
