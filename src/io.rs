@@ -97,6 +97,13 @@ impl BlockRead for Vec<u8> {
 }
 
 /// A read-only memory map of a whole file: reads are borrowed views, no copies.
+///
+/// Like every mapping, it assumes nobody shrinks the file while it is read: the kernel
+/// answers an access past the new end with SIGBUS, which ends the process. The verity
+/// file layer maps only regular image files, which nothing else should be writing during
+/// a format or verify (veritysetup's reads would see torn data then), and reads block
+/// devices with `pread`. Signature checks, whose inputs are downloads that may still be
+/// changing, read with `pread` too.
 pub struct MappedFile {
     map: Option<memmap2::Mmap>,
 }
