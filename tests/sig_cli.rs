@@ -42,8 +42,20 @@ fn sign_verify_exit_codes_json_and_fips() {
     let config = fips_config();
     let config = config.to_str().unwrap();
 
-    let base =
-        ["sign", "verify", "--key", s(&old.public), "--key", s(&new.public), "--sig", s(&sig), "--padding", "pss"];
+    let base = [
+        "sign",
+        "verify",
+        "--key",
+        s(&old.public),
+        "--key",
+        s(&new.public),
+        "--sig",
+        s(&sig),
+        "--digest",
+        "sha256",
+        "--padding",
+        "pss",
+    ];
     let v = expect(&rootseal(&[&base[..], &[s(&data), "--json"]].concat(), &[]), 0);
     assert_eq!(v["fingerprint"], fingerprint(&new.public));
     assert_eq!((v["policy"].as_str(), v["provider"].as_str()), (Some("default"), Some("default")));
@@ -69,8 +81,12 @@ fn sign_verify_exit_codes_json_and_fips() {
     let v = expect(&rootseal(&[&base[..], &[s(&tampered), "--json"]].concat(), &[]), 1);
     assert_eq!(v["valid"], false);
     // Told PKCS#1 v1.5, a PSS signature is invalid; not told, rootseal finds PSS.
-    let told = ["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), "--padding", "pkcs1", s(&data)];
-    expect(&rootseal(&told, &[]), 1);
+    let told =
+        ["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), "--digest", "sha256", "--padding", "pkcs1"];
+    expect(&rootseal(&[&told[..], &[s(&data)]].concat(), &[]), 1);
+    // --padding alone would fix the digest behind the user's back: bad usage.
+    let padding_only = ["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), "--padding", "pss", s(&data)];
+    expect(&rootseal(&padding_only, &[]), 2);
     let v =
         expect(&rootseal(&["sign", "verify", "--key", s(&new.public), "--sig", s(&sig), s(&data), "--json"], &[]), 0);
     assert_eq!(v["scheme"], "RSA-2048 PSS SHA-256");

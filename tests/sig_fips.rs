@@ -58,3 +58,24 @@ fn the_fips_provider_does_the_work_and_the_default_provider_does_not() {
     }
     assert!(!default_context_is_fips());
 }
+
+/// The config must activate base next to fips: without it no key can be decoded, and
+/// every check would fail later as if the key were bad. A directory is not a config.
+#[test]
+fn a_config_without_the_base_provider_or_a_directory_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(fips_config()).unwrap();
+    let without_base: String =
+        good.lines().filter(|l| l.trim() != "base = base_sect").map(|l| format!("{l}\n")).collect();
+    assert_ne!(without_base, good, "the config names the base provider");
+    let config = dir.path().join("no-base.cnf");
+    std::fs::write(&config, without_base).unwrap();
+    let err = CryptoContext::fips(Some(&config)).unwrap_err();
+    assert!(
+        matches!(err, rootseal::sig::Error::FipsUnavailable(_)) && err.to_string().contains("base provider"),
+        "{err}"
+    );
+
+    let err = CryptoContext::fips(Some(dir.path())).unwrap_err();
+    assert!(err.to_string().contains("is not a regular file"), "{err}");
+}

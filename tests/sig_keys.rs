@@ -250,3 +250,76 @@ fn der_with_trailing_bytes_is_refused() {
         assert_eq!(store.len(), 1, "the certificate carries the same key");
     }
 }
+
+/// Only a 64-byte signature can be Ed25519's. A trusted Ed25519 key must not make an
+/// RSA check gather the file in memory, nor turn "does not verify" over a file too large
+/// for Ed25519 into an input error.
+#[test]
+fn an_ed25519_key_is_left_out_unless_the_signature_could_be_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let ed = genkey(dir.path(), "ed", "ed25519");
+    let rsa = genkey(dir.path(), "rsa", "rsa:2048");
+    let other = genkey(dir.path(), "other", "rsa:2048");
+    // Sparse, and larger than MAX_ED25519_FILE.
+    let big = dir.path().join("big");
+    std::fs::File::create(&big).unwrap().set_len(rootseal::sig::MAX_ED25519_FILE + 4096).unwrap();
+    let sig = dir.path().join("big.sig");
+    sign(&other, "sha256", false, &big, &sig);
+    let signature = std::fs::read(&sig).unwrap();
+    let store = store_of(&contexts()[0], &[&ed.public, &rsa.public]);
+    let err = store.verify_file_auto(&big, &signature, Policy::Default).unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
+    sign(&rsa, "sha256", false, &big, &sig);
+    let verified = store.verify_file_auto(&big, &std::fs::read(&sig).unwrap(), Policy::Default).unwrap();
+    assert_eq!(verified.fingerprint.to_string(), fingerprint(&rsa.public));
+}
+
+/// Encodings the openssl CLI writes that a careful user may hand over as trust anchors:
+/// a TRUSTED CERTIFICATE (trust settings after the certificate), a DER PKCS#1 RSA key,
+/// and a DER certificate whose subject happens to contain "-----BEGIN ". A DER private
+/// key is refused as a private key.
+#[test]
+fn openssl_cli_encodings_load_as_the_same_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = genkey(d, "k", "rsa:2048");
+    let want = fingerprint(&key.public);
+    let data = data_file(d);
+    let sig = d.join("sig");
+    sign(&key, "sha256", false, &data, &sig);
+    let signature = std::fs::read(&sig).unwrap();
+
+    let cert = self_signed_cert(d, &key, "anchor");
+    let trusted = d.join("trusted.pem");
+    openssl(&["x509", "-in", s(&cert), "-trustout", "-addtrust", "anyExtendedKeyUsage", "-out", s(&trusted)]);
+    let pkcs1_der = d.join("pkcs1.der");
+    openssl(&["rsa", "-pubin", "-in", s(&key.public), "-RSAPublicKey_out", "-outform", "DER", "-out", s(&pkcs1_der)]);
+    let begin_der = d.join("begin.der");
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        s(&key.private),
+        "-subj",
+        "/CN=-----BEGIN X",
+        "-days",
+        "2",
+        "-outform",
+        "DER",
+        "-out",
+        s(&begin_der),
+    ]);
+    for file in [&trusted, &pkcs1_der, &begin_der] {
+        let mut store = TrustStore::new(contexts()[0].clone());
+        let added = store.add_file(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(added.iter().map(|f| f.to_string()).collect::<Vec<_>>(), vec![want.clone()], "{}", file.display());
+        let verified = store.verify_file_auto(&data, &signature, Policy::Default).unwrap();
+        assert_eq!(verified.fingerprint.to_string(), want);
+    }
+
+    let private_der = d.join("private.der");
+    openssl(&["pkey", "-in", s(&key.private), "-outform", "DER", "-out", s(&private_der)]);
+    let err = TrustStore::new(contexts()[0].clone()).add_file(&private_der).unwrap_err();
+    assert!(matches!(err, Error::InvalidKey { .. }) && err.to_string().contains("private key"), "{err}");
+}

@@ -33,6 +33,9 @@ pub const MAX_SIGNATURE_LEN: usize = 64 << 10;
 /// digest, so the file is held in memory while it is verified.
 pub const MAX_ED25519_FILE: u64 = 256 << 20;
 
+/// Every Ed25519 signature is this long (RFC 8032).
+const ED25519_SIGNATURE_LEN: usize = 64;
+
 /// A successful verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -117,7 +120,11 @@ fn plan<'a>(store: &'a TrustStore, signature: &[u8], scheme: Option<Scheme>, pol
         plan.tried += 1;
         let attempt = |scheme, sha1_probe| Attempt { key, pkey, scheme, sha1_probe };
         if matches!(key.key_type, KeyType::Ed25519) {
-            plan.attempts.push(attempt(None, false));
+            // Only a 64-byte signature can be Ed25519's: any other never makes the pass
+            // gather the file for it.
+            if signature.len() == ED25519_SIGNATURE_LEN {
+                plan.attempts.push(attempt(None, false));
+            }
             continue;
         }
         let candidates = match scheme {

@@ -77,7 +77,8 @@ impl CryptoContext {
                 .ok_or(Error::FipsConfigMissing)?,
         };
         if !config.is_file() {
-            return Err(Error::FipsUnavailable(format!("config file {} does not exist", config.display())));
+            let problem = if config.exists() { "is not a regular file" } else { "does not exist" };
+            return Err(Error::FipsUnavailable(format!("config file {} {problem}", config.display())));
         }
         let unavailable = |what: &str, detail: String| Error::FipsUnavailable(format!("{what}: {detail}"));
         let libctx = LibCtx::new().map_err(|e| unavailable("cannot create a library context", e.to_string()))?;
@@ -87,6 +88,14 @@ impl CryptoContext {
             return Err(unavailable(
                 "the fips provider is not active",
                 format!("{} must activate it (and its self-test must pass)", config.display()),
+            ));
+        }
+        // Without base there are no encoders or decoders in the context: every key load
+        // would fail later and look like a bad key.
+        if !ossl::provider_available(Some(&libctx), "base") {
+            return Err(unavailable(
+                "the base provider is not active",
+                format!("{} must activate it next to fips (keys cannot be decoded without it)", config.display()),
             ));
         }
         if !ossl::fips_properties_enabled(Some(&libctx)) {

@@ -159,8 +159,9 @@ impl TrustStore {
     /// FIPS provider) is kept, and refused by the policy when a signature is checked.
     pub fn add_bytes(&mut self, bytes: &[u8], origin: &str) -> Result<Vec<Fingerprint>> {
         let invalid = |reason: String| Error::InvalidKey { source_name: origin.to_string(), reason };
-        // PEM may follow text (`openssl x509 -text` output, comments); DER never holds this.
-        let blocks = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        // PEM may follow text (`openssl x509 -text` output, comments). DER starts with a
+        // SEQUENCE tag, and may hold "-----BEGIN " inside (a subject name, say).
+        let blocks = if bytes.first() != Some(&0x30) && bytes.windows(11).any(|w| w == b"-----BEGIN ") {
             pem_blocks(bytes).map_err(invalid)?
         } else if bytes.is_empty() {
             return Err(invalid("empty input".into()));
@@ -230,16 +231,25 @@ fn first_reason(stack: &openssl::error::ErrorStack) -> String {
 /// structure is checked here (in the default context); [`TrustStore::load`] decodes the
 /// key in the store's context. Bytes after the DER structure are refused.
 fn decode(kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
-    let as_cert = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+    // `trust_settings`: a TRUSTED CERTIFICATE block, whose certificate is followed by
+    // OpenSSL's trust settings (X509_AUX). rootseal trusts exactly the anchors it is
+    // given, so the settings are not used, but they are not garbage either.
+    let as_cert = |der: &[u8], trust_settings: bool| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
         let cert = X509::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
         // d2i stops at the end of the structure; the certificate keeps its original
         // encoding, so a shorter re-encoding means bytes followed it.
         let encoded = cert.to_der().map_err(|e| format!("cannot re-encode the certificate: {e}"))?;
-        if encoded.len() != der.len() {
+        if encoded.len() != der.len() && !(trust_settings && encoded.len() < der.len()) {
             return Err(format!("{} byte(s) follow the DER certificate", der.len().saturating_sub(encoded.len())));
         }
         let spki = ossl::cert_spki_der(&cert).map_err(|e| format!("certificate has no public key: {e}"))?;
-        Ok((spki, Some(der.to_vec())))
+        Ok((spki, Some(encoded)))
+    };
+    let as_pkcs1 = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+        let rsa = openssl::rsa::Rsa::public_key_from_der_pkcs1(der)
+            .map_err(|e| format!("not a PKCS#1 RSA public key: {e}"))?;
+        let spki = rsa.public_key_to_der().map_err(|e| format!("cannot re-encode the RSA key: {e}"))?;
+        Ok((spki, None))
     };
     let as_spki = |der: &[u8]| match ossl::public_key_from_der(None, None, der) {
         Ok(_) => Ok((der.to_vec(), None)),
@@ -251,18 +261,19 @@ fn decode(kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec
     };
     match kind {
         DerKind::Spki => as_spki(der).map_err(spki_reason),
-        DerKind::Certificate => as_cert(der),
-        DerKind::Pkcs1Rsa => {
-            let rsa = openssl::rsa::Rsa::public_key_from_der_pkcs1(der)
-                .map_err(|e| format!("not a PKCS#1 RSA public key: {e}"))?;
-            let spki = rsa.public_key_to_der().map_err(|e| format!("cannot re-encode the RSA key: {e}"))?;
-            Ok((spki, None))
-        }
+        DerKind::Certificate => as_cert(der, false),
+        DerKind::TrustedCertificate => as_cert(der, true),
+        DerKind::Pkcs1Rsa => as_pkcs1(der),
         DerKind::Unknown => match as_spki(der) {
             // A complete key with bytes after it: say so, rather than "not a certificate".
             Err(e @ ossl::SpkiError::Trailing(_)) => Err(spki_reason(e)),
-            Err(spki_err) => as_cert(der).map_err(|cert_err| {
-                format!("neither a public key ({}) nor a certificate ({cert_err})", spki_reason(spki_err))
+            Err(spki_err) => as_cert(der, false).or_else(|cert_err| {
+                if openssl::pkey::PKey::private_key_from_der(der).is_ok() {
+                    return Err("a DER private key: give the public key or certificate, never a private key".into());
+                }
+                as_pkcs1(der).map_err(|_| {
+                    format!("neither a public key ({}) nor a certificate ({cert_err})", spki_reason(spki_err))
+                })
             }),
             ok => ok.map_err(spki_reason),
         },
@@ -273,6 +284,7 @@ fn decode(kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec
 enum DerKind {
     Spki,
     Certificate,
+    TrustedCertificate,
     Pkcs1Rsa,
     Unknown,
 }
@@ -289,7 +301,8 @@ fn pem_blocks(text: &[u8]) -> std::result::Result<Vec<(DerKind, Vec<u8>)>, Strin
         };
         let kind = match label {
             "PUBLIC KEY" => DerKind::Spki,
-            "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE" => DerKind::Certificate,
+            "CERTIFICATE" | "X509 CERTIFICATE" => DerKind::Certificate,
+            "TRUSTED CERTIFICATE" => DerKind::TrustedCertificate,
             "RSA PUBLIC KEY" => DerKind::Pkcs1Rsa,
             other if other.contains("PRIVATE KEY") => {
                 return Err(format!("{other} found: give the public key or certificate, never a private key"));
@@ -326,6 +339,8 @@ fn key_type_of(key: &PKey<Public>) -> KeyType {
         KeyType::Ec { curve: ossl::key_group_name(key).unwrap_or_default() }
     } else if ossl::key_is_a(key, "ED25519") {
         KeyType::Ed25519
+    } else if key.id() == openssl::pkey::Id::ED448 {
+        KeyType::Other("Ed448".into())
     } else {
         KeyType::Other(format!("{:?}", key.id()))
     }

@@ -78,8 +78,9 @@ pub enum SignCommand {
         /// other allowed schemes.
         #[arg(long)]
         digest: Option<String>,
-        /// RSA padding: pkcs1 or pss.
-        #[arg(long, value_parser = ["pkcs1", "pss"])]
+        /// RSA padding with --digest: pkcs1 (the default) or pss. Needs --digest: alone
+        /// it would silently fix the digest, where leaving both out detects it.
+        #[arg(long, value_parser = ["pkcs1", "pss"], requires = "digest")]
         padding: Option<String>,
         /// The signed file.
         file: PathBuf,
