@@ -34,3 +34,6 @@ openssl dgst -sha256 -sign "$work/update-key.pem" -out "$work/usr.img.sig" "$wor
 
 # shellcheck disable=SC2086 # the wrapper is a command line
 ${ROOTSEAL_EXAMPLE_WRAPPER:-} "$work/ab_update" "$work" "$work/usr.img" "$work/usr.img.sig" "$work/update-key.pub.pem"
+if [ $# -eq 0 ]; then
+    echo "(the work directory is removed now; run $0 WORKDIR to keep the disk image)"
+fi
