@@ -98,6 +98,16 @@ static void failing_gpt_callbacks(struct memdisk *disk) {
     disk->fail_block_size = 1;
     CHECK(rootseal_gpt_open_io(&io, NULL, &never) == ROOTSEAL_STATUS_CALLBACK_FAILED);
     disk->fail_block_size = 0;
+    /* A disk claiming the largest possible size: the backup header is looked for at
+     * its end, which reads nothing. Either copy missing is fine; a crash is not. */
+    disk->claimed_size = UINT64_MAX;
+    {
+        rootseal_gpt *huge = NULL;
+        rootseal_status st = rootseal_gpt_open_io(&io, NULL, &huge);
+        CHECK(st == ROOTSEAL_STATUS_CALLBACK_FAILED || st == ROOTSEAL_STATUS_OK);
+        rootseal_gpt_close(huge);
+    }
+    disk->claimed_size = 0;
     CHECK(never == (rootseal_gpt *)&io); /* out-param untouched on every failure */
 
     CHECK(rootseal_gpt_open_io(&io, NULL, &gpt) == ROOTSEAL_STATUS_OK);
@@ -226,6 +236,14 @@ static void kernel_range(struct memdisk *data, struct memdisk *hash, const uint8
     data->overclaim = 1;
     CHECK(range_check(&params, data, hash, root, 32, offset, length, &report) == ROOTSEAL_STATUS_CALLBACK_FAILED);
     data->overclaim = 0;
+    hash->claimed_size = UINT64_MAX; /* a hash device that lies about its size */
+    CHECK(range_check(&params, data, hash, root, 32, offset, length, NULL) == ROOTSEAL_STATUS_OK);
+    hash->claimed_size = 0;
+    data->claimed_size = UINT64_MAX; /* the data area comes from the superblock, not the size */
+    CHECK(range_check(&params, data, hash, root, 32, offset, length, &report) == ROOTSEAL_STATUS_OK);
+    rootseal_verity_report_free(report);
+    report = NULL;
+    data->claimed_size = 0;
     CHECK(report == NULL);
 
     /* Bad arguments. */

@@ -55,6 +55,7 @@ struct memdisk {
     int fail_block_size;   /* non-zero: the block_size callback fails */
     int overclaim;         /* non-zero: reads claim one byte more than asked */
     uint64_t reads_end;    /* reads at or past it come back empty (a disk that lies about its size) */
+    uint64_t claimed_size; /* non-zero: what the size callback reports instead of `size` */
 };
 
 static inline int64_t mem_read(void *ctx, uint64_t offset, uint8_t *buf, size_t len) {
@@ -86,7 +87,8 @@ static inline int32_t mem_flush(void *ctx) {
 }
 
 static inline int32_t mem_size(void *ctx, uint64_t *size_out) {
-    *size_out = ((struct memdisk *)ctx)->size;
+    struct memdisk *d = ctx;
+    *size_out = d->claimed_size ? d->claimed_size : d->size;
     return 0;
 }
 
