@@ -237,6 +237,41 @@
 #define ROOTSEAL_VERITY_RANGE_VERSION 1
 
 /**
+ * Current version of [`rootseal_verity_table_params`].
+ */
+#define ROOTSEAL_VERITY_TABLE_PARAMS_VERSION 1
+
+/**
+ * `rootseal_verity_table_params.corruption`: fail the read with EIO (the kernel default).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_EIO 0
+
+/**
+ * `rootseal_verity_table_params.corruption`: log and return the data (`ignore_corruption`).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_IGNORE 1
+
+/**
+ * `rootseal_verity_table_params.corruption`: reboot (`restart_on_corruption`).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_RESTART 2
+
+/**
+ * `rootseal_verity_table_params.corruption`: panic (`panic_on_corruption`).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_PANIC 3
+
+/**
+ * `rootseal_verity_table_params.flags`: `ignore_zero_blocks`.
+ */
+#define ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS (1 << 0)
+
+/**
+ * `rootseal_verity_table_params.flags`: `check_at_most_once`.
+ */
+#define ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE (1 << 1)
+
+/**
  * The ABI generation; it changes only with the SONAME (`librootseal.so.<abi>`).
  */
 #define ROOTSEAL_ABI_VERSION 0
@@ -1023,6 +1058,38 @@ typedef struct rootseal_verity_range {
   uint64_t reserved[4];
 } rootseal_verity_range;
 
+/**
+ * The optional parameters of the table line. Zero it and set `version` to
+ * `ROOTSEAL_VERITY_TABLE_PARAMS_VERSION`; the reserved fields must be zero.
+ */
+typedef struct rootseal_verity_table_params {
+  /**
+   * Must be `ROOTSEAL_VERITY_TABLE_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * `ROOTSEAL_VERITY_TABLE_*` flags.
+   */
+  uint32_t flags;
+  /**
+   * One of the `ROOTSEAL_VERITY_CORRUPTION_*` modes.
+   */
+  uint32_t corruption;
+  /**
+   * Reserved, must be zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Keyring description of the root-hash signature (`root_hash_sig_key_desc`), one
+   * word, NUL-terminated; NULL for none.
+   */
+  const char *root_hash_sig_key_desc;
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_verity_table_params;
+
 
 
 
@@ -1492,6 +1559,33 @@ rootseal_status rootseal_verity_verify_range_io(const struct rootseal_verity_par
                                                 size_t root_hash_size,
                                                 const struct rootseal_verity_range *range,
                                                 struct rootseal_verity_report **report_out);
+
+/**
+ * Writes the dm-verity table line (`dmsetup create NAME --table LINE`) for the tree
+ * `tree` describes (a result of `rootseal_verity_format*`), on devices `data_dev` and
+ * `hash_dev`, into `buf` as a NUL-terminated string without a newline: the line
+ * `rootseal verity table` prints. `params` may be NULL for no optional arguments.
+ *
+ * `len_out` may be NULL; otherwise it receives the line's length without the NUL, both
+ * on success and with `ROOTSEAL_STATUS_BUFFER_TOO_SMALL` (when `buf_size` cannot hold
+ * the line and its NUL; `buf` is then untouched), so a caller can size a buffer: this
+ * is the one status other than OK after which an out-parameter is written.
+ * `ROOTSEAL_STATUS_INVALID_ARGUMENT` for a device name that is empty or contains white
+ * space, unknown flags or modes, or a `tree` that no format could have produced.
+ * Nothing is kept after the call. Thread-safe.
+ *
+ * # Safety
+ * `tree` and `params` NULL or readable, the strings NULL or NUL-terminated, `buf`
+ * writable for `buf_size` bytes (NULL allowed with `buf_size` 0), `len_out` NULL or
+ * writable.
+ */
+rootseal_status rootseal_verity_kernel_table(const struct rootseal_verity_result *tree,
+                                             const struct rootseal_verity_table_params *params,
+                                             const char *data_dev,
+                                             const char *hash_dev,
+                                             char *buf,
+                                             size_t buf_size,
+                                             size_t *len_out);
 
 /**
  * Returns a static string such as `"rootseal/0.1.0"`. Never NULL, never to be freed.

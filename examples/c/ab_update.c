@@ -150,7 +150,8 @@ static void create_disk(const char *disk) {
 }
 
 int main(int argc, char **argv) {
-    char disk[4096], root_hex[129], salt_hex[513], fingerprint[65];
+    char disk[4096], device[128], fingerprint[65], *table;
+    size_t table_len = 0;
     size_t payload_len, signature_len;
     uint8_t *payload, *signature;
     rootseal_sig_context *context = NULL;
@@ -227,13 +228,18 @@ int main(int argc, char **argv) {
     params.data_blocks = payload_len / 4096;
     params.hash_offset = payload_len;
     ok(rootseal_verity_format_io(&params, &usr_b_io, &usr_b_io, &tree), "building the verity tree");
-    hex(tree.root_hash, tree.root_hash_size, root_hex);
-    hex(tree.salt, tree.salt_size, salt_hex);
-    printf("3. verity tree built in USR-B after the data; the kernel table line:\n");
-    printf("   0 %llu verity %u /dev/disk/by-partuuid/%s /dev/disk/by-partuuid/%s %u %u %llu %llu sha256 %s %s\n",
-           (unsigned long long)(tree.data_blocks * tree.data_block_size / 512), tree.hash_type, slot_b.unique_guid,
-           slot_b.unique_guid, tree.data_block_size, tree.hash_block_size, (unsigned long long)tree.data_blocks,
-           (unsigned long long)tree.hash_start_block, root_hex, salt_hex);
+    snprintf(device, sizeof device, "/dev/disk/by-partuuid/%s", slot_b.unique_guid);
+    /* Ask for the length first, then fetch the line into a buffer of that size. */
+    if (rootseal_verity_kernel_table(&tree, NULL, device, device, NULL, 0, &table_len) !=
+        ROOTSEAL_STATUS_BUFFER_TOO_SMALL) {
+        fprintf(stderr, "the table length query failed: %s\n", rootseal_last_error());
+        return 1;
+    }
+    table = (char *)malloc(table_len + 1);
+    if (table == NULL) return 1;
+    ok(rootseal_verity_kernel_table(&tree, NULL, device, device, table, table_len + 1, NULL), "the table line");
+    printf("3. verity tree built in USR-B after the data; the kernel table line:\n   %s\n", table);
+    free(table);
 
     /* 4. One trial boot for the new slot. */
     ok(rootseal_gpt_mark_update(gpt, USR_B, USR_TYPE), "mark-update USR-B");
