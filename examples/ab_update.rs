@@ -148,6 +148,10 @@ fn main() -> Result<()> {
     tampered[payload.len() / 2] ^= 1;
     let refused = store.verify_bytes_auto(&tampered, &signature, Policy::Default).expect_err("tampered payload");
     println!("   the same payload with one bit flipped: {refused}");
+    let foreign = PKey::from_ec_key(EcKey::generate(&group)?)?;
+    let foreign_signature = Signer::new(MessageDigest::sha256(), &foreign)?.sign_oneshot_to_vec(&payload)?;
+    let refused = store.verify_bytes_auto(&payload, &foreign_signature, Policy::Default).expect_err("untrusted key");
+    println!("   the same payload signed by a key that is not trusted: {refused}");
 
     // 2. The idle slot gets the image.
     let slot = disk.read()?.partition(b)?;

@@ -2,7 +2,8 @@
 # Runs examples/c/ab_update.c the way a C user would: installs rootseal into a
 # temporary prefix (scripts/install.sh, after `cargo build --release`), builds the
 # example with nothing but `pkg-config --cflags --libs rootseal`, makes a P-256 signing
-# key and a signed 8 MiB /usr image with openssl, and runs the whole A/B cycle.
+# key and a signed 8 MiB /usr image (and a signature by a foreign key) with openssl, and
+# runs the whole A/B cycle.
 #
 # Usage: scripts/run-c-example.sh [WORKDIR]
 #   WORKDIR keeps the disk image, key and payload (default: a temporary directory,
@@ -31,9 +32,13 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/updat
 openssl pkey -in "$work/update-key.pem" -pubout -out "$work/update-key.pub.pem"
 head -c $((8 << 20)) /dev/urandom >"$work/usr.img"
 openssl dgst -sha256 -sign "$work/update-key.pem" -out "$work/usr.img.sig" "$work/usr.img"
+# A signature by a key nobody trusts, which the example must refuse.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/foreign-key.pem" 2>/dev/null
+openssl dgst -sha256 -sign "$work/foreign-key.pem" -out "$work/usr.img.foreign.sig" "$work/usr.img"
 
 # shellcheck disable=SC2086 # the wrapper is a command line
-${ROOTSEAL_EXAMPLE_WRAPPER:-} "$work/ab_update" "$work" "$work/usr.img" "$work/usr.img.sig" "$work/update-key.pub.pem"
+${ROOTSEAL_EXAMPLE_WRAPPER:-} "$work/ab_update" "$work" "$work/usr.img" "$work/usr.img.sig" "$work/update-key.pub.pem" \
+    "$work/usr.img.foreign.sig"
 if [ $# -eq 0 ]; then
     echo "(the work directory is removed now; run $0 WORKDIR to keep the disk image)"
 fi

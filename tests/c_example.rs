@@ -47,6 +47,7 @@ fn check_cycle(wrapper: &str) {
         assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
     }
     assert!(stdout.contains("one bit flipped: signature: does not verify"), "{stdout}");
+    assert!(stdout.contains("a key that is not trusted: signature: does not verify"), "{stdout}");
 
     // The kernel table line: 0 <sectors> verity 1 <dev> <dev> 4096 4096 <blocks> <start> sha256 <root> <salt>
     let table: Vec<&str> =

@@ -12,10 +12,11 @@
  *   6. the booted system marks USR-B good;
  *   7. a later update to USR-A never comes up: the boot after its trial falls back.
  *
- * usage: ab_update WORKDIR PAYLOAD SIGNATURE PUBLIC_KEY
+ * usage: ab_update WORKDIR PAYLOAD SIGNATURE PUBLIC_KEY [FOREIGN_SIGNATURE]
  *   PAYLOAD is the new /usr image (a multiple of 4096 bytes, at most 12 MiB),
  *   SIGNATURE its detached signature (openssl dgst -sign), PUBLIC_KEY the PEM key that
- *   must have made it. scripts/run-c-example.sh makes all three and builds this
+ *   must have made it; FOREIGN_SIGNATURE, if given, a signature of the same payload by
+ *   another key, which must be refused. scripts/run-c-example.sh makes all three and builds this
  *   program with pkg-config only.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -167,8 +168,8 @@ int main(int argc, char **argv) {
     struct window usr_b;
     rootseal_status status;
 
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s WORKDIR PAYLOAD SIGNATURE PUBLIC_KEY\n", argv[0]);
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: %s WORKDIR PAYLOAD SIGNATURE PUBLIC_KEY [FOREIGN_SIGNATURE]\n", argv[0]);
         return 2;
     }
     printf("rootseal %s (ABI %u), built against header %d.%d.%d\n", rootseal_version(), rootseal_abi_version(),
@@ -203,6 +204,14 @@ int main(int argc, char **argv) {
     printf("   the same payload with one bit flipped: %s\n", rootseal_strerror(status));
     payload[payload_len / 2] ^= 0x01;
     if (status != ROOTSEAL_STATUS_SIG_INVALID) return 1;
+    if (argc == 6) {
+        size_t foreign_len;
+        uint8_t *foreign = slurp(argv[5], &foreign_len);
+        status = rootseal_sig_verify_buffer(store, &sig_params, payload, payload_len, foreign, foreign_len, NULL);
+        printf("   the same payload signed by a key that is not trusted: %s\n", rootseal_strerror(status));
+        free(foreign);
+        if (status != ROOTSEAL_STATUS_SIG_INVALID) return 1;
+    }
 
     /* 2. The idle slot gets the image, written through a window of the disk file. */
     ok(rootseal_gpt_get_partition(gpt, USR_B, &slot_b), "reading USR-B");
