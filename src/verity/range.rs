@@ -29,7 +29,7 @@ enum Standing {
 
 /// The last hash block visited on each level. Data blocks are visited in increasing
 /// order, so every level's blocks are too, and each is read and judged once.
-struct Path<'a> {
+struct HashPath<'a> {
     layout: &'a TreeLayout,
     hasher: &'a BlockHasher<'a>,
     hash: &'a dyn BlockRead,
@@ -39,7 +39,7 @@ struct Path<'a> {
     corrupted_hash_blocks: Vec<u64>,
 }
 
-impl Path<'_> {
+impl HashPath<'_> {
     /// The standing of block `index` of `level`, reading and judging it (and, first, its
     /// ancestors) unless it is the one already held for that level.
     fn judge(&mut self, level: usize, index: u64) -> Result<Standing> {
@@ -51,6 +51,11 @@ impl Path<'_> {
         let top = level + 1 == self.layout.levels.len();
         let parent =
             if top { Standing::Trusted } else { self.judge(level + 1, index >> self.layout.hashes_per_block_bits)? };
+        if parent == Standing::Untrusted {
+            // Nothing under a corrupt block can be judged, so it is not even read.
+            self.current[level] = Some((index, Standing::Untrusted, Vec::new()));
+            return Ok(Standing::Untrusted);
+        }
         let size = self.layout.hash_block_size as usize;
         let number = self.layout.levels[level].start_block + index;
         let mut scratch = Vec::new();
@@ -59,18 +64,13 @@ impl Path<'_> {
             .read_view(number * size as u64, size, &mut scratch)
             .map_err(|e| Error::io(format!("reading hash block {number}"), e))?
             .to_vec();
-        let standing = match parent {
-            Standing::Untrusted => Standing::Untrusted,
-            Standing::Trusted => {
-                let digest = self.hasher.digest_one(&bytes)?;
-                let expected = if top { self.root_hash } else { self.slot(level + 1, index) };
-                if digest == expected {
-                    Standing::Trusted
-                } else {
-                    self.corrupted_hash_blocks.push(number);
-                    Standing::Untrusted
-                }
-            }
+        let digest = self.hasher.digest_one(&bytes)?;
+        let expected = if top { self.root_hash } else { self.slot(level + 1, index) };
+        let standing = if digest == expected {
+            Standing::Trusted
+        } else {
+            self.corrupted_hash_blocks.push(number);
+            Standing::Untrusted
         };
         self.current[level] = Some((index, standing, bytes));
         Ok(standing)
@@ -113,7 +113,7 @@ pub fn verify_range(
     let blocks = bytes.start / block_size..bytes.end.div_ceil(block_size);
     let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
     let hashed_by = hasher.hashed_by();
-    let mut path = Path {
+    let mut path = HashPath {
         layout: &layout,
         hasher: &hasher,
         hash,
