@@ -1,11 +1,31 @@
 /*
- * rootseal: dm-verity hash trees for A/B root file systems, C interface.
+ * rootseal: dm-verity hash trees, GPT A/B slot attributes and payload signatures for
+ * A/B root file systems, C interface. Link with `pkg-config --cflags --libs rootseal`.
  *
- * Conventions: every function returns a rootseal_status (0 = success) unless noted;
- * out-parameters are written only on success; _free(NULL) is a no-op; params structs
- * are zeroed by the caller, carry a version and reserved fields that must be zero.
- * rootseal_last_error() gives the detailed message of the last failure on the
- * calling thread.
+ * Conventions, for every declaration below unless its own comment says otherwise:
+ * - Status: functions return a rootseal_status; ROOTSEAL_STATUS_OK (0) is success and
+ *   every other number has one fixed meaning, listed with the enum. The per-function
+ *   comments name the statuses specific to that function; rootseal_strerror() describes
+ *   any of them, rootseal_last_error() gives the calling thread's detailed message.
+ *   ROOTSEAL_STATUS_PANIC means an internal error was contained: the process is intact.
+ * - Arguments: a NULL pointer where one is required gives ROOTSEAL_STATUS_NULL_PARAMETER.
+ *   Out-parameters are written only on success.
+ * - Ownership: the library never keeps a caller's pointer after the call returns (except
+ *   the rootseal_io of a GPT handle, until rootseal_gpt_close). Objects it hands out
+ *   (handles, contexts, stores, reports) belong to the caller and are released with the
+ *   matching _free/_close function, which accepts NULL. Returned strings are static.
+ * - Thread safety: functions may be called from any thread. An object may be used by
+ *   several threads at once only where its comment says so; callbacks run on the
+ *   calling thread. rootseal_hash_backend_force and rootseal_verity_use_fips are
+ *   process-wide settings.
+ * - Params structs: zero the whole struct, set `version` to the matching
+ *   ROOTSEAL_*_VERSION and fill what you need. Fields named reserved* must be zero
+ *   (else ROOTSEAL_STATUS_RESERVED_NOT_ZERO); an unknown version gives
+ *   ROOTSEAL_STATUS_UNSUPPORTED_PARAMS_VERSION. Result structs have reserved fields the
+ *   library sets to zero.
+ * - ABI: ROOTSEAL_ABI_VERSION is the SONAME major (librootseal.so.0); compare it with
+ *   rootseal_abi_version() at start-up. Within one ABI version functions, status codes
+ *   and params versions are only ever added; see the README's ABI rules.
  */
 
 #ifndef ROOTSEAL_H
@@ -210,6 +230,46 @@
  * Flag: no salt (veritysetup `--salt=-`), even though `salt` is NULL.
  */
 #define ROOTSEAL_VERITY_NO_SALT (1 << 2)
+
+/**
+ * Current version of [`rootseal_verity_range`].
+ */
+#define ROOTSEAL_VERITY_RANGE_VERSION 1
+
+/**
+ * Current version of [`rootseal_verity_table_params`].
+ */
+#define ROOTSEAL_VERITY_TABLE_PARAMS_VERSION 1
+
+/**
+ * `rootseal_verity_table_params.corruption`: fail the read with EIO (the kernel default).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_EIO 0
+
+/**
+ * `rootseal_verity_table_params.corruption`: log and return the data (`ignore_corruption`).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_IGNORE 1
+
+/**
+ * `rootseal_verity_table_params.corruption`: reboot (`restart_on_corruption`).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_RESTART 2
+
+/**
+ * `rootseal_verity_table_params.corruption`: panic (`panic_on_corruption`).
+ */
+#define ROOTSEAL_VERITY_CORRUPTION_PANIC 3
+
+/**
+ * `rootseal_verity_table_params.flags`: `ignore_zero_blocks`.
+ */
+#define ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS (1 << 0)
+
+/**
+ * `rootseal_verity_table_params.flags`: `check_at_most_once`.
+ */
+#define ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE (1 << 1)
 
 /**
  * The ABI generation; it changes only with the SONAME (`librootseal.so.<abi>`).
@@ -973,6 +1033,67 @@ typedef struct rootseal_verity_result {
   uint64_t reserved[8];
 } rootseal_verity_result;
 
+/**
+ * The bytes of the data device to verify: every data block that overlaps
+ * `[offset, offset + length)` is checked. Zero it, set `version` to
+ * `ROOTSEAL_VERITY_RANGE_VERSION`; the reserved fields must be zero.
+ */
+typedef struct rootseal_verity_range {
+  /**
+   * Must be `ROOTSEAL_VERITY_RANGE_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * Reserved, must be zero.
+   */
+  uint32_t reserved0;
+  /**
+   * First byte, from the start of the data device.
+   */
+  uint64_t offset;
+  /**
+   * Number of bytes; at least 1, and `offset + length` must lie inside the data area
+   * (`data_blocks` × `data_block_size`).
+   */
+  uint64_t length;
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_verity_range;
+
+/**
+ * The optional parameters of the table line. Zero it and set `version` to
+ * `ROOTSEAL_VERITY_TABLE_PARAMS_VERSION`; the reserved fields must be zero.
+ */
+typedef struct rootseal_verity_table_params {
+  /**
+   * Must be `ROOTSEAL_VERITY_TABLE_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * `ROOTSEAL_VERITY_TABLE_*` flags.
+   */
+  uint32_t flags;
+  /**
+   * One of the `ROOTSEAL_VERITY_CORRUPTION_*` modes.
+   */
+  uint32_t corruption;
+  /**
+   * Reserved, must be zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Keyring description of the root-hash signature (`root_hash_sig_key_desc`), one
+   * word, NUL-terminated; NULL for none.
+   */
+  const char *root_hash_sig_key_desc;
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_verity_table_params;
+
 
 
 
@@ -1160,7 +1281,8 @@ rootseal_status rootseal_hash_backend_available(uint32_t backend, bool *availabl
 rootseal_status rootseal_verity_use_fips(const struct rootseal_sig_context *context);
 
 /**
- * Creates a context on OpenSSL's default library context (no FIPS).
+ * Creates a context on OpenSSL's default library context (no FIPS). The caller owns
+ * `*context_out` and frees it with `rootseal_sig_context_free`.
  *
  * # Safety
  * `context_out` must be NULL or writable.
@@ -1172,7 +1294,8 @@ rootseal_status rootseal_sig_context_new(struct rootseal_sig_context **context_o
  * from the OpenSSL config at `config_path` (NULL: the `ROOTSEAL_FIPS_CONFIG` environment
  * variable). The process's default context is not changed. Fails with
  * `ROOTSEAL_STATUS_SIG_FIPS_UNAVAILABLE` when the provider cannot be loaded or fails its
- * self-test; there is no fallback.
+ * self-test; there is no fallback. The caller owns `*context_out` and frees it with
+ * `rootseal_sig_context_free`.
  *
  * # Safety
  * `config_path` must be NULL or NUL-terminated; `context_out` must be NULL or writable.
@@ -1198,7 +1321,8 @@ rootseal_status rootseal_sig_fips_status(const struct rootseal_sig_context *cont
 void rootseal_sig_context_free(struct rootseal_sig_context *context);
 
 /**
- * Creates an empty trust store whose keys live in `context`.
+ * Creates an empty trust store whose keys live in `context`. The caller owns
+ * `*store_out` and frees it with `rootseal_trust_store_free`.
  *
  * # Safety
  * `context` must be NULL or live; `store_out` must be NULL or writable.
@@ -1370,7 +1494,8 @@ rootseal_status rootseal_verity_format_io(const struct rootseal_verity_params *p
 
 /**
  * Like [`rootseal_verity_verify`], over caller-supplied devices (`read` and `size` are
- * required for both). Callbacks run on the calling thread only.
+ * required for both). Callbacks run on the calling thread only. A report stored in
+ * `*report_out` belongs to the caller: free it with `rootseal_verity_report_free`.
  *
  * # Safety
  * Pointers must be NULL or valid, and the callbacks must honour their contracts.
@@ -1411,6 +1536,63 @@ const uint64_t *rootseal_verity_report_corrupted_hash_blocks(const struct rootse
  * `report` must be NULL or a report from this library not yet freed.
  */
 void rootseal_verity_report_free(struct rootseal_verity_report *report);
+
+/**
+ * Verifies only the data blocks under `range`, as the kernel does on read: each block's
+ * digest against its leaf hash block, each hash block against its parent, up to
+ * `root_hash`. Only those data blocks and the hash blocks on their paths are read.
+ * `params` is interpreted as for [`super::verity::rootseal_verity_verify_io`]
+ * (superblock or explicit geometry); `data` and `hash` need `read` and `size`, and the
+ * same non-NULL `ctx` for both means one shared device.
+ *
+ * Returns `ROOTSEAL_STATUS_OK` when every block under the range matches,
+ * `ROOTSEAL_STATUS_VERITY_CORRUPTED` when some do not (damage outside the range is not
+ * looked at), `ROOTSEAL_STATUS_INVALID_ARGUMENT` for an empty range or one that leaves
+ * the data area, `ROOTSEAL_STATUS_CALLBACK_FAILED` when a callback fails or the device
+ * ends early, or another status when verification could not run. For OK and
+ * VERITY_CORRUPTED, a non-NULL `report_out` receives the report (free it with
+ * `rootseal_verity_report_free`); otherwise it is not written. Callbacks run on the
+ * calling thread only. Thread-safe for distinct devices.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: `params` and `range` readable, `root_hash` readable
+ * for `root_hash_size` bytes, `report_out` writable; the callbacks must honour their
+ * contracts.
+ */
+rootseal_status rootseal_verity_verify_range_io(const struct rootseal_verity_params *params,
+                                                const struct rootseal_io *data,
+                                                const struct rootseal_io *hash,
+                                                const uint8_t *root_hash,
+                                                size_t root_hash_size,
+                                                const struct rootseal_verity_range *range,
+                                                struct rootseal_verity_report **report_out);
+
+/**
+ * Writes the dm-verity table line (`dmsetup create NAME --table LINE`) for the tree
+ * `tree` describes (a result of `rootseal_verity_format*`), on devices `data_dev` and
+ * `hash_dev`, into `buf` as a NUL-terminated string without a newline: the line
+ * `rootseal verity table` prints. `params` may be NULL for no optional arguments.
+ *
+ * `len_out` may be NULL; otherwise it receives the line's length without the NUL, both
+ * on success and with `ROOTSEAL_STATUS_BUFFER_TOO_SMALL` (when `buf_size` cannot hold
+ * the line and its NUL; `buf` is then untouched), so a caller can size a buffer: this
+ * is the one status other than OK after which an out-parameter is written.
+ * `ROOTSEAL_STATUS_INVALID_ARGUMENT` for a device name that is empty or contains white
+ * space, unknown flags or modes, or a `tree` that no format could have produced.
+ * Nothing is kept after the call. Thread-safe.
+ *
+ * # Safety
+ * `tree` and `params` NULL or readable, the strings NULL or NUL-terminated, `buf`
+ * writable for `buf_size` bytes (NULL allowed with `buf_size` 0), `len_out` NULL or
+ * writable.
+ */
+rootseal_status rootseal_verity_kernel_table(const struct rootseal_verity_result *tree,
+                                             const struct rootseal_verity_table_params *params,
+                                             const char *data_dev,
+                                             const char *hash_dev,
+                                             char *buf,
+                                             size_t buf_size,
+                                             size_t *len_out);
 
 /**
  * Returns a static string such as `"rootseal/0.1.0"`. Never NULL, never to be freed.

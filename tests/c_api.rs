@@ -194,3 +194,75 @@ fn gpt_c_cycle_against_shared_library_matches_cgpt() {
 fn gpt_c_cycle_is_memory_clean_under_valgrind() {
     gpt_c_cycle(true, &VALGRIND);
 }
+
+/// The bootloader-style C test (tests/c/bootloader.c): GPT and verity through callbacks
+/// over memory buffers, with every callback failing in turn. Its boot path (a trial
+/// boot of USR-B, then mark-good, then a repaired primary header) must leave the bytes
+/// cgpt leaves on a twin disk, and the verity tree it checks ranges of is veritysetup's.
+fn bootloader_c(static_link: bool, wrapper: &[&str]) {
+    use gpt_support::{CHROMEOS_KERNEL, DiskSpec, Op};
+    let dir = tempfile::tempdir().unwrap();
+    let exe = compile("bootloader.c", static_link, dir.path());
+    let (disk, twin, after) = (dir.path().join("disk.img"), dir.path().join("twin.img"), dir.path().join("after.img"));
+    for image in [&disk, &twin] {
+        // The Chrome OS kernel type: cgpt prioritizes only that one.
+        gpt_support::disk(DiskSpec::kernel(512, 128), image);
+        for args in
+            [&["add", "-i", "3", "-P", "1", "-T", "0", "-S", "1"], &["add", "-i", "4", "-P", "2", "-T", "1", "-S", "0"]]
+        {
+            let out = gpt_support::cgpt(image, 512, args);
+            assert!(out.status.success(), "{}", common::describe(&out));
+        }
+    }
+    // 512 data blocks: 4 leaf hash blocks under one top block, after the superblock.
+    let data = dir.path().join("usr.img");
+    std::fs::write(&data, common::pseudo_random(7, 512 * 4096)).unwrap();
+    let hash = dir.path().join("usr.hash");
+    let out = Command::new(common::veritysetup()).arg("format").arg(&data).arg(&hash).output().unwrap();
+    assert!(out.status.success(), "{}", common::describe(&out));
+    let root = common::parse_root_hash(&out.stdout);
+    // A kernel of 100 blocks starting inside block 130: all under leaf hash block 3.
+    let (offset, length) = (130 * 4096 + 100, 100 * 4096);
+
+    let out = run(wrapped(&exe, wrapper)
+        .arg(&disk)
+        .arg(CHROMEOS_KERNEL)
+        .arg(&data)
+        .arg(&hash)
+        .arg(&root)
+        .arg(offset.to_string())
+        .arg(length.to_string())
+        .arg(&after));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    print!("{stdout}");
+    assert!(stdout.contains(" 0 failed"), "C checks failed:\n{stdout}");
+
+    // The same boot on the twin with cgpt: next used B's try, then mark-good B.
+    let out = gpt_support::cgpt(&twin, 512, &["add", "-i", "4", "-T", "0"]);
+    assert!(out.status.success(), "{}", common::describe(&out));
+    gpt_support::with_cgpt(&twin, 512, Op::MarkGood(4));
+    assert!(
+        std::fs::read(&after).unwrap() == std::fs::read(&twin).unwrap(),
+        "the C boot path left other bytes than cgpt"
+    );
+    gpt_support::assert_cgpt_accepts(&after, 512);
+    gpt_support::assert_sgdisk_accepts(&after, 512);
+    // The C test damaged and restored its images in memory only.
+    let verify = Command::new(common::veritysetup()).arg("verify").arg(&data).arg(&hash).arg(&root).output().unwrap();
+    assert!(verify.status.success(), "{}", common::describe(&verify));
+}
+
+#[test]
+fn bootloader_c_against_static_library() {
+    bootloader_c(true, &[]);
+}
+
+#[test]
+fn bootloader_c_against_shared_library() {
+    bootloader_c(false, &[]);
+}
+
+#[test]
+fn bootloader_c_is_memory_clean_under_valgrind() {
+    bootloader_c(true, &VALGRIND);
+}

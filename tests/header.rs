@@ -75,3 +75,85 @@ fn header_exports_only_prefixed_names() {
     let stray: Vec<_> = names.iter().filter(|n| !(n.starts_with("rootseal_") || n.starts_with("ROOTSEAL_"))).collect();
     assert!(stray.is_empty(), "non-prefixed names in the header: {stray:?}");
 }
+
+/// The item a header line declares, if it is one that needs a doc comment: a function
+/// prototype, a struct (opaque or not), a struct field, a function-pointer typedef or
+/// the status enum.
+fn declared_item(line: &str, in_struct: bool) -> Option<String> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() || trimmed.starts_with(['#', '/', '*', '}']) || line.starts_with(' ') && !in_struct {
+        return None;
+    }
+    if in_struct {
+        // A field: `  type name;` or `  type name[N];`.
+        return trimmed.strip_suffix(';').map(|f| format!("field {}", f.split_whitespace().last().unwrap()));
+    }
+    if line.starts_with("typedef struct ") || line.starts_with("enum ") {
+        return Some(line.trim_end_matches(['{', ' ']).to_string());
+    }
+    if line.starts_with("typedef ") {
+        return line.contains("(*").then(|| line.to_string());
+    }
+    line.contains('(').then(|| line.to_string())
+}
+
+#[test]
+fn every_function_struct_and_field_has_a_doc_comment() {
+    let header = committed();
+    let lines: Vec<&str> = header.lines().collect();
+    let mut undocumented = Vec::new();
+    let mut in_struct = false;
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("typedef struct ") && line.ends_with('{') {
+            in_struct = true;
+        } else if in_struct && line.starts_with('}') {
+            in_struct = false;
+            continue;
+        }
+        let Some(item) = declared_item(line, in_struct && !line.starts_with("typedef struct ")) else { continue };
+        checked += 1;
+        // The doc comment ends on the line above, conditional-compilation lines aside.
+        let above = lines[..i].iter().rev().find(|l| !l.starts_with("#if"));
+        let documented = above.is_some_and(|l| l.trim() == "*/") && {
+            let start = lines[..i].iter().rposition(|l| l.trim_start().starts_with("/*")).unwrap_or(0);
+            lines[start].trim_start().starts_with("/**") && lines[start + 1..i].iter().any(|l| l.trim().len() > 2)
+        };
+        if !documented {
+            undocumented.push(format!("line {}: {item}", i + 1));
+        }
+    }
+    assert!(checked > 150, "parsed too few declarations ({checked}); has the header format changed?");
+    assert!(undocumented.is_empty(), "declarations without a doc comment:\n{}", undocumented.join("\n"));
+}
+
+/// Every params struct says which of its fields are reserved, and every function
+/// that takes or returns an owned object says how it is freed.
+#[test]
+fn reserved_fields_and_ownership_are_documented() {
+    let header = committed();
+    let lines: Vec<&str> = header.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let field = line.trim();
+        if line.starts_with("  ") && field.split_whitespace().nth(1).is_some_and(|n| n.starts_with("reserved")) {
+            let doc = lines[i.saturating_sub(3)..i].join(" ");
+            assert!(
+                doc.contains("eserved") || doc.contains("adding"),
+                "line {}: {field} is not documented as reserved",
+                i + 1
+            );
+        }
+        let prototype = !line.starts_with([' ', '#', '/', '}']) && line.contains('(') && !line.starts_with("typedef");
+        let end = lines[i..].iter().position(|l| l.ends_with(';')).map_or(i, |n| i + n);
+        if prototype && lines[i..=end].join(" ").contains("**") {
+            // An out-param that receives an object: its doc must name the function that frees it.
+            let start = lines[..i].iter().rposition(|l| l.starts_with("/**")).unwrap();
+            let doc = lines[start..i].join(" ");
+            assert!(
+                doc.contains("_free") || doc.contains("_close") || doc.contains("rootseal_gpt_close"),
+                "line {}: {line} hands out an object without saying how it is freed",
+                i + 1
+            );
+        }
+    }
+}

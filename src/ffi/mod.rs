@@ -21,6 +21,8 @@ pub(crate) mod openssl_sys_ext;
 pub mod sig;
 pub mod status;
 pub mod verity;
+pub mod verity_range;
+pub mod verity_table;
 pub mod version;
 
 pub(crate) use blkdev::logical_block_size;

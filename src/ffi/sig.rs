@@ -215,7 +215,8 @@ unsafe fn store_arg<'a>(store: *const rootseal_trust_store) -> Result<&'a TrustS
     Ok(unsafe { &(*store).inner })
 }
 
-/// Creates a context on OpenSSL's default library context (no FIPS).
+/// Creates a context on OpenSSL's default library context (no FIPS). The caller owns
+/// `*context_out` and frees it with `rootseal_sig_context_free`.
 ///
 /// # Safety
 /// `context_out` must be NULL or writable.
@@ -236,7 +237,8 @@ pub unsafe extern "C" fn rootseal_sig_context_new(context_out: *mut *mut rootsea
 /// from the OpenSSL config at `config_path` (NULL: the `ROOTSEAL_FIPS_CONFIG` environment
 /// variable). The process's default context is not changed. Fails with
 /// `ROOTSEAL_STATUS_SIG_FIPS_UNAVAILABLE` when the provider cannot be loaded or fails its
-/// self-test; there is no fallback.
+/// self-test; there is no fallback. The caller owns `*context_out` and frees it with
+/// `rootseal_sig_context_free`.
 ///
 /// # Safety
 /// `config_path` must be NULL or NUL-terminated; `context_out` must be NULL or writable.
@@ -306,7 +308,8 @@ pub unsafe extern "C" fn rootseal_sig_context_free(context: *mut rootseal_sig_co
     }
 }
 
-/// Creates an empty trust store whose keys live in `context`.
+/// Creates an empty trust store whose keys live in `context`. The caller owns
+/// `*store_out` and frees it with `rootseal_trust_store_free`.
 ///
 /// # Safety
 /// `context` must be NULL or live; `store_out` must be NULL or writable.

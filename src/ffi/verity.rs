@@ -139,7 +139,9 @@ fn nonzero<T: PartialEq + Default>(value: T) -> Option<T> {
 ///
 /// # Safety
 /// `params` must be NULL or point to a valid struct whose `salt` is valid for `salt_size` bytes.
-unsafe fn options_from(params: *const rootseal_verity_params) -> Result<(VerityOptions, Option<usize>), Failure> {
+pub(super) unsafe fn options_from(
+    params: *const rootseal_verity_params,
+) -> Result<(VerityOptions, Option<usize>), Failure> {
     if params.is_null() {
         return Err(null("params"));
     }
@@ -212,7 +214,7 @@ fn result_from(outcome: &FormatOutcome) -> rootseal_verity_result {
 ///
 /// # Safety
 /// `root_hash` must be NULL or readable for `size` bytes for the duration of the call.
-unsafe fn root_hash_arg<'a>(root_hash: *const u8, size: usize) -> Result<&'a [u8], Failure> {
+pub(super) unsafe fn root_hash_arg<'a>(root_hash: *const u8, size: usize) -> Result<&'a [u8], Failure> {
     if root_hash.is_null() {
         return Err(null("root_hash"));
     }
@@ -243,7 +245,10 @@ unsafe fn store_result(out: *mut rootseal_verity_result, outcome: &FormatOutcome
 ///
 /// # Safety
 /// `report_out` must be NULL or valid for a pointer write.
-unsafe fn finish_verify(report: VerifyReport, report_out: *mut *mut rootseal_verity_report) -> rootseal_status {
+pub(super) unsafe fn finish_verify(
+    report: VerifyReport,
+    report_out: *mut *mut rootseal_verity_report,
+) -> rootseal_status {
     let status = if report.is_intact() { rootseal_status::Ok } else { rootseal_status::VerityCorrupted };
     if !report_out.is_null() {
         let boxed = Box::into_raw(Box::new(rootseal_verity_report { report }));
@@ -357,7 +362,8 @@ pub unsafe extern "C" fn rootseal_verity_format_io(
 }
 
 /// Like [`rootseal_verity_verify`], over caller-supplied devices (`read` and `size` are
-/// required for both). Callbacks run on the calling thread only.
+/// required for both). Callbacks run on the calling thread only. A report stored in
+/// `*report_out` belongs to the caller: free it with `rootseal_verity_report_free`.
 ///
 /// # Safety
 /// Pointers must be NULL or valid, and the callbacks must honour their contracts.

@@ -91,6 +91,22 @@ pub fn verify_paths(
     verify(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, run)
 }
 
+/// [`super::verify_range`] on files or block devices: only the data blocks under the
+/// byte range `bytes` and the hash blocks on their paths are read.
+pub fn verify_range_paths(
+    data: &Path,
+    hash: &Path,
+    opts: &VerityOptions,
+    root_hash: &[u8],
+    bytes: std::ops::Range<u64>,
+) -> Result<VerifyReport> {
+    let data_file = open_read(data, "data")?;
+    let hash_file = open_read(hash, "hash")?;
+    let same = same_file(&data_file, &hash_file)?;
+    let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
+    super::verify_range(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, bytes)
+}
+
 /// Reads the parameters of an existing tree from files: the superblock, or the
 /// options with `no_superblock`. The data device is only looked at for its size.
 pub fn config_from_paths(data: &Path, hash: &Path, opts: &VerityOptions) -> Result<(VerityConfig, Vec<Warning>)> {

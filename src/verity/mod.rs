@@ -1,7 +1,9 @@
 //! dm-verity hash trees, byte-identical to cryptsetup's `veritysetup`.
 //!
 //! [`format()`] builds a tree (and optionally the 512-byte superblock) for a data device;
-//! [`verify()`] recomputes it and names every corrupted data and hash block; [`kernel_table`]
+//! [`verify()`] recomputes it and names every corrupted data and hash block;
+//! [`verify_range`] checks only the blocks under a byte range, as a bootloader checking
+//! the kernel it loads would; [`kernel_table`]
 //! prints the `dmsetup` table line. Both work over the [`crate::io`] traits, and
 //! [`format_paths`] / [`verify_paths`] wrap them for files and block devices (memory
 //! mapped, hashed on every core).
@@ -26,6 +28,7 @@ mod files;
 mod hasher;
 pub mod layout;
 mod params;
+mod range;
 mod roothash;
 pub mod superblock;
 mod table;
@@ -38,12 +41,13 @@ pub use backend::{
 pub use config::{read_superblock, resolve_existing_config, resolve_new_config};
 pub use error::{Error, Result};
 pub use evp::{fips_provider, use_fips_provider};
-pub use files::{config_from_paths, format_paths, verify_paths};
+pub use files::{config_from_paths, format_paths, verify_paths, verify_range_paths};
 pub use layout::{Level, TreeLayout};
 pub use params::{
     DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, MAX_BLOCK_SIZE, MAX_SALT_SIZE, MIN_BLOCK_SIZE,
     SUPERBLOCK_SIZE, Uuid, VerityConfig, VerityOptions, decode_hex, encode_hex, parse_salt,
 };
+pub use range::verify_range;
 pub use roothash::{parse_root_hash, read_root_hash_file, write_root_hash_file};
 pub use table::{CorruptionMode, TableOptions, kernel_table};
 pub use tree::Progress;
@@ -257,16 +261,15 @@ pub fn format(
     Ok(FormatOutcome { config, layout, root_hash, hashed_by, warnings })
 }
 
-/// Recomputes the tree of `data` and compares it with `hash` and `root_hash`.
-/// Corruption is reported in the [`VerifyReport`], not as an error.
-pub fn verify(
+/// The checks verify and verify_range share: the configuration (from the superblock when
+/// there is one), the layout, the root hash length and the device sizes.
+fn prepare_verify(
     data: &dyn BlockRead,
     hash: &dyn BlockRead,
     same_device: bool,
     opts: &VerityOptions,
     root_hash: &[u8],
-    run: &RunOptions<'_>,
-) -> Result<VerifyReport> {
+) -> Result<(VerityConfig, TreeLayout, Vec<Warning>)> {
     let data_size = device_size(data, "data")?;
     let (config, mut warnings) = resolve_existing_config(hash, opts, data_size)?;
     let layout = config.validate()?;
@@ -281,7 +284,20 @@ pub fn verify(
         }
         warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: hash_size });
     }
+    Ok((config, layout, warnings))
+}
 
+/// Recomputes the tree of `data` and compares it with `hash` and `root_hash`.
+/// Corruption is reported in the [`VerifyReport`], not as an error.
+pub fn verify(
+    data: &dyn BlockRead,
+    hash: &dyn BlockRead,
+    same_device: bool,
+    opts: &VerityOptions,
+    root_hash: &[u8],
+    run: &RunOptions<'_>,
+) -> Result<VerifyReport> {
+    let (config, layout, mut warnings) = prepare_verify(data, hash, same_device, opts, root_hash)?;
     let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
     let hashed_by = hasher.hashed_by();
     let walk = tree::Walk {

@@ -51,14 +51,21 @@ struct memdisk {
     int fail_reads;        /* non-zero: every read fails */
     int writes_left;       /* -1 = unlimited; 0 = the next write fails (a power cut) */
     int flushes;           /* flush calls so far */
+    int fail_flush;        /* non-zero: every flush fails */
+    int fail_block_size;   /* non-zero: the block_size callback fails */
+    int overclaim;         /* non-zero: reads claim one byte more than asked */
+    uint64_t reads_end;    /* reads at or past it come back empty (a disk that lies about its size) */
+    uint64_t claimed_size; /* non-zero: what the size callback reports instead of `size` */
 };
 
 static inline int64_t mem_read(void *ctx, uint64_t offset, uint8_t *buf, size_t len) {
     struct memdisk *d = ctx;
     if (d->fail_reads) return -5;
-    if (offset >= d->size) return 0;
+    if (d->overclaim) return (int64_t)len + 1;
+    if (offset >= d->size || offset >= d->reads_end) return 0;
     if (len > 1000) len = 1000;
     if (len > d->size - offset) len = (size_t)(d->size - offset);
+    if (len > d->reads_end - offset) len = (size_t)(d->reads_end - offset);
     memcpy(buf, d->bytes + offset, len);
     return (int64_t)len;
 }
@@ -74,17 +81,21 @@ static inline int64_t mem_write(void *ctx, uint64_t offset, const uint8_t *buf, 
 }
 
 static inline int32_t mem_flush(void *ctx) {
-    ((struct memdisk *)ctx)->flushes++;
-    return 0;
+    struct memdisk *d = ctx;
+    d->flushes++;
+    return d->fail_flush ? -5 : 0;
 }
 
 static inline int32_t mem_size(void *ctx, uint64_t *size_out) {
-    *size_out = ((struct memdisk *)ctx)->size;
+    struct memdisk *d = ctx;
+    *size_out = d->claimed_size ? d->claimed_size : d->size;
     return 0;
 }
 
 static inline int32_t mem_block_size(void *ctx, uint32_t *block_size_out) {
-    *block_size_out = ((struct memdisk *)ctx)->block_size;
+    struct memdisk *d = ctx;
+    if (d->fail_block_size) return -5;
+    *block_size_out = d->block_size;
     return 0;
 }
 
@@ -96,6 +107,7 @@ static inline struct memdisk memdisk_new(const uint8_t *bytes, uint64_t size) {
     if (d.bytes && bytes) memcpy(d.bytes, bytes, (size_t)size);
     d.size = d.capacity = size;
     d.writes_left = -1;
+    d.reads_end = UINT64_MAX;
     return d;
 }
 
