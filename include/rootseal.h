@@ -1401,7 +1401,7 @@ rootseal_status rootseal_sig_verify_buffer(const struct rootseal_trust_store *st
                                            struct rootseal_sig_result *result_out);
 
 /**
- * Verifies a CrAU update payload: structure, the optional Omaha size and SHA-256
+ * Verifies a CrAU update payload file: structure, the optional Omaha size and SHA-256
  * (`omaha` may be NULL), and its RSA PKCS#1 v1.5 SHA-256 signatures, accepting any
  * signature under any trusted key. Only `params.policy` is used; `digest` and `padding`
  * must be 0 (the scheme is fixed: SHA-256, PKCS#1 v1.5).
@@ -1414,6 +1414,21 @@ rootseal_status rootseal_sig_verify_payload(const struct rootseal_trust_store *s
                                             const char *path,
                                             const struct rootseal_omaha_check *omaha,
                                             struct rootseal_sig_result *result_out);
+
+/**
+ * As [`rootseal_sig_verify_payload`], for a payload the caller already holds in memory
+ * (`payload_len` bytes at `payload`), with no file access: for callers with their own
+ * storage layer.
+ *
+ * # Safety
+ * As [`rootseal_sig_verify_buffer`] for `payload`; `omaha` NULL or readable.
+ */
+rootseal_status rootseal_sig_verify_payload_buffer(const struct rootseal_trust_store *store,
+                                                   const struct rootseal_sig_params *params,
+                                                   const uint8_t *payload,
+                                                   size_t payload_len,
+                                                   const struct rootseal_omaha_check *omaha,
+                                                   struct rootseal_sig_result *result_out);
 
 /**
  * Verifies a detached DER PKCS#7 root-hash signature over `root_hash_hex` (checked as

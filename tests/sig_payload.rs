@@ -169,3 +169,35 @@ fn omaha_size_and_sha256_are_checked_in_hex_and_base64() {
         assert!(matches!(e, Error::PayloadMismatch { what: "size", .. }), "{e}");
     }
 }
+
+/// A payload in memory gets exactly the verdict of the same bytes in a file, for valid,
+/// tampered and malformed payloads alike.
+#[test]
+fn payloads_in_memory_get_the_verdict_of_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = genkey(dir.path(), "k", "rsa:2048");
+    let v1 = build_payload(dir.path(), "v1", 1, &data(3 << 20), &[&key], 256);
+    let v2 = build_payload(dir.path(), "v2", 2, &data(100_000), &[&key], 256);
+    let mut cases = vec![v1.bytes.clone(), v2.bytes.clone()];
+    for at in [0usize, 30, v1.bytes.len() / 2, v1.bytes.len() - 1] {
+        let mut bytes = v1.bytes.clone();
+        bytes[at] ^= 0x10;
+        cases.push(bytes);
+    }
+    cases.push(v1.bytes[..v1.bytes.len() - 1].to_vec());
+    cases.push(Vec::new());
+    let sha = |b: &[u8]| -> [u8; 32] { openssl::sha::sha256(b) };
+    for ctx in contexts() {
+        let s = store(&ctx, &[&key]);
+        for (i, bytes) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("case{i}"));
+            std::fs::write(&path, bytes).unwrap();
+            let omaha = OmahaCheck { size: Some(bytes.len() as u64), sha256: Some(sha(&v1.bytes)) };
+            let from_file = s.verify_payload(&path, omaha, Policy::Fips).map(|v| (v.fingerprint, v.signature_index));
+            let in_memory =
+                s.verify_payload_bytes(bytes, omaha, Policy::Fips).map(|v| (v.fingerprint, v.signature_index));
+            assert_eq!(format!("{in_memory:?}"), format!("{from_file:?}"), "case {i}");
+            assert_eq!(in_memory.is_ok(), i == 0, "case {i}: {in_memory:?}");
+        }
+    }
+}

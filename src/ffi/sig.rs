@@ -3,7 +3,7 @@
 
 use super::status::rootseal_status;
 use super::{Failure, boundary, bytes_arg, null, path_arg};
-use crate::sig::{self, CryptoContext, DigestAlg, OmahaCheck, Padding, Policy, Scheme, TrustStore};
+use crate::sig::{self, CryptoContext, DigestAlg, OmahaCheck, Padding, PayloadVerified, Policy, Scheme, TrustStore};
 use std::ffi::{CStr, c_char};
 use std::sync::Arc;
 
@@ -465,7 +465,59 @@ pub unsafe extern "C" fn rootseal_sig_verify_buffer(
     })
 }
 
-/// Verifies a CrAU update payload: structure, the optional Omaha size and SHA-256
+/// The scheme and policy of a payload check, whose scheme is fixed.
+///
+/// # Safety
+/// `params` NULL or readable.
+unsafe fn payload_policy(params: *const rootseal_sig_params) -> Result<Policy, Failure> {
+    // SAFETY: per this function's contract.
+    let (scheme, policy) = unsafe { scheme_from(params)? };
+    if scheme.is_some() {
+        return Err(invalid("payload signatures are always SHA-256 PKCS#1 v1.5: leave digest and padding 0"));
+    }
+    Ok(policy)
+}
+
+/// The Omaha values to check; NULL checks none.
+///
+/// # Safety
+/// `omaha` NULL or readable.
+unsafe fn omaha_from(omaha: *const rootseal_omaha_check) -> Result<OmahaCheck, Failure> {
+    // SAFETY: NULL or readable per this function's contract.
+    let Some(o) = (unsafe { omaha.as_ref() }) else {
+        return Ok(OmahaCheck::default());
+    };
+    if o.version != ROOTSEAL_OMAHA_CHECK_VERSION {
+        return Err(Failure::new(
+            rootseal_status::UnsupportedParamsVersion,
+            format!("omaha version {} is not {ROOTSEAL_OMAHA_CHECK_VERSION}", o.version),
+        ));
+    }
+    if o.reserved.iter().any(|&r| r != 0) {
+        return Err(Failure::new(rootseal_status::ReservedNotZero, "omaha.reserved must be zero"));
+    }
+    if o.flags & !(ROOTSEAL_OMAHA_CHECK_SIZE | ROOTSEAL_OMAHA_CHECK_SHA256) != 0 {
+        return Err(invalid(format!("unknown omaha flags {:#x}", o.flags)));
+    }
+    Ok(OmahaCheck {
+        size: (o.flags & ROOTSEAL_OMAHA_CHECK_SIZE != 0).then_some(o.size),
+        sha256: (o.flags & ROOTSEAL_OMAHA_CHECK_SHA256 != 0).then_some(o.sha256),
+    })
+}
+
+/// Writes a payload check's result.
+///
+/// # Safety
+/// `result_out` NULL or writable.
+unsafe fn store_payload_result(result_out: *mut rootseal_sig_result, policy: Policy, v: &PayloadVerified) {
+    let mut result = empty_result(policy, v.fingerprint, &v.provider);
+    result.signature_index = u32::try_from(v.signature_index).unwrap_or(u32::MAX);
+    result.signature_version = v.signature_version.map_or(-1, i64::from);
+    // SAFETY: per this function's contract.
+    unsafe { store_result(result_out, result) };
+}
+
+/// Verifies a CrAU update payload file: structure, the optional Omaha size and SHA-256
 /// (`omaha` may be NULL), and its RSA PKCS#1 v1.5 SHA-256 signatures, accepting any
 /// signature under any trusted key. Only `params.policy` is used; `digest` and `padding`
 /// must be 0 (the scheme is fixed: SHA-256, PKCS#1 v1.5).
@@ -482,40 +534,43 @@ pub unsafe extern "C" fn rootseal_sig_verify_payload(
 ) -> rootseal_status {
     boundary(|| {
         // SAFETY: the caller's contract covers every pointer.
-        let (store, (scheme, policy)) = unsafe { (store_arg(store)?, scheme_from(params)?) };
-        if scheme.is_some() {
-            return Err(invalid("payload signatures are always SHA-256 PKCS#1 v1.5: leave digest and padding 0"));
-        }
-        // SAFETY: as above.
-        let path = unsafe { path_arg(path, "path") }?;
-        // SAFETY: NULL or readable per the contract above.
-        let check = match unsafe { omaha.as_ref() } {
-            None => OmahaCheck::default(),
-            Some(o) => {
-                if o.version != ROOTSEAL_OMAHA_CHECK_VERSION {
-                    return Err(Failure::new(
-                        rootseal_status::UnsupportedParamsVersion,
-                        format!("omaha version {} is not {ROOTSEAL_OMAHA_CHECK_VERSION}", o.version),
-                    ));
-                }
-                if o.reserved.iter().any(|&r| r != 0) {
-                    return Err(Failure::new(rootseal_status::ReservedNotZero, "omaha.reserved must be zero"));
-                }
-                if o.flags & !(ROOTSEAL_OMAHA_CHECK_SIZE | ROOTSEAL_OMAHA_CHECK_SHA256) != 0 {
-                    return Err(invalid(format!("unknown omaha flags {:#x}", o.flags)));
-                }
-                OmahaCheck {
-                    size: (o.flags & ROOTSEAL_OMAHA_CHECK_SIZE != 0).then_some(o.size),
-                    sha256: (o.flags & ROOTSEAL_OMAHA_CHECK_SHA256 != 0).then_some(o.sha256),
-                }
-            }
-        };
+        let (store, policy, check, path) =
+            unsafe { (store_arg(store)?, payload_policy(params)?, omaha_from(omaha)?, path_arg(path, "path")?) };
         let v = store.verify_payload(path, check, policy)?;
-        let mut result = empty_result(policy, v.fingerprint, &v.provider);
-        result.signature_index = u32::try_from(v.signature_index).unwrap_or(u32::MAX);
-        result.signature_version = v.signature_version.map_or(-1, i64::from);
         // SAFETY: as above.
-        unsafe { store_result(result_out, result) };
+        unsafe { store_payload_result(result_out, policy, &v) };
+        Ok(rootseal_status::Ok)
+    })
+}
+
+/// As [`rootseal_sig_verify_payload`], for a payload the caller already holds in memory
+/// (`payload_len` bytes at `payload`), with no file access: for callers with their own
+/// storage layer.
+///
+/// # Safety
+/// As [`rootseal_sig_verify_buffer`] for `payload`; `omaha` NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_sig_verify_payload_buffer(
+    store: *const rootseal_trust_store,
+    params: *const rootseal_sig_params,
+    payload: *const u8,
+    payload_len: usize,
+    omaha: *const rootseal_omaha_check,
+    result_out: *mut rootseal_sig_result,
+) -> rootseal_status {
+    boundary(|| {
+        // SAFETY: the caller's contract covers every pointer.
+        let (store, policy, check, payload) = unsafe {
+            (
+                store_arg(store)?,
+                payload_policy(params)?,
+                omaha_from(omaha)?,
+                bytes_arg(payload, payload_len, "payload")?,
+            )
+        };
+        let v = store.verify_payload_bytes(payload, check, policy)?;
+        // SAFETY: as above.
+        unsafe { store_payload_result(result_out, policy, &v) };
         Ok(rootseal_status::Ok)
     })
 }

@@ -12,7 +12,7 @@
 use super::detached::eligible_keys;
 use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
-use super::source::FileSource;
+use super::source::{FileSource, SignedSource};
 use super::trust::{Fingerprint, KeyType, TrustStore, TrustedKey};
 use crate::ffi::openssl_sys_ext::{self as ossl, RsaPad};
 use openssl::md::Md;
@@ -197,6 +197,22 @@ impl TrustStore {
     /// Verifies a CrAU payload file: structure, optional Omaha size and SHA-256, and the
     /// payload signatures (RSA PKCS#1 v1.5 SHA-256; any signature under any key).
     pub fn verify_payload(&self, path: &Path, omaha: OmahaCheck, policy: Policy) -> Result<PayloadVerified> {
+        // Read with pread, not mapped: a payload truncated while it is checked (a download
+        // restarting) must give an error, not SIGBUS (see source.rs).
+        self.verify_payload_in(&FileSource::open(path)?, omaha, policy)
+    }
+
+    /// As [`TrustStore::verify_payload`], for a payload already in memory.
+    pub fn verify_payload_bytes(&self, payload: &[u8], omaha: OmahaCheck, policy: Policy) -> Result<PayloadVerified> {
+        self.verify_payload_in(payload, omaha, policy)
+    }
+
+    fn verify_payload_in(
+        &self,
+        source: &(impl SignedSource + ?Sized),
+        omaha: OmahaCheck,
+        policy: Policy,
+    ) -> Result<PayloadVerified> {
         // Payload signatures are RSA: other key types in the store take no part.
         let keys: Vec<_> = eligible_keys(self, Scheme::default(), policy)?
             .into_iter()
@@ -208,9 +224,6 @@ impl TrustStore {
                 reasons: "payload signatures are RSA PKCS#1 v1.5, and no trusted RSA key is allowed".into(),
             });
         }
-        // Read with pread, not mapped: a payload truncated while it is checked (a download
-        // restarting) must give an error, not SIGBUS (see source.rs).
-        let source = FileSource::open(path)?;
         let file_size = source.size();
         if let Some(expected) = omaha.size
             && expected != file_size
@@ -260,7 +273,7 @@ impl TrustStore {
             }
             Ok(())
         };
-        source.stream(|offset, chunk| {
+        source.stream(&mut |offset, chunk| {
             for range in &layout.signed {
                 feed(&mut signed, range, offset, chunk)?;
             }

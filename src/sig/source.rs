@@ -138,3 +138,45 @@ impl FileSource {
         Ok(())
     }
 }
+
+/// Signed bytes, from a file read with `pread` or from memory.
+pub(crate) trait SignedSource {
+    /// The length of the signed object.
+    fn size(&self) -> u64;
+    /// The bytes of `range`, which lies within [`size`](Self::size).
+    fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>>;
+    /// Every byte, in order, in chunks of at most [`CHUNK`] bytes.
+    fn stream(&self, consume: &mut dyn FnMut(u64, &[u8]) -> Result<()>) -> Result<()>;
+}
+
+impl SignedSource for FileSource {
+    fn size(&self) -> u64 {
+        FileSource::size(self)
+    }
+    fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>> {
+        FileSource::read_range(self, range)
+    }
+    fn stream(&self, consume: &mut dyn FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
+        FileSource::stream(self, consume)
+    }
+}
+
+impl SignedSource for [u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+    fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>> {
+        let (Ok(start), Ok(end)) = (usize::try_from(range.start), usize::try_from(range.end)) else {
+            return Err(Error::InvalidArgument("range outside the buffer".into()));
+        };
+        self.get(start..end)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| Error::InvalidArgument("range outside the buffer".into()))
+    }
+    fn stream(&self, consume: &mut dyn FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
+        for (i, chunk) in self.chunks(CHUNK).enumerate() {
+            consume((i * CHUNK) as u64, chunk)?;
+        }
+        Ok(())
+    }
+}

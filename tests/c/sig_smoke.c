@@ -45,8 +45,8 @@ int main(int argc, char **argv) {
     rootseal_sig_result result, untouched;
     rootseal_sig_params p;
     rootseal_omaha_check omaha;
-    size_t data_len, sig_len, cert_len, sha_len, p7_len, nl_len, root_len, pss_len;
-    uint8_t *data, *sig, *cert, *sha, *p7, *nl, *pss;
+    size_t data_len, sig_len, cert_len, sha_len, p7_len, nl_len, root_len, pss_len, payload_len;
+    uint8_t *data, *sig, *cert, *sha, *p7, *nl, *pss, *payload;
     char *root;
 
     if (argc != 3) { fprintf(stderr, "usage: sig_smoke DIR FIPS_CONFIG\n"); return 2; }
@@ -152,6 +152,16 @@ int main(int argc, char **argv) {
     omaha.flags = 1u << 7;
     CHECK(rootseal_sig_verify_payload(store, &p, path("payload.crau"), &omaha, NULL) == ROOTSEAL_STATUS_INVALID_ARGUMENT);
     CHECK(rootseal_sig_verify_payload(store, &p, path("data.bin"), NULL, NULL) == ROOTSEAL_STATUS_SIG_INVALID_PAYLOAD);
+    /* The same payload from memory, with no file access: same verdicts. */
+    payload = slurp("payload.crau", &payload_len);
+    memset(&result, 0, sizeof result);
+    CHECK(rootseal_sig_verify_payload_buffer(store, &p, payload, payload_len, NULL, &result) == ROOTSEAL_STATUS_OK);
+    CHECK(result.signature_index == 0 && strcmp(result.provider, "fips") == 0);
+    payload[payload_len / 2] ^= 1;
+    CHECK(rootseal_sig_verify_payload_buffer(store, &p, payload, payload_len, NULL, NULL) == ROOTSEAL_STATUS_SIG_INVALID);
+    CHECK(rootseal_sig_verify_payload_buffer(store, &p, payload, payload_len - 1, NULL, NULL) == ROOTSEAL_STATUS_SIG_INVALID_PAYLOAD);
+    CHECK(rootseal_sig_verify_payload_buffer(store, &p, NULL, 5, NULL, NULL) == ROOTSEAL_STATUS_NULL_PARAMETER);
+    free(payload);
     p.padding = ROOTSEAL_SIG_PADDING_PSS;
     CHECK(rootseal_sig_verify_payload(store, &p, path("payload.crau"), NULL, NULL) == ROOTSEAL_STATUS_INVALID_ARGUMENT);
     p = params(ROOTSEAL_SIG_POLICY_DEFAULT);
