@@ -62,6 +62,9 @@ fn a_file_truncated_or_grown_during_verification_is_an_error_never_a_crash() {
             }
             // The change came after the whole read: the answer is about the original bytes.
             Ok(v) => assert_eq!(v.fingerprint.to_string(), fingerprint(&key.public)),
+            // On a loaded machine the change can come before the file is even opened: the
+            // signature then rightly does not cover the new contents.
+            Err(Error::BadSignature { .. }) => {}
             Err(other) => panic!("round {round}: expected FileChanged or a valid result, got {other}"),
         }
         std::fs::OpenOptions::new().write(true).open(&data).unwrap().set_len(0).unwrap();
@@ -70,7 +73,9 @@ fn a_file_truncated_or_grown_during_verification_is_an_error_never_a_crash() {
     assert!(changed > 0, "no round changed the file mid-read: the test proves nothing");
     store.verify_file(&data, &signature, Scheme::default(), Policy::Default).unwrap();
 
-    // The command survives too, with exit code 2 (or 0 if the read had finished).
+    // The command survives too: exit code 2, or 0 if the read had finished, or 1 if the
+    // change came before the file was opened (a slow start on a loaded machine). Never a
+    // signal.
     let out = while_resizing(&data, 4096, Duration::from_millis(30), || {
         std::process::Command::new(env!("CARGO_BIN_EXE_rootseal"))
             .args(["sign", "verify", "--key", s(&key.public), "--sig", s(&sig), s(&data), "--json"])
@@ -79,7 +84,7 @@ fn a_file_truncated_or_grown_during_verification_is_an_error_never_a_crash() {
     });
     let code = out.status.code();
     assert!(
-        matches!(code, Some(0 | 2)),
+        matches!(code, Some(0..=2)),
         "killed or wrong exit: {:?} {}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
