@@ -193,17 +193,12 @@ pub fn check(bytes: &[u8]) {
         assert!(after.copy_state(Which::Backup).is_valid(), "{op:?}: backup invalid after the write");
         assert!(without_ab_bits(&after) == fixed_bytes, "{op:?} changed bits outside the A/B fields");
         let before = words(&before.expect("the disk read before a successful operation"));
-        check_semantics(&op, &outcome, &before, &words(&after));
+        check_semantics(&op, &before, &words(&after));
     }
 }
 
 /// What each successful operation must have done to the A/B fields.
-fn check_semantics(
-    op: &Op,
-    outcome: &Result<bool, gpt::Error>,
-    before: &BTreeMap<u32, (Guid, Attributes)>,
-    after: &BTreeMap<u32, (Guid, Attributes)>,
-) {
+fn check_semantics(op: &Op, before: &BTreeMap<u32, (Guid, Attributes)>, after: &BTreeMap<u32, (Guid, Attributes)>) {
     let unchanged_except = |skip: &[u32]| {
         for (i, word) in before {
             if !skip.contains(i) {
@@ -244,7 +239,6 @@ fn check_semantics(
             assert!(old.tries() > 0 && new.tries() == old.tries() - 1, "next on {chosen}: {old:?} -> {new:?}");
             assert_eq!(new.0 & !(0xf << 52), old.0 & !(0xf << 52));
             unchanged_except(&[chosen]);
-            let _ = outcome;
         }
         Op::Prioritize(request, type_guid) => {
             let moved: Vec<u32> = match request.target {

@@ -2,7 +2,7 @@
 //! never "intact" unless the parameters and every tree byte are the real ones, and
 //! always "intact" when they are.
 //!
-//! Input: byte 0 bit 0 picks the geometry (see [`Geometry`]); bit 1 picks patch mode,
+//! Input: byte 0 bit 0 picks the geometry (see [`geometries`]); bit 1 picks patch mode,
 //! where the rest of the input is a list of (u16 offset, xor byte) patches applied to
 //! the real hash device (so the fuzzer works near valid trees, where the interesting
 //! checks are); otherwise the rest is the hash device itself.
