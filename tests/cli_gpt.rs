@@ -157,19 +157,20 @@ fn exit_codes() {
     assert!(std::fs::read(&image).unwrap() == before, "repair did not restore the exact bytes");
     assert_eq!(ok(&["repair", path]), "nothing to repair\n");
 
-    // Both copies damaged: every command fails with 1 and repair refuses.
+    // Both copies damaged: nothing to trust, so every command fails as on malformed
+    // input (2) and repair refuses.
     let last = damaged.len() - 512;
     damaged[last + 60] ^= 1;
     std::fs::write(&image, &damaged).unwrap();
     for args in [&["show", path][..], &["repair", path], &["next", path], &["mark-good", path, "-i", "3"]] {
         let out = rootseal(args);
-        assert_eq!(code(&out), 1, "{args:?}:\n{}", describe(&out));
+        assert_eq!(code(&out), 2, "{args:?}:\n{}", describe(&out));
         assert!(String::from_utf8_lossy(&out.stderr).contains("no valid GPT"));
     }
     assert!(std::fs::read(&image).unwrap() == damaged);
     // show still says why, on stdout, before failing.
     let out = rootseal(&["show", path, "--json"]);
-    assert_eq!(code(&out), 1);
+    assert_eq!(code(&out), 2);
     let broken: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(broken["primary"]["valid"], false);
     assert!(broken["backup"]["reason"].as_str().unwrap().contains("CRC"), "{broken}");

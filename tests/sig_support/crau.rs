@@ -12,12 +12,12 @@ fn varint(mut n: u64, out: &mut Vec<u8>) {
     out.push(n as u8);
 }
 
-fn field_varint(tag: u64, value: u64, out: &mut Vec<u8>) {
+pub fn field_varint(tag: u64, value: u64, out: &mut Vec<u8>) {
     varint(tag << 3, out);
     varint(value, out);
 }
 
-fn field_bytes(tag: u64, bytes: &[u8], out: &mut Vec<u8>) {
+pub fn field_bytes(tag: u64, bytes: &[u8], out: &mut Vec<u8>) {
     varint((tag << 3) | 2, out);
     varint(bytes.len() as u64, out);
     out.extend_from_slice(bytes);

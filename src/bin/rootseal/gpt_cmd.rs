@@ -144,15 +144,15 @@ impl TargetArgs {
     }
 }
 
-/// Errors about the table's state, and writes that failed part way, end in exit 1 ("the
-/// operation failed"); the rest are bad usage or bad input (exit 2), a partition of the
-/// wrong type included: the caller named the wrong partition.
+/// Errors about the state of a usable table, and writes that failed part way, end in
+/// exit 1 ("the operation failed"); the rest are bad usage or bad input (exit 2): a
+/// partition of the wrong type (the caller named the wrong partition), and a disk with
+/// no GPT copy to trust at all, which is malformed input like a disk with no GPT.
 fn failed_operation(err: &Error) -> bool {
     matches!(
         err,
         Error::NoBootableSlot(_)
             | Error::NeedsRepair { .. }
-            | Error::NoValidGpt { .. }
             | Error::CannotRepair(_)
             | Error::Write { .. }
             | Error::Locked(_)
