@@ -5,37 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod c_support;
 mod common;
 mod gpt_support;
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Where cargo put librootseal.a and librootseal.so for this test run: next to the test
-/// executable (`target/<profile>/deps`), which `cargo test` fills without uplifting.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps directory");
-    assert!(
-        deps.join("librootseal.a").exists() && deps.join("librootseal.so").exists(),
-        "librootseal.a/.so not found in {}",
-        deps.display()
-    );
-    deps.to_path_buf()
-}
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use c_support::{VALGRIND, compile, manifest_dir, run, wrapped};
 
 fn fixture(dir: &Path) -> PathBuf {
     let data: Vec<u8> = (0..64u32 * 4096).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
@@ -53,60 +27,12 @@ fn veritysetup_root(data: &Path, dir: &Path) -> String {
         .output()
         .expect("veritysetup (cryptsetup-bin) must be installed for this test");
     assert!(out.status.success(), "veritysetup failed: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text.lines().find(|l| l.starts_with("Root hash:")).expect("veritysetup printed a root hash");
-    line.split_whitespace().last().unwrap().to_string()
+    common::parse_root_hash(&out.stdout)
 }
 
 fn compile_and_run(static_link: bool) {
     compile_and_run_with(static_link, &[]);
 }
-
-/// Compiles `tests/c/<source>` as strict C99 against the committed header and links it
-/// against the static or the shared library.
-fn compile(source: &str, static_link: bool, dir: &Path) -> PathBuf {
-    let exe = dir.join(format!("{source}-{}", if static_link { "static" } else { "shared" }));
-    let mut cc = Command::new("cc");
-    cc.args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wundef"])
-        .arg("-I")
-        .arg(manifest_dir().join("include"))
-        .arg(manifest_dir().join("tests/c").join(source))
-        .arg("-o")
-        .arg(&exe);
-    if static_link {
-        cc.arg(lib_dir().join("librootseal.a")).args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
-        // The payload-signature code links the system OpenSSL, which the .a does not bundle.
-        cc.args(["-lssl", "-lcrypto"]);
-    } else {
-        // Cargo leaves an unversioned librootseal.so; the loader asks for the SONAME.
-        let libs = dir.join("lib");
-        std::fs::create_dir_all(&libs).unwrap();
-        for name in ["librootseal.so", "librootseal.so.0"] {
-            let _ = std::os::unix::fs::symlink(lib_dir().join("librootseal.so"), libs.join(name));
-        }
-        cc.arg("-L").arg(&libs).arg("-lrootseal").arg(format!("-Wl,-rpath,{}", libs.display()));
-    }
-    if cfg!(feature = "test-panic") {
-        cc.arg("-DROOTSEAL_TEST_PANIC");
-    }
-    run(&mut cc);
-    exe
-}
-
-/// The command that runs `exe`, under `wrapper` (e.g. valgrind) when one is given.
-fn wrapped(exe: &Path, wrapper: &[&str]) -> Command {
-    match wrapper.split_first() {
-        Some((program, args)) => {
-            let mut cmd = Command::new(program);
-            cmd.args(args).arg(exe);
-            cmd
-        }
-        None => Command::new(exe),
-    }
-}
-
-const VALGRIND: [&str; 5] =
-    ["valgrind", "--quiet", "--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"];
 
 fn compile_and_run_with(static_link: bool, wrapper: &[&str]) {
     let dir = tempfile::tempdir().unwrap();

@@ -2,36 +2,13 @@
 //! against the static and the shared library, runs it (also under valgrind) on inputs the
 //! openssl CLI made, and checks the fingerprint it printed against openssl's.
 
+mod c_support;
 mod sig_support;
 
+use c_support::{VALGRIND, compile, run, wrapped};
 use sig_support::crau::build_payload;
 use sig_support::*;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Where cargo put librootseal.a and librootseal.so for this test run.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps directory");
-    assert!(deps.join("librootseal.a").exists() && deps.join("librootseal.so").exists());
-    deps.to_path_buf()
-}
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use std::path::Path;
 
 /// Every input the C program reads, made with the openssl CLI. Returns the key's
 /// fingerprint as openssl computes it.
@@ -58,49 +35,12 @@ fn fixtures(dir: &Path) -> String {
 
 fn compile_and_run(static_link: bool, wrapper: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let exe = dir.path().join(if static_link { "sig-static" } else { "sig-shared" });
-    let mut cc = Command::new("cc");
-    cc.args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wundef"])
-        .arg("-I")
-        .arg(manifest_dir().join("include"))
-        .arg(manifest_dir().join("tests/c/sig_smoke.c"))
-        .arg("-o")
-        .arg(&exe);
-    if static_link {
-        // librootseal.a does not bundle libcrypto: the system one is linked next to it.
-        cc.arg(lib_dir().join("librootseal.a")).args([
-            "-lssl",
-            "-lcrypto",
-            "-lgcc_s",
-            "-lutil",
-            "-lrt",
-            "-lpthread",
-            "-lm",
-            "-ldl",
-            "-lc",
-        ]);
-    } else {
-        let libs = dir.path().join("lib");
-        std::fs::create_dir(&libs).unwrap();
-        for name in ["librootseal.so", "librootseal.so.0"] {
-            std::os::unix::fs::symlink(lib_dir().join("librootseal.so"), libs.join(name)).unwrap();
-        }
-        cc.arg("-L").arg(&libs).arg("-lrootseal").arg(format!("-Wl,-rpath,{}", libs.display()));
-    }
-    run(&mut cc);
+    let exe = compile("sig_smoke.c", static_link, dir.path());
 
     let inputs = dir.path().join("in");
     std::fs::create_dir(&inputs).unwrap();
     let expected_fingerprint = fixtures(&inputs);
-    let mut cmd = match wrapper.split_first() {
-        Some((program, args)) => {
-            let mut cmd = Command::new(program);
-            cmd.args(args).arg(&exe);
-            cmd
-        }
-        None => Command::new(&exe),
-    };
-    let out = run(cmd.arg(&inputs).arg(fips_config()).env_remove("ROOTSEAL_FIPS_CONFIG"));
+    let out = run(wrapped(&exe, wrapper).arg(&inputs).arg(fips_config()).env_remove("ROOTSEAL_FIPS_CONFIG"));
     let stdout = String::from_utf8(out.stdout).unwrap();
     print!("{stdout}");
     let printed = stdout.lines().find_map(|l| l.strip_prefix("fingerprint ")).expect("C test printed a fingerprint");
@@ -122,14 +62,5 @@ fn c_sig_smoke_against_shared_library() {
 /// test takes, FIPS context and error paths included.
 #[test]
 fn c_sig_smoke_is_memory_clean_under_valgrind() {
-    compile_and_run(
-        true,
-        &[
-            "valgrind",
-            "--quiet",
-            "--error-exitcode=1",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-        ],
-    );
+    compile_and_run(true, &VALGRIND);
 }

@@ -4,15 +4,13 @@
 //! example printed, and `veritysetup verify` accepts the tree it built in USR-B with the
 //! root hash from the kernel table line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+mod c_support;
 mod common;
 
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().expect("deps directory").to_path_buf()
-}
+use c_support::lib_dir;
 
 fn run_example(work: &Path, wrapper: &str) -> String {
     let out = Command::new("bash")

@@ -59,11 +59,20 @@ fn status_numbers_are_pinned() {
         (S::SigCryptoFailure, 308),
         (S::SigFileChanged, 309),
     ];
+    let mut texts = std::collections::HashSet::new();
     for (status, number) in pinned {
         assert_eq!(status as i32, number, "{status:?}");
         // SAFETY: strerror returns a static NUL-terminated string.
         let text = unsafe { CStr::from_ptr(rootseal_strerror(number)) }.to_str().unwrap();
         assert!(!text.is_empty() && text != "unknown status", "{status:?} has no description");
+        assert!(texts.insert(text), "{status:?} shares its description");
+        let block = match number {
+            100..=199 => "verity: ",
+            200..=299 => "gpt: ",
+            300..=399 => "signature: ",
+            _ => "",
+        };
+        assert!(text.starts_with(block), "{status:?}: {text:?} does not name its block");
     }
     // SAFETY: as above.
     let unknown = unsafe { CStr::from_ptr(rootseal_strerror(-1)) };

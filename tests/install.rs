@@ -10,25 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod c_support;
 mod common;
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/<profile>/deps`, where cargo leaves librootseal.a/.so for the test run.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps directory").to_path_buf();
-    assert!(deps.join("librootseal.so").exists(), "librootseal.so not found in {}", deps.display());
-    deps
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}", common::describe(&out));
-    out
-}
+use c_support::{lib_dir, manifest_dir, run};
 
 fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
