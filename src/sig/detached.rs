@@ -87,8 +87,9 @@ struct Attempt<'a> {
     pkey: &'a PKeyRef<Public>,
     /// None for Ed25519, which verifies the message itself.
     scheme: Option<Scheme>,
-    /// Only run to tell a SHA-1 signature (refused) from a wrong one.
-    sha1_probe: bool,
+    /// Set when the policy refuses this scheme: the attempt only runs to tell a refused
+    /// signature (reported with this reason) from a wrong one.
+    refused_because: Option<String>,
 }
 
 /// What to check, decided before any data is read.
@@ -118,12 +119,12 @@ fn plan<'a>(store: &'a TrustStore, signature: &[u8], scheme: Option<Scheme>, pol
             continue;
         };
         plan.tried += 1;
-        let attempt = |scheme, sha1_probe| Attempt { key, pkey, scheme, sha1_probe };
+        let attempt = |scheme, refused_because| Attempt { key, pkey, scheme, refused_because };
         if matches!(key.key_type, KeyType::Ed25519) {
             // Only a 64-byte signature can be Ed25519's: any other never makes the pass
             // gather the file for it.
             if signature.len() == ED25519_SIGNATURE_LEN {
-                plan.attempts.push(attempt(None, false));
+                plan.attempts.push(attempt(None, None));
             }
             continue;
         }
@@ -141,20 +142,24 @@ fn plan<'a>(store: &'a TrustStore, signature: &[u8], scheme: Option<Scheme>, pol
         };
         for candidate in candidates {
             match policy.check(key, candidate, ctx) {
-                Ok(()) => plan.attempts.push(attempt(Some(candidate), false)),
-                // Only reached in auto mode: explicit schemes were checked above.
-                Err(_) if matches!(key.key_type, KeyType::Ec { .. }) => {
-                    plan.attempts.push(attempt(Some(candidate), true))
+                Ok(()) => plan.attempts.push(attempt(Some(candidate), None)),
+                // Only reached in auto mode: explicit schemes were checked above. A PKCS#1
+                // DigestInfo names its digest exactly, so that refusal is certain now. An
+                // ECDSA candidate is a guess, and a PSS encoding also unmasks under a wrong
+                // digest about once in 255 signatures: those are refused only if they verify.
+                Err(reason) if candidate.padding == Padding::Pkcs1 && !matches!(key.key_type, KeyType::Ec { .. }) => {
+                    plan.refused_digest.push(refused_digest(key, candidate, &reason))
                 }
-                Err(reason) => plan.refused_digest.push(format!(
-                    "{}: the signature was made with {}: {reason}",
-                    key.fingerprint,
-                    candidate.digest.label()
-                )),
+                Err(reason) => plan.attempts.push(attempt(Some(candidate), Some(reason))),
             }
         }
     }
     Ok(plan)
+}
+
+/// Why a signature made by `key` under `scheme` is refused.
+fn refused_digest(key: &TrustedKey, scheme: Scheme, reason: &str) -> String {
+    format!("{}: the signature was made with {}: {reason}", key.fingerprint, scheme.digest.label())
 }
 
 /// SHA-256/384/512 with `padding`.
@@ -323,7 +328,7 @@ fn verify(
             _ => None,
         }
     };
-    for attempt in plan.attempts.iter().filter(|a| !a.sha1_probe) {
+    for attempt in plan.attempts.iter().filter(|a| a.refused_because.is_none()) {
         if let Some(provider) = check(attempt) {
             return Ok(Verified {
                 fingerprint: attempt.key.fingerprint,
@@ -336,13 +341,11 @@ fn verify(
             });
         }
     }
-    for attempt in plan.attempts.iter().filter(|a| a.sha1_probe) {
-        if check(attempt).is_some() {
-            plan.refused_digest.push(format!(
-                "{}: the signature was made with SHA-1, which the {} policy refuses (SHA-1 signatures are forgeable)",
-                attempt.key.fingerprint,
-                policy.name()
-            ));
+    for attempt in &plan.attempts {
+        if let (Some(reason), Some(scheme)) = (&attempt.refused_because, attempt.scheme)
+            && check(attempt).is_some()
+        {
+            plan.refused_digest.push(refused_digest(attempt.key, scheme, reason));
         }
     }
     if !plan.refused_digest.is_empty() {
@@ -381,5 +384,53 @@ impl TrustStore {
     /// As [`TrustStore::verify_bytes_auto`] for a file, in one pass over it.
     pub fn verify_file_auto(&self, path: &Path, signature: &[u8], policy: Policy) -> Result<Verified> {
         verify(self, Data::File(path), signature, None, policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sig::CryptoContext;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::{Padding as OsslPadding, Rsa};
+    use openssl::sign::{RsaPssSaltlen, Signer};
+    use std::sync::Arc;
+
+    /// About one PSS signature in 255 also unmasks under SHA-1. Such a signature over
+    /// changed data is a bad signature, not "made with SHA-1" (a random CI failure once).
+    #[test]
+    fn a_pss_signature_that_also_unmasks_under_sha1_is_not_called_sha1() {
+        let rsa = Rsa::generate(2048).unwrap();
+        let private = PKey::from_rsa(rsa.clone()).unwrap();
+        let public_der = PKey::from_rsa(
+            Rsa::from_public_components(rsa.n().to_owned().unwrap(), rsa.e().to_owned().unwrap()).unwrap(),
+        )
+        .unwrap()
+        .public_key_to_der()
+        .unwrap();
+        let mut store = TrustStore::new(Arc::new(CryptoContext::default_provider()));
+        store.add_bytes(&public_der, "test key").unwrap();
+        let key = &store.keys()[0];
+        let pkey = key.key.as_ref().unwrap();
+        let data = b"payload".repeat(100);
+        let sha384_pss = Scheme { digest: DigestAlg::Sha384, padding: Padding::Pss };
+        let signature = (0..20_000)
+            .map(|_| {
+                let mut signer = Signer::new(MessageDigest::sha384(), &private).unwrap();
+                signer.set_rsa_padding(OsslPadding::PKCS1_PSS).unwrap();
+                signer.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH).unwrap();
+                signer.sign_oneshot_to_vec(&data).unwrap()
+            })
+            .find(|signature| rsa_candidates(&store, key, pkey, signature).iter().any(|s| s.digest == DigestAlg::Sha1))
+            .expect("a salt that also unmasks under SHA-1 within 20,000 signatures");
+        let candidates = rsa_candidates(&store, key, pkey, &signature);
+        assert!(candidates.contains(&sha384_pss), "{candidates:?}");
+        let accepted = store.verify_bytes_auto(&data, &signature, Policy::Default).unwrap();
+        assert!(accepted.scheme.contains("SHA-384"), "{}", accepted.scheme);
+        let mut tampered = data.clone();
+        tampered[3] ^= 1;
+        let err = store.verify_bytes_auto(&tampered, &signature, Policy::Default).unwrap_err();
+        assert!(matches!(err, Error::BadSignature { tried: 1 }), "{err}");
     }
 }
