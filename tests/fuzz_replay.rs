@@ -173,10 +173,17 @@ fn write_seeds() {
     let split = (cert.len() as u16).to_le_bytes();
     write_seed("keys", "sign-cert-key", &with_control(1, &[&split[..], &cert[..], &private[..]].concat()));
 
+    write_c_api_seeds();
+}
+
+/// Rewrites only the `c_api` seeds (no key changes).
+#[test]
+#[ignore]
+fn write_c_api_seeds() {
     // open, state, partition, set, prioritize, next, mark, invalidate, repair, verity
     // verify and format, a key, a buffer signature, strerror, a root-hash signature, close.
     let calls: Vec<u8> = [
-        &[0u8, 1, 0][..],
+        &[0u8, 1, 0, 1, 1, 1, 1, 1][..],
         &[1],
         &[2, 3, 0, 0, 0],
         &[3, 1, 7, 5, 2, 1, 1, 1, 1, 3],
@@ -186,8 +193,9 @@ fn write_seeds() {
         &[0x46, 1, 4],
         &[7, 5],
         &[8, 1],
-        &[10, 0, 1, 3, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0x20, 0],
-        &[11, 0, 1, 3, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0x20, 0],
+        &verity_call(10, &[0]),
+        &verity_call(10, &[1, 1, 1, 16, 0, 32, 0, 1]),
+        &verity_call(11, &[0, 0, 1, 0, 0, 1, 1, 1, 2, 0, 2, 0]),
         &[12, 0, 4, 1, 2, 3, 4],
         &[13, 1, 0, 3, 1, 1, 3, b'a', b'b', b'c', 8, 0, 0, 0, 0, 0, 0, 0, 0, 0],
         &[14, 0xf9, 0xff, 0xff, 0xff],
@@ -198,6 +206,42 @@ fn write_seeds() {
     .concat();
     write_seed("c_api", "every-call-512", &with_control(0, &calls));
     write_seed("c_api", "every-call-4096", &with_control(1, &calls));
+
+    // Kind 14 with bit 4: open a disk file, state, repair, a key file, a file signature,
+    // a payload file and buffer, verity verify and format by path, the portable backend
+    // and a verify on it, a FIPS context (real when ROOTSEAL_FIPS_CONFIG is set) replacing
+    // the session's, and a buffer signature in it.
+    let verity_by_path = |flags: u8, hash_path: u8| {
+        [&[0x1e, 4, flags, 8][..], &[0x5a; 8], &[1, 3, 1, 1, 2, 0, 1, 0, 0, 1, 4, 0, 0x20, 0, hash_path]].concat()
+    };
+    let payload = |flags: u8| {
+        // Sig params, Omaha figures, 16 bytes of payload, and a path when from a file.
+        let path: &[u8] = if flags & 2 != 0 { &[4] } else { &[] };
+        [&[0x1e, 3, flags, 1, 0, 0, 0, 1][..], &[0; 8], &[1, 1, 0, 16, 0, 1, 16, 0], b"CrAU", &[0; 12], path].concat()
+    };
+    let file_calls: Vec<u8> = [
+        &[0x1e, 0, 4, 1, 1, 1, 1][..],
+        &[1],
+        &[8, 1],
+        &[0x1e, 1, 4, 0, 1, 2, 3, 4, 4],
+        &[0x1e, 2, 1, 1, 3, 1, 1, 3, 0, b'a', b'b', b'c', 4, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+        &payload(2),
+        &payload(1),
+        &verity_by_path(0, 4),
+        &verity_by_path(2, 1),
+        &[0x1e, 6, 0, 3],
+        &verity_call(10, &[0]),
+        &[0x1e, 5, 0x19, 4, 0, 1, 2, 3, 4, 4],
+        &[13, 1, 0, 3, 1, 1, 3, b'a', b'b', b'c', 8, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ]
+    .concat();
+    write_seed("c_api", "file-calls-512", &with_control(0, &file_calls));
+}
+
+/// A `c_api` verity call (kind 10 verify, 11 format) with geometry 0's real parameters
+/// and hash device, then `tail` (the range or kernel-table bytes).
+fn verity_call(kind: u8, tail: &[u8]) -> Vec<u8> {
+    [&[kind, 8][..], &[0x5a; 8], &[1, 3, 1, 1, 2, 0, 1, 0, 0, 1, 0, 0, 0x20, 0, 0], tail].concat()
 }
 
 /// The payload seeds are signed by the target's trusted key, so the fuzzer starts from

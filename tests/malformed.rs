@@ -497,3 +497,23 @@ fn key_catalogue() {
     let err = store.add_bytes(&private, "private").unwrap_err();
     assert!(matches!(&err, sig::Error::InvalidKey { reason, .. } if reason.contains("PRIVATE KEY")), "{err:?}");
 }
+
+/// OpenSSL quotes a config file's name and its bad lines in its errors, byte for byte.
+/// Those bytes need not be UTF-8, which made the `openssl` crate's error reader panic
+/// (found by the `c_api` fuzzer; `fuzz/regressions/c_api/non-utf8-fips-config-error`).
+#[test]
+fn fips_config_with_non_utf8_name_and_contents() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    // The error quotes the missing section's name.
+    let contents = b"openssl_conf = \x98\x98\n";
+    let odd_name = dir.path().join(std::ffi::OsStr::from_bytes(b"f-\x98\x98.cnf"));
+    let odd_contents = dir.path().join("odd.cnf");
+    for config in [&odd_name, &odd_contents] {
+        std::fs::write(config, contents).unwrap();
+        let err = CryptoContext::fips(Some(config)).unwrap_err();
+        assert!(matches!(&err, sig::Error::FipsUnavailable(text) if text.contains('\u{fffd}')), "{err:?}");
+    }
+    // `fips status` answers "not available" with exit 1, as for any config that does not load.
+    cli("FIPS config with non-UTF-8 lines", &["fips", "status", "--fips-config", odd_contents.to_str().unwrap()], 1);
+}

@@ -9,6 +9,7 @@
 //! Input: byte 0 bit 0 picks the block size of the template disk, bit 1 replaces the
 //! template by the next u16-prefixed input bytes; then calls, one kind byte each.
 
+use super::c_api_files;
 use super::gpt_image;
 use super::input::Input;
 use super::verity_verify;
@@ -18,13 +19,15 @@ use rootseal::ffi::rootseal_last_error;
 use rootseal::ffi::sig::*;
 use rootseal::ffi::status::{rootseal_status, rootseal_strerror};
 use rootseal::ffi::verity::*;
+use rootseal::ffi::verity_range::*;
+use rootseal::ffi::verity_table::*;
 use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::mem::MaybeUninit;
 use std::ptr;
 
 /// A device behind callbacks, misbehaving as the input says.
-struct Device {
+pub(super) struct Device {
     bytes: RefCell<Vec<u8>>,
     /// Calls left before read, write or flush fail (0: never).
     fail_after: Cell<u32>,
@@ -145,19 +148,19 @@ unsafe extern "C" fn block_size_cb(ctx: *mut c_void, out: *mut u32) -> i32 {
 
 /// Storage for an out-param, filled with a marker so a failed call can be shown not to
 /// have touched it.
-struct Out<T>(MaybeUninit<T>);
+pub(super) struct Out<T>(pub(super) MaybeUninit<T>);
 
 impl<T> Out<T> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut slot = MaybeUninit::uninit();
         // SAFETY: writes size_of::<T>() bytes into the slot's own storage.
         unsafe { ptr::write_bytes(slot.as_mut_ptr(), 0xa5, 1) };
         Out(slot)
     }
-    fn ptr(&mut self) -> *mut T {
+    pub(super) fn ptr(&mut self) -> *mut T {
         self.0.as_mut_ptr()
     }
-    fn untouched(&self) -> bool {
+    pub(super) fn untouched(&self) -> bool {
         // SAFETY: every byte of the slot was initialised in `new`; nothing but the
         // callee can have written it since.
         let bytes = unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<u8>(), size_of::<T>()) };
@@ -166,7 +169,7 @@ impl<T> Out<T> {
 }
 
 /// The checks every call gets.
-fn after_call(name: &str, status: rootseal_status, outs_untouched: bool) {
+pub(super) fn after_call(name: &str, status: rootseal_status, outs_untouched: bool) {
     assert_ne!(status, rootseal_status::Panic, "{name} panicked: {}", last_error());
     if status != rootseal_status::Ok && status != rootseal_status::VerityCorrupted {
         assert!(outs_untouched, "{name} failed with {status:?} but wrote an out-param");
@@ -183,17 +186,17 @@ fn last_error() -> String {
 }
 
 /// A version field: usually right, sometimes anything.
-fn version(input: &mut Input, right: u32) -> u32 {
+pub(super) fn version(input: &mut Input, right: u32) -> u32 {
     if input.byte() & 0x1f == 0 { input.u32() } else { right }
 }
 
 /// A reserved field: usually zero, sometimes not.
-fn reserved(input: &mut Input) -> u64 {
+pub(super) fn reserved(input: &mut Input) -> u64 {
     if input.byte() & 0x1f == 0 { input.u64() | 1 } else { 0 }
 }
 
 /// A type GUID argument: NULL, a known type, or arbitrary text.
-fn type_text(input: &mut Input) -> Option<CString> {
+pub(super) fn type_text(input: &mut Input) -> Option<CString> {
     match input.byte() % 4 {
         0 => None,
         1 => Some(c"5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6".into()),
@@ -202,16 +205,16 @@ fn type_text(input: &mut Input) -> Option<CString> {
     }
 }
 
-fn text_ptr(text: &Option<CString>) -> *const c_char {
+pub(super) fn text_ptr(text: &Option<CString>) -> *const c_char {
     text.as_ref().map_or(ptr::null(), |t| t.as_ptr())
 }
 
 /// Where the calls keep their handles between steps.
-struct Session {
-    gpt: *mut rootseal_gpt,
-    gpt_device: Option<Box<Device>>,
-    context: *mut rootseal_sig_context,
-    store: *mut rootseal_trust_store,
+pub(super) struct Session {
+    pub(super) gpt: *mut rootseal_gpt,
+    pub(super) gpt_device: Option<Box<Device>>,
+    pub(super) context: *mut rootseal_sig_context,
+    pub(super) store: *mut rootseal_trust_store,
 }
 
 impl Drop for Session {
@@ -222,6 +225,7 @@ impl Drop for Session {
             rootseal_trust_store_free(self.store);
             rootseal_sig_context_free(self.context);
         }
+        c_api_files::reset_process_state();
     }
 }
 
@@ -378,12 +382,13 @@ fn step(session: &mut Session, input: &mut Input, disk: &[u8]) {
             };
             after_call("rootseal_sig_verify_buffer", status, out.untouched());
         }
-        14 => {
+        14 if kind & 0x30 == 0 => {
             let number = input.u32() as i32;
             // SAFETY: any number is allowed; a static string comes back.
             let text = unsafe { CStr::from_ptr(rootseal_strerror(number)) };
             assert!(!text.to_bytes().is_empty());
         }
+        14 => c_api_files::step(session, input, kind, disk),
         _ => {
             let hex = CString::new(input.short_slice().iter().map(|&b| b.max(1)).collect::<Vec<u8>>()).expect("no NUL");
             let len = usize::from(input.u16() % 2048);
@@ -438,12 +443,9 @@ fn open(session: &mut Session, input: &mut Input, disk: &[u8]) {
     assert!(len.is_none_or(|len| len == disk.len()), "the disk changed size");
 }
 
-/// verity verify (kind 10) or format (kind 11) over callback devices: the fixed data
-/// image of the verity_verify target, a hash device patched from the input.
-fn verity(input: &mut Input, kind: u8) {
-    let geometry = &verity_verify::geometries()[usize::from(kind & 0x10 != 0)];
-    let salt = input.short_slice().to_vec();
-    let params = rootseal_verity_params {
+/// A verity params struct from the input: usually sensible values, sometimes anything.
+pub(super) fn verity_params(input: &mut Input, kind: u8, salt: &[u8]) -> rootseal_verity_params {
+    rootseal_verity_params {
         version: version(input, ROOTSEAL_VERITY_PARAMS_VERSION),
         hash_algorithm: u32::from(input.byte() % 7),
         data_block_size: [0, 512, 1024, 4096, 3000, 1 << 20][usize::from(input.byte() % 6)],
@@ -465,41 +467,159 @@ fn verity(input: &mut Input, kind: u8) {
         salt_size: if kind & 0x40 != 0 { usize::from(input.byte()) } else { salt.len() },
         uuid: if input.byte() & 1 != 0 { *b"rootseal-fuzzing" } else { [0; 16] },
         reserved: [reserved(input), 0, 0, 0, 0, 0, 0, 0],
-    };
-    let data = Device::new(verity_verify::data().clone(), input);
+    }
+}
+
+/// The hash device of `geometry`, resized and patched as the input says.
+pub(super) fn patched_hash_device(input: &mut Input, geometry: &verity_verify::Geometry) -> Vec<u8> {
     let mut hash_bytes = geometry.hash_device.clone();
     hash_bytes.resize(usize::from(input.u16()).max(1), 0);
     for _ in 0..input.byte() % 8 {
         let at = usize::from(input.u16()) % hash_bytes.len();
         hash_bytes[at] ^= input.byte();
     }
-    let hash = Device::new(hash_bytes, input);
+    hash_bytes
+}
+
+/// The root hash to check against: the real one, or bytes from the input.
+pub(super) fn root_hash(input: &mut Input, kind: u8, geometry: &verity_verify::Geometry) -> Vec<u8> {
+    if kind & 0x20 != 0 { input.short_slice().to_vec() } else { geometry.root_hash.clone() }
+}
+
+/// The checks on a verify report: a report comes with OK and VERITY_CORRUPTED only, its
+/// lists agree with their counts, and it is freed once.
+pub(super) fn check_report(name: &str, status: rootseal_status, out: Out<*mut rootseal_verity_report>) {
+    after_call(name, status, out.untouched());
+    if !matches!(status, rootseal_status::Ok | rootseal_status::VerityCorrupted) {
+        return;
+    }
+    // SAFETY: written on these statuses; freed once below.
+    let report = unsafe { out.0.assume_init() };
+    let mut count = 0usize;
+    // SAFETY: a live report and a writable count.
+    let list = unsafe { rootseal_verity_report_corrupted_hash_blocks(report, &mut count) };
+    assert_eq!(list.is_null(), count == 0);
+    let mut data_count = 0usize;
+    // SAFETY: as above.
+    let data_list = unsafe { rootseal_verity_report_corrupted_data_blocks(report, &mut data_count) };
+    assert_eq!(data_list.is_null(), data_count == 0);
+    if status == rootseal_status::Ok {
+        assert_eq!((count, data_count), (0, 0), "{name} is OK with corrupted blocks");
+    }
+    // SAFETY: as above, then the report is freed and not used again.
+    unsafe {
+        rootseal_verity_report_corrupted_data_blocks(report, ptr::null_mut());
+        rootseal_verity_report_free(report);
+    }
+}
+
+/// verity verify, or verify of a byte range (kind 10), or format and the kernel table
+/// line of its result (kind 11), over callback devices: the fixed data image of the
+/// verity_verify target, a hash device patched from the input.
+fn verity(input: &mut Input, kind: u8) {
+    let geometry = &verity_verify::geometries()[usize::from(kind & 0x10 != 0)];
+    let salt = input.short_slice().to_vec();
+    let params = verity_params(input, kind, &salt);
+    let data = Device::new(verity_verify::data().clone(), input);
+    let hash = Device::new(patched_hash_device(input, geometry), input);
     let (data_io, hash_io) = (data.as_io(false), hash.as_io(false));
     if kind & 1 == 0 {
-        let root = if kind & 0x20 != 0 { input.short_slice().to_vec() } else { geometry.root_hash.clone() };
+        let root = root_hash(input, kind, geometry);
         let mut out = Out::<*mut rootseal_verity_report>::new();
-        // SAFETY: every pointer is live for the call; root valid for its length.
-        let status =
-            unsafe { rootseal_verity_verify_io(&params, &data_io, &hash_io, root.as_ptr(), root.len(), out.ptr()) };
-        after_call("rootseal_verity_verify_io", status, out.untouched());
-        if matches!(status, rootseal_status::Ok | rootseal_status::VerityCorrupted) {
-            // SAFETY: written on these statuses; freed once below.
-            let report = unsafe { out.0.assume_init() };
-            let mut count = 0usize;
-            // SAFETY: a live report and a writable count.
-            let list = unsafe { rootseal_verity_report_corrupted_hash_blocks(report, &mut count) };
-            assert_eq!(list.is_null(), count == 0);
-            // SAFETY: as above, then the report is freed and not used again.
-            unsafe {
-                rootseal_verity_report_corrupted_data_blocks(report, ptr::null_mut());
-                rootseal_verity_report_free(report);
-            }
+        let range_flags = input.byte();
+        if range_flags & 1 == 0 {
+            // SAFETY: every pointer is live for the call; root valid for its length.
+            let status =
+                unsafe { rootseal_verity_verify_io(&params, &data_io, &hash_io, root.as_ptr(), root.len(), out.ptr()) };
+            check_report("rootseal_verity_verify_io", status, out);
+        } else {
+            let range = rootseal_verity_range {
+                version: version(input, ROOTSEAL_VERITY_RANGE_VERSION),
+                reserved0: reserved(input) as u32,
+                offset: if range_flags & 2 != 0 { input.u64() } else { u64::from(input.u16()) * 97 },
+                length: if range_flags & 4 != 0 { input.u64() } else { u64::from(input.u16()) },
+                reserved: [reserved(input), 0, 0, 0],
+            };
+            // The same ctx for both devices says "one shared device"; here they differ.
+            let range_ptr = if range_flags & 8 != 0 { ptr::null() } else { &range as *const _ };
+            // SAFETY: every pointer is NULL or live for the call.
+            let status = unsafe {
+                rootseal_verity_verify_range_io(
+                    &params,
+                    &data_io,
+                    &hash_io,
+                    root.as_ptr(),
+                    root.len(),
+                    range_ptr,
+                    out.ptr(),
+                )
+            };
+            check_report("rootseal_verity_verify_range_io", status, out);
         }
     } else {
         let mut out = Out::<rootseal_verity_result>::new();
         // SAFETY: every pointer is live for the call.
         let status = unsafe { rootseal_verity_format_io(&params, &data_io, &hash_io, out.ptr()) };
         after_call("rootseal_verity_format_io", status, out.untouched());
+        if status == rootseal_status::Ok {
+            // SAFETY: written on success.
+            let mut tree = unsafe { out.0.assume_init() };
+            kernel_table(input, &mut tree);
+        }
     }
     assert_eq!(data.bytes.borrow().as_slice(), verity_verify::data().as_slice(), "format wrote to the data device");
+}
+
+/// The kernel table line of a format result, which the input may damage first.
+fn kernel_table(input: &mut Input, tree: &mut rootseal_verity_result) {
+    for _ in 0..input.byte() % 4 {
+        // SAFETY: the result is plain integers and byte arrays: any bytes are a value.
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut((tree as *mut rootseal_verity_result).cast::<u8>(), size_of_val(tree))
+        };
+        let at = usize::from(input.u16()) % bytes.len();
+        bytes[at] ^= input.byte();
+    }
+    let key_desc = type_text(input);
+    let params = rootseal_verity_table_params {
+        version: version(input, ROOTSEAL_VERITY_TABLE_PARAMS_VERSION),
+        flags: u32::from(input.byte() % 8),
+        corruption: u32::from(input.byte() % 5),
+        reserved0: reserved(input) as u32,
+        root_hash_sig_key_desc: text_ptr(&key_desc),
+        reserved: [reserved(input), 0, 0, 0],
+    };
+    let (data_dev, hash_dev) = (type_text(input), type_text(input));
+    let buf_size = usize::from(input.u16() % 600);
+    let mut buf = vec![0xa5u8; buf_size];
+    let buf_ptr = if input.byte() & 1 != 0 { ptr::null_mut() } else { buf.as_mut_ptr().cast::<c_char>() };
+    let mut len = Out::<usize>::new();
+    // SAFETY: every pointer is NULL or live for the call; `buf` holds `buf_size` bytes.
+    let status = unsafe {
+        rootseal_verity_kernel_table(
+            tree,
+            &params,
+            text_ptr(&data_dev),
+            text_ptr(&hash_dev),
+            buf_ptr,
+            buf_size,
+            len.ptr(),
+        )
+    };
+    let untouched = buf.iter().all(|&b| b == 0xa5);
+    match status {
+        rootseal_status::Ok => {
+            // SAFETY: written on success.
+            let len = unsafe { len.0.assume_init() };
+            assert!(len < buf_size && buf[len] == 0 && !buf[..len].contains(&0), "table line of {len} bytes");
+            assert!(buf[..len].starts_with(b"0 "), "{:?}", String::from_utf8_lossy(&buf[..len]));
+        }
+        // The one failure after which an out-param is written: the length needed.
+        rootseal_status::BufferTooSmall => {
+            // SAFETY: written with this status.
+            assert!(unsafe { len.0.assume_init() } >= buf_size);
+            after_call("rootseal_verity_kernel_table", status, untouched);
+        }
+        _ => after_call("rootseal_verity_kernel_table", status, untouched && len.untouched()),
+    }
 }

@@ -8,6 +8,7 @@
 //! module, not a crate root.
 
 pub mod c_api;
+pub mod c_api_files;
 pub mod crau_payload;
 pub mod gpt_image;
 pub mod gpt_ops;

@@ -92,14 +92,50 @@ fn opt_ptr(text: &Option<CString>) -> *const c_char {
     text.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
-/// Loads an OpenSSL config file into `ctx` only (never the default context).
-pub(crate) fn load_config(ctx: &LibCtxRef, path: &Path) -> Result<(), ErrorStack> {
+/// Loads an OpenSSL config file into `ctx` only (never the default context). The error
+/// is OpenSSL's, read with [`drain_errors_lossy`]: config errors quote the file's name
+/// and its lines byte for byte.
+pub(crate) fn load_config(ctx: &LibCtxRef, path: &Path) -> Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
-    let path = CString::new(path.as_os_str().as_bytes()).map_err(|_| ErrorStack::get())?;
+    let path = CString::new(path.as_os_str().as_bytes()).map_err(|_| "the path contains a NUL byte".to_string())?;
     // SAFETY: ctx is a live library context and path a NUL-terminated string; both
     // outlive the call, which copies what it keeps.
     let ok = unsafe { OSSL_LIB_CTX_load_config(ctx.as_ptr(), path.as_ptr()) };
-    if ok == 1 { Ok(()) } else { Err(ErrorStack::get()) }
+    if ok == 1 { Ok(()) } else { Err(drain_errors_lossy()) }
+}
+
+/// Drains the calling thread's OpenSSL error queue into one line of text.
+/// `ErrorStack::get` (openssl 0.10.82) panics when an entry's data is not UTF-8, so
+/// errors that can quote caller bytes are read here, with invalid UTF-8 replaced.
+pub(crate) fn drain_errors_lossy() -> String {
+    let mut entries = Vec::new();
+    loop {
+        let (mut file, mut line, mut func, mut data, mut flags) =
+            (std::ptr::null(), 0, std::ptr::null(), std::ptr::null(), 0);
+        // SAFETY: every out-pointer is a live local. The strings written belong to the
+        // queue entry and are only read before the next call reuses it.
+        let code = unsafe { sys::ERR_get_error_all(&mut file, &mut line, &mut func, &mut data, &mut flags) };
+        if code == 0 {
+            break;
+        }
+        // SAFETY: NULL or a static NUL-terminated string.
+        let reason = unsafe { sys::ERR_reason_error_string(code) };
+        let mut entry = if reason.is_null() {
+            format!("error:{code:08X}")
+        } else {
+            // SAFETY: non-NULL, static and NUL-terminated.
+            unsafe { CStr::from_ptr(reason) }.to_string_lossy().into_owned()
+        };
+        if flags & sys::ERR_TXT_STRING != 0 && !data.is_null() {
+            // SAFETY: with ERR_TXT_STRING, data is a NUL-terminated string of the entry.
+            let data = unsafe { CStr::from_ptr(data) }.to_string_lossy();
+            if !data.is_empty() {
+                entry = format!("{entry} ({data})");
+            }
+        }
+        entries.push(entry);
+    }
+    if entries.is_empty() { "no OpenSSL error recorded".into() } else { entries.join(", ") }
 }
 
 /// Whether the provider `name` is loaded and activated in `ctx` (None: the default context).

@@ -83,7 +83,7 @@ impl CryptoContext {
         let unavailable = |what: &str, detail: String| Error::FipsUnavailable(format!("{what}: {detail}"));
         let libctx = LibCtx::new().map_err(|e| unavailable("cannot create a library context", e.to_string()))?;
         ossl::load_config(&libctx, &config)
-            .map_err(|e| unavailable(&format!("loading {} failed", config.display()), e.to_string()))?;
+            .map_err(|e| unavailable(&format!("loading {} failed", config.display()), e))?;
         if !ossl::provider_available(Some(&libctx), "fips") {
             return Err(unavailable(
                 "the fips provider is not active",
