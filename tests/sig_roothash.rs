@@ -153,15 +153,20 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
             store.verify_root_hash(&root, &std::fs::read(&sig).unwrap()).unwrap();
         }
     }
-    // A certificate whose key the policy refuses (RSA-1024) is not even tried.
+    // A certificate whose key the policy refuses (RSA-1024) is not even tried, and
+    // rootseal will not make such a signature in the first place.
     let weak = genkey(dir.path(), "weak", "rsa:1024");
     let weak_cert = self_signed_cert(dir.path(), &weak, "weak");
-    let weak_sig =
-        sign_root_hash(&root, &std::fs::read(&weak_cert).unwrap(), &std::fs::read(&weak.private).unwrap()).unwrap();
+    let root_file = dir.path().join("root.txt");
+    std::fs::write(&root_file, &root).unwrap();
+    let weak_sig = dir.path().join("weak.p7s");
+    cms_sign(s(&weak_cert), s(&weak.private), s(&root_file), s(&weak_sig), &[]);
     let mut store = TrustStore::new(contexts().remove(0));
     store.add_file(&weak_cert).unwrap();
-    let e = store.verify_root_hash(&root, &weak_sig).unwrap_err();
+    let e = store.verify_root_hash(&root, &std::fs::read(&weak_sig).unwrap()).unwrap_err();
     assert!(matches!(e, Error::PolicyRefused { .. }), "{e}");
+    let e = sign_root_hash(&root, &std::fs::read(&weak_cert).unwrap(), &std::fs::read(&weak.private).unwrap());
+    assert!(matches!(&e, Err(Error::PolicyRefused { reasons, .. }) if reasons.contains("1024")), "{e:?}");
     let e = sign_root_hash(&format!("{root}zz"), &std::fs::read(&cert).unwrap(), &std::fs::read(&key.private).unwrap());
     assert!(matches!(e, Err(Error::InvalidArgument(_))), "{e:?}");
 }

@@ -8,7 +8,9 @@
 //! The certificates' keys must pass the `default` policy (`fips` in FIPS mode), and the
 //! signer's digest must be SHA-256, SHA-384 or SHA-512.
 
+use super::detached::eligible_keys;
 use super::error::{Error, Result};
+use super::fips::CryptoContext;
 use super::policy::{Policy, Scheme};
 use super::trust::{Fingerprint, TrustStore};
 use crate::ffi::openssl_sys_ext as ossl;
@@ -16,6 +18,7 @@ use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
 use openssl::x509::X509;
+use std::sync::Arc;
 
 /// A root-hash signature that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +48,13 @@ fn root_hash_text(root_hash: &str) -> Result<String> {
 /// Signs a root hash for the kernel: DER, detached, no signed attributes, no embedded
 /// certificates (`openssl cms -sign -binary -noattr -nocerts -outform DER`). Uses the
 /// default library context: signing is image tooling, not part of the FIPS boundary.
+/// A certificate whose key the `default` policy refuses (RSA below 2048 bits) gives
+/// [`Error::PolicyRefused`]: [`TrustStore::verify_root_hash`] would refuse the result.
 pub fn sign_root_hash(root_hash: &str, cert_pem_or_der: &[u8], key_pem_or_der: &[u8]) -> Result<Vec<u8>> {
     let text = root_hash_text(root_hash)?;
+    let mut signer = TrustStore::new(Arc::new(CryptoContext::default_provider()));
+    signer.add_bytes(cert_pem_or_der, "signing certificate")?;
+    eligible_keys(&signer, Scheme::default(), Policy::Default)?;
     let invalid = |what: &str, e: openssl::error::ErrorStack| Error::InvalidKey {
         source_name: what.to_string(),
         reason: e.to_string(),
