@@ -211,9 +211,8 @@ fn write_c_api_seeds() {
     // a payload file and buffer, verity verify and format by path, the portable backend
     // and a verify on it, a FIPS context (real when ROOTSEAL_FIPS_CONFIG is set) replacing
     // the session's, and a buffer signature in it.
-    let verity_by_path = |flags: u8, hash_path: u8| {
-        [&[0x1e, 4, flags, 8][..], &[0x5a; 8], &[1, 3, 1, 1, 2, 0, 1, 0, 0, 1, 4, 0, 0x20, 0, hash_path]].concat()
-    };
+    let verity_by_path =
+        |flags: u8, hash_path: u8| [&[0x1e, 4, flags][..], &GEOMETRY_0, &[4, 0, 0x20, 0, hash_path]].concat();
     let payload = |flags: u8| {
         // Sig params, Omaha figures, 16 bytes of payload, and a path when from a file.
         let path: &[u8] = if flags & 2 != 0 { &[4] } else { &[] };
@@ -238,10 +237,16 @@ fn write_c_api_seeds() {
     write_seed("c_api", "file-calls-512", &with_control(0, &file_calls));
 }
 
+/// Geometry 0 of the verity_verify target as `c_api` reads it: the salt (length, 8 ×
+/// 0x5a), then params version 1, sha256, 512-byte blocks, no superblock, 40 data blocks,
+/// hash offset 0, no UUID, reserved fields zero.
+const GEOMETRY_0: [u8; 19] = [8, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 1, 3, 1, 1, 2, 0, 1, 0, 0, 1];
+
 /// A `c_api` verity call (kind 10 verify, 11 format) with geometry 0's real parameters
-/// and hash device, then `tail` (the range or kernel-table bytes).
+/// and its hash device on unfailing callback devices, then `tail` (the range or
+/// kernel-table bytes).
 fn verity_call(kind: u8, tail: &[u8]) -> Vec<u8> {
-    [&[kind, 8][..], &[0x5a; 8], &[1, 3, 1, 1, 2, 0, 1, 0, 0, 1, 0, 0, 0x20, 0, 0], tail].concat()
+    [&[kind][..], &GEOMETRY_0, &[0, 0, 0x20, 0, 0], tail].concat()
 }
 
 /// The payload seeds are signed by the target's trusted key, so the fuzzer starts from

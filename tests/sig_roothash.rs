@@ -167,6 +167,10 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
     assert!(matches!(e, Error::PolicyRefused { .. }), "{e}");
     let e = sign_root_hash(&root, &std::fs::read(&weak_cert).unwrap(), &std::fs::read(&weak.private).unwrap());
     assert!(matches!(&e, Err(Error::PolicyRefused { reasons, .. }) if reasons.contains("1024")), "{e:?}");
+    // In a bundle, the first certificate signs, so it is the one the policy judges.
+    let bundle = [std::fs::read(&weak_cert).unwrap(), std::fs::read(&cert).unwrap()].concat();
+    let e = sign_root_hash(&root, &bundle, &std::fs::read(&weak.private).unwrap());
+    assert!(matches!(&e, Err(Error::PolicyRefused { reasons, .. }) if reasons.contains("1024")), "{e:?}");
     let e = sign_root_hash(&format!("{root}zz"), &std::fs::read(&cert).unwrap(), &std::fs::read(&key.private).unwrap());
     assert!(matches!(e, Err(Error::InvalidArgument(_))), "{e:?}");
 }

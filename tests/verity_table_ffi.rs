@@ -182,46 +182,27 @@ fn buffer_null_and_params_contract() {
         S::InvalidArgument
     );
     assert_eq!(call(exact.as_mut_ptr(), exact.len(), &mut len, &table_params(0, 9, None), &hash), S::InvalidArgument);
-    // SAFETY: NULL tree and device are refused before any use.
-    let null_tree = unsafe {
-        rootseal_verity_kernel_table(
-            std::ptr::null(),
-            std::ptr::null(),
-            hash.as_ptr(),
-            hash.as_ptr(),
-            exact.as_mut_ptr(),
-            exact.len(),
-            &mut len,
-        )
+    let on = |tree: *const rootseal_verity_result, data_dev: *const c_char| {
+        let mut buf = [0 as c_char; 512];
+        let mut len = 0usize;
+        // SAFETY: `tree` and `data_dev` are NULL or valid; the rest are live locals.
+        unsafe {
+            rootseal_verity_kernel_table(
+                tree,
+                std::ptr::null(),
+                data_dev,
+                hash.as_ptr(),
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+            )
+        }
     };
-    assert_eq!(null_tree, S::NullParameter);
-    // SAFETY: as above.
-    let null_dev = unsafe {
-        rootseal_verity_kernel_table(
-            &result,
-            std::ptr::null(),
-            std::ptr::null(),
-            hash.as_ptr(),
-            exact.as_mut_ptr(),
-            exact.len(),
-            &mut len,
-        )
-    };
-    assert_eq!(null_dev, S::NullParameter);
+    // NULL tree and device are refused before any use.
+    assert_eq!(on(std::ptr::null(), hash.as_ptr()), S::NullParameter);
+    assert_eq!(on(&result, std::ptr::null()), S::NullParameter);
     // A result no format produced: the tree start contradicts the offset.
     let mut forged = result;
     forged.hash_start_block += 5;
-    // SAFETY: valid pointers.
-    let status = unsafe {
-        rootseal_verity_kernel_table(
-            &forged,
-            std::ptr::null(),
-            hash.as_ptr(),
-            hash.as_ptr(),
-            exact.as_mut_ptr(),
-            exact.len(),
-            &mut len,
-        )
-    };
-    assert_eq!(status, S::InvalidArgument);
+    assert_eq!(on(&forged, hash.as_ptr()), S::InvalidArgument);
 }

@@ -52,9 +52,6 @@ fn root_hash_text(root_hash: &str) -> Result<String> {
 /// [`Error::PolicyRefused`]: [`TrustStore::verify_root_hash`] would refuse the result.
 pub fn sign_root_hash(root_hash: &str, cert_pem_or_der: &[u8], key_pem_or_der: &[u8]) -> Result<Vec<u8>> {
     let text = root_hash_text(root_hash)?;
-    let mut signer = TrustStore::new(Arc::new(CryptoContext::default_provider()));
-    signer.add_bytes(cert_pem_or_der, "signing certificate")?;
-    eligible_keys(&signer, Scheme::default(), Policy::Default)?;
     let invalid = |what: &str, e: openssl::error::ErrorStack| Error::InvalidKey {
         source_name: what.to_string(),
         reason: e.to_string(),
@@ -62,6 +59,11 @@ pub fn sign_root_hash(root_hash: &str, cert_pem_or_der: &[u8], key_pem_or_der: &
     let cert = X509::from_pem(cert_pem_or_der)
         .or_else(|_| X509::from_der(cert_pem_or_der))
         .map_err(|e| invalid("signing certificate", e))?;
+    // The policy judges the one certificate that signs (the first of a PEM bundle).
+    let cert_der = cert.to_der().map_err(|e| invalid("signing certificate", e))?;
+    let mut signer = TrustStore::new(Arc::new(CryptoContext::default_provider()));
+    signer.add_bytes(&cert_der, "signing certificate")?;
+    eligible_keys(&signer, Scheme::default(), Policy::Default)?;
     let key = PKey::private_key_from_pem(key_pem_or_der)
         .or_else(|_| PKey::private_key_from_der(key_pem_or_der))
         .map_err(|e| invalid("signing key", e))?;
