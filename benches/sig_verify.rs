@@ -21,7 +21,9 @@ use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::sign::Signer;
-use rootseal::sig::{CryptoContext, DigestAlg, MAX_ED25519_FILE, Padding, Policy, Scheme, TrustStore};
+use rootseal::crypto::CryptoContext;
+use rootseal::crypto::HashAlgorithm;
+use rootseal::sig::{MAX_ED25519_FILE, Padding, Policy, Scheme, TrustStore};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,8 +67,8 @@ fn bench(c: &mut Criterion) {
     let ec =
         PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap();
     let ed = PKey::generate_ed25519().unwrap();
-    let sha256 = Scheme { digest: DigestAlg::Sha256, padding: Padding::Pkcs1 };
-    let sha512 = Scheme { digest: DigestAlg::Sha512, padding: Padding::Pkcs1 };
+    let sha256 = Scheme { digest: HashAlgorithm::Sha256, padding: Padding::Pkcs1 };
+    let sha512 = Scheme { digest: HashAlgorithm::Sha512, padding: Padding::Pkcs1 };
     let cases = [
         ("rsa2048-sha256", &rsa, Some(MessageDigest::sha256()), sha256),
         ("rsa2048-sha512", &rsa, Some(MessageDigest::sha512()), sha512),

@@ -17,7 +17,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rootseal::io::MemoryDevice;
-use rootseal::verity::{self, HashAlgorithm, HashBackend, RunOptions, Uuid, VerityOptions};
+use rootseal::text::Uuid;
+use rootseal::verity::{self, HashAlgorithm, HashBackend, RunOptions, VerityOptions};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -75,8 +76,10 @@ fn backends(algorithm: HashAlgorithm) -> Vec<HashBackend> {
     HashBackend::available().into_iter().filter(|b| b.implements(algorithm)).collect()
 }
 
-fn force(backend: Option<HashBackend>) {
-    verity::force_hash_backend(backend).expect("an available backend");
+/// Every core (or `count` threads) with `backend`.
+fn run_with(count: Option<usize>, backend: HashBackend) -> RunOptions<'static> {
+    let hashing = verity::HashChoice { backend: Some(backend), fips: None };
+    RunOptions { threads: count, hashing, ..Default::default() }
 }
 
 /// Few, short samples: each iteration hashes the whole image.
@@ -96,9 +99,8 @@ fn bench_tree(c: &mut Criterion) {
     for algorithm in ALGORITHMS {
         let opts = options(algorithm);
         for backend in backends(algorithm) {
-            force(Some(backend));
             for (label, count) in &threads {
-                let run = RunOptions { threads: *count, progress: None };
+                let run = run_with(*count, backend);
                 let hash = MemoryDevice::default();
                 let id = BenchmarkId::new(format!("{}/{backend}", algorithm.name()), label);
                 group.bench_with_input(id, &data, |b, data| {
@@ -106,7 +108,6 @@ fn bench_tree(c: &mut Criterion) {
                 });
             }
         }
-        force(None);
     }
     group.finish();
 
@@ -121,9 +122,8 @@ fn bench_tree(c: &mut Criterion) {
         let tree: Vec<u8> = built.into_inner();
         let root = outcome.root_hash;
         for backend in backends(algorithm) {
-            force(Some(backend));
             for (label, count) in &threads {
-                let run = RunOptions { threads: *count, progress: None };
+                let run = run_with(*count, backend);
                 let id = BenchmarkId::new(format!("{}/{backend}", algorithm.name()), label);
                 group.bench_with_input(id, &data, |b, data| {
                     b.iter(|| {
@@ -134,7 +134,6 @@ fn bench_tree(c: &mut Criterion) {
                 });
             }
         }
-        force(None);
     }
     group.finish();
 }

@@ -16,9 +16,10 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
 use openssl::sign::Signer;
+use rootseal::crypto::CryptoContext;
 use rootseal::gpt::{self, BlockSize, FlatcarSlots, Guid};
 use rootseal::io::{BlockRead, BlockWrite};
-use rootseal::sig::{CryptoContext, Policy, TrustStore};
+use rootseal::sig::{Policy, TrustStore};
 use rootseal::verity::{self, RunOptions, TableOptions, VerityOptions};
 use std::fs::File;
 use std::io;
@@ -188,7 +189,7 @@ fn main() -> Result<()> {
 
     // 5. The boot loader chooses, and checks what it loads before trusting it.
     assert_eq!(boot("5. reboot")?, b);
-    let loaded = verity::verify_range(&usr_b, &usr_b, true, &opts, &tree.root_hash, 0..1 << 20)?;
+    let loaded = verity::verify_range(&usr_b, &usr_b, true, &opts, &tree.root_hash, 0..1 << 20, &Default::default())?;
     assert!(loaded.is_intact());
     println!("   it checks the first MiB it loads from USR-B against the root hash: intact");
     show("during the trial boot")?;
@@ -220,7 +221,7 @@ fn main() -> Result<()> {
     usr_b.file.read_exact_at(&mut bytes, usr_b.base)?;
     std::fs::write(&partition, bytes)?;
     let part = partition.to_str().ok_or("temporary path is not UTF-8")?;
-    let root = verity::encode_hex(&tree.root_hash);
+    let root = rootseal::text::encode_hex(&tree.root_hash);
     tool("veritysetup", &["verify", &format!("--hash-offset={}", opts.hash_offset), part, part, &root])?;
     println!("sgdisk -v, cgpt show and veritysetup verify accept the result");
     Ok(())

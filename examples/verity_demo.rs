@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo run --release --example verity_demo`.
 
-use rootseal::verity::{self, RunOptions, TableOptions, VerityOptions, encode_hex};
+use rootseal::text::encode_hex;
+use rootseal::verity::{self, RunOptions, TableOptions, VerityOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;

@@ -287,200 +287,298 @@ enum rootseal_status
  {
   /**
    * Success.
+   *
+   * strerror: "success"
    */
   ROOTSEAL_STATUS_OK = 0,
   /**
    * A required pointer argument was NULL.
+   *
+   * strerror: "a required pointer argument was NULL"
    */
   ROOTSEAL_STATUS_NULL_PARAMETER = 1,
   /**
    * An argument is out of range or malformed.
+   *
+   * strerror: "invalid argument"
    */
   ROOTSEAL_STATUS_INVALID_ARGUMENT = 2,
   /**
    * A params struct has a `version` this library does not know.
+   *
+   * strerror: "unsupported params struct version"
    */
   ROOTSEAL_STATUS_UNSUPPORTED_PARAMS_VERSION = 3,
   /**
    * A reserved field of a params struct is not zero.
+   *
+   * strerror: "a reserved field is not zero"
    */
   ROOTSEAL_STATUS_RESERVED_NOT_ZERO = 4,
   /**
    * A caller-provided output buffer is too small.
+   *
+   * strerror: "output buffer too small"
    */
   ROOTSEAL_STATUS_BUFFER_TOO_SMALL = 5,
   /**
    * An operating-system I/O call failed.
+   *
+   * strerror: "I/O error"
    */
   ROOTSEAL_STATUS_IO = 6,
   /**
    * A Rust panic was caught at the boundary; the process is intact but the operation
    * did not complete. Please report it.
+   *
+   * strerror: "internal error (panic caught at the library boundary)"
    */
   ROOTSEAL_STATUS_PANIC = 7,
   /**
    * A caller-supplied I/O callback reported an error or a short transfer.
+   *
+   * strerror: "an I/O callback failed or transferred too few bytes"
    */
   ROOTSEAL_STATUS_CALLBACK_FAILED = 8,
   /**
    * Verification completed and found corrupted blocks.
+   *
+   * strerror: "verity: corrupted blocks found"
    */
   ROOTSEAL_STATUS_VERITY_CORRUPTED = 100,
   /**
    * A data or hash block size is not a power of two from 512 to 524288.
+   *
+   * strerror: "verity: invalid block size"
    */
   ROOTSEAL_STATUS_VERITY_INVALID_BLOCK_SIZE = 101,
   /**
    * The salt is malformed or longer than 256 bytes.
+   *
+   * strerror: "verity: invalid salt"
    */
   ROOTSEAL_STATUS_VERITY_INVALID_SALT = 102,
   /**
    * The hash algorithm is not supported.
+   *
+   * strerror: "verity: unsupported hash algorithm"
    */
   ROOTSEAL_STATUS_VERITY_UNSUPPORTED_ALGORITHM = 103,
   /**
    * The hash offset breaks an alignment rule.
+   *
+   * strerror: "verity: misaligned hash offset"
    */
   ROOTSEAL_STATUS_VERITY_MISALIGNED_OFFSET = 104,
   /**
    * There are no data blocks to protect.
+   *
+   * strerror: "verity: no data blocks"
    */
   ROOTSEAL_STATUS_VERITY_NO_DATA_BLOCKS = 105,
   /**
    * The data device is shorter than the data area.
+   *
+   * strerror: "verity: data device too short"
    */
   ROOTSEAL_STATUS_VERITY_DATA_TOO_SHORT = 106,
   /**
    * The hash device is smaller than the tree needs.
+   *
+   * strerror: "verity: hash device too small"
    */
   ROOTSEAL_STATUS_VERITY_HASH_DEVICE_TOO_SMALL = 107,
   /**
    * Data and hash areas overlap on a shared device.
+   *
+   * strerror: "verity: data area overlaps hash area"
    */
   ROOTSEAL_STATUS_VERITY_AREAS_OVERLAP = 108,
   /**
    * The tree would exceed 63 levels.
+   *
+   * strerror: "verity: too many tree levels"
    */
   ROOTSEAL_STATUS_VERITY_TOO_MANY_LEVELS = 109,
   /**
    * Size or offset arithmetic overflows 64 bits.
+   *
+   * strerror: "verity: size arithmetic overflow"
    */
   ROOTSEAL_STATUS_VERITY_OVERFLOW = 110,
   /**
    * No verity superblock at the hash offset.
+   *
+   * strerror: "verity: no superblock at the hash offset"
    */
   ROOTSEAL_STATUS_VERITY_NO_SUPERBLOCK = 111,
   /**
    * The superblock is present but invalid.
+   *
+   * strerror: "verity: corrupt superblock"
    */
   ROOTSEAL_STATUS_VERITY_CORRUPT_SUPERBLOCK = 112,
   /**
    * A parameter disagrees with the superblock.
+   *
+   * strerror: "verity: parameter conflicts with the superblock"
    */
   ROOTSEAL_STATUS_VERITY_CONFLICTS_WITH_SUPERBLOCK = 113,
   /**
    * The root hash has the wrong length for the algorithm.
+   *
+   * strerror: "verity: root hash has the wrong length"
    */
   ROOTSEAL_STATUS_VERITY_ROOT_HASH_LENGTH = 114,
   /**
    * The hash type is neither 0 nor 1.
+   *
+   * strerror: "verity: unsupported hash type"
    */
   ROOTSEAL_STATUS_VERITY_UNSUPPORTED_HASH_TYPE = 115,
   /**
    * A forced hash backend (`ROOTSEAL_HASH_BACKEND`, `rootseal_hash_backend_force`)
    * that this CPU cannot run.
+   *
+   * strerror: "verity: hash backend not available on this CPU"
    */
   ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE = 116,
   /**
    * OpenSSL could not compute a verity digest (the OpenSSL backend or FIPS mode).
+   *
+   * strerror: "verity: OpenSSL digest failed"
    */
   ROOTSEAL_STATUS_VERITY_DIGEST_FAILURE = 117,
   /**
    * No GPT signature where a primary or backup header would be.
+   *
+   * strerror: "gpt: no GPT found"
    */
   ROOTSEAL_STATUS_GPT_NO_GPT = 200,
   /**
    * Neither GPT copy is valid.
+   *
+   * strerror: "gpt: neither GPT copy is valid"
    */
   ROOTSEAL_STATUS_GPT_NO_VALID_GPT = 201,
   /**
    * One GPT copy is invalid and the operation needs both; repair first.
+   *
+   * strerror: "gpt: one GPT copy is invalid; repair first"
    */
   ROOTSEAL_STATUS_GPT_NEEDS_REPAIR = 202,
   /**
    * A copy cannot be rebuilt where it has to go.
+   *
+   * strerror: "gpt: cannot repair"
    */
   ROOTSEAL_STATUS_GPT_CANNOT_REPAIR = 203,
   /**
    * The logical block size is not 512 or 4096, or disagrees with the device.
+   *
+   * strerror: "gpt: unsupported or mismatched logical block size"
    */
   ROOTSEAL_STATUS_GPT_INVALID_BLOCK_SIZE = 204,
   /**
    * The partition number is outside the entry array.
+   *
+   * strerror: "gpt: no such partition"
    */
   ROOTSEAL_STATUS_GPT_NO_SUCH_PARTITION = 205,
   /**
    * The partition entry is unused.
+   *
+   * strerror: "gpt: partition entry is unused"
    */
   ROOTSEAL_STATUS_GPT_UNUSED_PARTITION = 206,
   /**
    * The partition is not of the participating type.
+   *
+   * strerror: "gpt: partition is not of the participating type"
    */
   ROOTSEAL_STATUS_GPT_WRONG_TYPE = 207,
   /**
    * A priority, tries or maximum priority is out of range.
+   *
+   * strerror: "gpt: value out of range"
    */
   ROOTSEAL_STATUS_GPT_VALUE_OUT_OF_RANGE = 208,
   /**
    * No partition can be booted (none with priority > 0 and tries left or successful).
+   *
+   * strerror: "gpt: no bootable partition"
    */
   ROOTSEAL_STATUS_GPT_NO_BOOTABLE_SLOT = 209,
   /**
    * A GUID string is malformed.
+   *
+   * strerror: "gpt: invalid GUID"
    */
   ROOTSEAL_STATUS_GPT_INVALID_GUID = 210,
   /**
    * The Flatcar slots or the partition device could not be resolved.
+   *
+   * strerror: "gpt: slot not found"
    */
   ROOTSEAL_STATUS_GPT_SLOT_NOT_FOUND = 211,
   /**
    * The signature does not verify under any trusted key.
+   *
+   * strerror: "signature: does not verify under any trusted key"
    */
   ROOTSEAL_STATUS_SIG_INVALID = 300,
   /**
    * The policy refuses every trusted key for this scheme (weak key, SHA-1, unapproved).
+   *
+   * strerror: "signature: refused by policy"
    */
   ROOTSEAL_STATUS_SIG_POLICY_REFUSED = 301,
   /**
    * The trust store holds no key; nothing is ever accepted without one.
+   *
+   * strerror: "signature: the trust store is empty"
    */
   ROOTSEAL_STATUS_SIG_EMPTY_TRUST_STORE = 302,
   /**
    * A key or certificate could not be decoded (or is a private key).
+   *
+   * strerror: "signature: invalid key or certificate"
    */
   ROOTSEAL_STATUS_SIG_INVALID_KEY = 303,
   /**
    * A signature is malformed (empty, too long, not DER).
+   *
+   * strerror: "signature: malformed signature"
    */
   ROOTSEAL_STATUS_SIG_MALFORMED_SIGNATURE = 304,
   /**
    * FIPS mode was asked for and the FIPS provider is unavailable or failed its self-test.
+   *
+   * strerror: "signature: FIPS provider unavailable"
    */
   ROOTSEAL_STATUS_SIG_FIPS_UNAVAILABLE = 305,
   /**
    * An update payload is malformed.
+   *
+   * strerror: "signature: invalid update payload"
    */
   ROOTSEAL_STATUS_SIG_INVALID_PAYLOAD = 306,
   /**
    * An update payload's size or SHA-256 differs from the announced value.
+   *
+   * strerror: "signature: payload size or SHA-256 mismatch"
    */
   ROOTSEAL_STATUS_SIG_PAYLOAD_MISMATCH = 307,
   /**
    * OpenSSL failed for a reason other than a wrong signature.
+   *
+   * strerror: "signature: OpenSSL failure"
    */
   ROOTSEAL_STATUS_SIG_CRYPTO_FAILURE = 308,
   /**
    * The file changed (was truncated, grown or rewritten) while it was being read.
+   *
+   * strerror: "signature: the file changed while it was read"
    */
   ROOTSEAL_STATUS_SIG_FILE_CHANGED = 309,
 };
@@ -511,6 +609,14 @@ typedef struct rootseal_sig_context rootseal_sig_context;
  * from several threads at once.
  */
 typedef struct rootseal_trust_store rootseal_trust_store;
+
+/**
+ * A verity engine: the hashing backend (or FIPS mode) for the calls it is passed to.
+ * Opaque; create it with [`rootseal_verity_engine_new`] and free it with
+ * [`rootseal_verity_engine_free`]. Changing it while another thread runs a call with it
+ * is safe: that call keeps the choice it started with.
+ */
+typedef struct rootseal_verity_engine rootseal_verity_engine;
 
 /**
  * The outcome of a verification: the corrupted block lists. Opaque; free it with
@@ -1098,6 +1204,8 @@ typedef struct rootseal_verity_table_params {
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1116,6 +1224,50 @@ const char *rootseal_last_error(void);
  */
 rootseal_status rootseal_test_panic(void);
 #endif
+
+/**
+ * Creates an engine with the automatic choice: the fastest backend this CPU runs, not
+ * in FIPS mode. It does not follow the process default or `ROOTSEAL_HASH_BACKEND`.
+ * `*engine_out` is written only on success; free the engine with
+ * `rootseal_verity_engine_free`.
+ *
+ * # Safety
+ * `engine_out` must be NULL or writable.
+ */
+rootseal_status rootseal_verity_engine_new(struct rootseal_verity_engine **engine_out);
+
+/**
+ * Makes `engine` hash with one of the `ROOTSEAL_HASH_BACKEND_*` backends
+ * (`ROOTSEAL_HASH_BACKEND_AUTO` goes back to the fastest). A backend the CPU cannot run
+ * gives `ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE` and changes nothing.
+ *
+ * # Safety
+ * `engine` must be NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_set_backend(const struct rootseal_verity_engine *engine,
+                                                   uint32_t backend);
+
+/**
+ * Puts `engine` into FIPS mode: every digest of the calls it is passed to is computed
+ * by the FIPS provider of `context` (from `rootseal_sig_context_new_fips`), whatever
+ * its backend. NULL leaves FIPS mode. The engine keeps its own reference, so `context`
+ * may be freed afterwards. A context that is not in FIPS mode gives
+ * `ROOTSEAL_STATUS_INVALID_ARGUMENT` and changes nothing.
+ *
+ * # Safety
+ * `engine` must be NULL or a live engine; `context` NULL or a live context.
+ */
+rootseal_status rootseal_verity_engine_use_fips(const struct rootseal_verity_engine *engine,
+                                                const struct rootseal_sig_context *context);
+
+/**
+ * Frees an engine. NULL is a no-op; freeing twice is a caller bug.
+ *
+ * # Safety
+ * `engine` must be NULL or an engine from this library not yet freed, and no call may
+ * be using it.
+ */
+void rootseal_verity_engine_free(struct rootseal_verity_engine *engine);
 
 /**
  * Opens the disk image or block device at `path`. Block devices use their kernel
@@ -1250,12 +1402,13 @@ rootseal_status rootseal_gpt_repair(struct rootseal_gpt *gpt,
                                     uint32_t *repaired_out);
 
 /**
- * Forces every later format and verify in this process onto one of the
- * `ROOTSEAL_HASH_BACKEND_*` backends (`ROOTSEAL_HASH_BACKEND_AUTO` undoes it). It takes
- * precedence over the `ROOTSEAL_HASH_BACKEND` environment variable. A backend the CPU
- * cannot run gives `ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE` and changes
+ * Forces every later format and verify in this process that takes no engine onto one of
+ * the `ROOTSEAL_HASH_BACKEND_*` backends (`ROOTSEAL_HASH_BACKEND_AUTO` undoes it). It
+ * takes precedence over the `ROOTSEAL_HASH_BACKEND` environment variable. A backend the
+ * CPU cannot run gives `ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE` and changes
  * nothing. Algorithms a backend does not implement (SHA-NI has no SHA-512; only
- * SHA-256 and SHA-512 have fast paths) use the portable code.
+ * SHA-256 and SHA-512 have fast paths) use the portable code. Calls given an engine
+ * (`rootseal_verity_engine_*`) are not affected.
  */
 rootseal_status rootseal_hash_backend_force(uint32_t backend);
 
@@ -1270,8 +1423,9 @@ rootseal_status rootseal_hash_backend_available(uint32_t backend, bool *availabl
 
 /**
  * Puts verity hashing in this process into FIPS mode: every later format and verify
- * computes all its digests in the FIPS provider of `context` (made with
- * `rootseal_sig_context_new_fips`), whatever backend is forced; NULL leaves FIPS mode.
+ * without an engine computes all its digests in the FIPS provider of `context` (made
+ * with `rootseal_sig_context_new_fips`), whatever backend is forced; NULL leaves FIPS
+ * mode. Calls given an engine are not affected (see `rootseal_verity_engine_use_fips`).
  * The library keeps its own reference, so `context` may be freed afterwards. A context
  * that is not in FIPS mode gives `ROOTSEAL_STATUS_INVALID_ARGUMENT` and changes nothing.
  *
@@ -1401,6 +1555,38 @@ rootseal_status rootseal_sig_verify_buffer(const struct rootseal_trust_store *st
                                            struct rootseal_sig_result *result_out);
 
 /**
+ * As [`rootseal_sig_verify_file`], over the bytes a caller's callbacks read: `data`
+ * needs `read` and `size` (the signed bytes are `0..size`), read once in bounded chunks
+ * on the calling thread. A failing or short callback gives
+ * `ROOTSEAL_STATUS_CALLBACK_FAILED`, never a verdict.
+ *
+ * # Safety
+ * As [`rootseal_sig_verify_file`]; `data` NULL or a valid `rootseal_io` whose callbacks
+ * honour their contracts.
+ */
+rootseal_status rootseal_sig_verify_io(const struct rootseal_trust_store *store,
+                                       const struct rootseal_sig_params *params,
+                                       const struct rootseal_io *data,
+                                       const uint8_t *signature,
+                                       size_t signature_len,
+                                       struct rootseal_sig_result *result_out);
+
+/**
+ * As [`rootseal_sig_verify_payload`], over a payload the caller's callbacks read
+ * (`read` and `size` are required; the payload is `0..size`), on the calling thread. A
+ * failing or short callback gives `ROOTSEAL_STATUS_CALLBACK_FAILED`, never a verdict.
+ *
+ * # Safety
+ * As [`rootseal_sig_verify_payload`]; `payload` NULL or a valid `rootseal_io` whose
+ * callbacks honour their contracts.
+ */
+rootseal_status rootseal_sig_verify_payload_io(const struct rootseal_trust_store *store,
+                                               const struct rootseal_sig_params *params,
+                                               const struct rootseal_io *payload,
+                                               const struct rootseal_omaha_check *omaha,
+                                               struct rootseal_sig_result *result_out);
+
+/**
  * Verifies a CrAU update payload file: structure, the optional Omaha size and SHA-256
  * (`omaha` may be NULL), and its RSA PKCS#1 v1.5 SHA-256 signatures, accepting any
  * signature under any trusted key. Only `params.policy` is used; `digest` and `padding`
@@ -1445,15 +1631,17 @@ rootseal_status rootseal_sig_verify_root_hash(const struct rootseal_trust_store 
                                               struct rootseal_sig_result *result_out);
 
 /**
- * Returns a static, NUL-terminated description of `status`. Never NULL and never to
- * be freed; unknown codes give "unknown status". Thread-safe.
+ * Returns a static, NUL-terminated description of `status` (the "strerror" line of each
+ * status above). Never NULL and never to be freed; unknown codes give "unknown
+ * status". Thread-safe; the thread's last error is left as it is.
  */
 const char *rootseal_strerror(int32_t status);
 
 /**
  * Builds the verity tree of the file or block device `data_path` into `hash_path`
  * (created if missing, never truncated; it may be the same path, with the hash area
- * after the data). Hashed on `params.threads` threads (at most one per core).
+ * after the data). Hashed on `params.threads` threads (at most one per core), with the
+ * process default hashing backend (see `rootseal_hash_backend_force`).
  *
  * A regular data file is memory-mapped: if another process truncates it during the
  * call, the kernel raises SIGBUS. Block devices are read with pread, so media errors
@@ -1474,7 +1662,21 @@ rootseal_status rootseal_verity_format(const struct rootseal_verity_params *para
                                        struct rootseal_verity_result *result_out);
 
 /**
- * Verifies `data_path` against the tree in `hash_path` and the `root_hash` bytes.
+ * [`rootseal_verity_format`] with the hashing backend (or FIPS mode) of `engine`
+ * instead of the process default; a NULL `engine` means the process default.
+ *
+ * # Safety
+ * As for [`rootseal_verity_format`]; `engine` must be NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_format(const struct rootseal_verity_engine *engine,
+                                              const struct rootseal_verity_params *params,
+                                              const char *data_path,
+                                              const char *hash_path,
+                                              struct rootseal_verity_result *result_out);
+
+/**
+ * Verifies `data_path` against the tree in `hash_path` and the `root_hash` bytes, with
+ * the process default hashing backend.
  *
  * Returns `ROOTSEAL_STATUS_OK` when every block matches, `ROOTSEAL_STATUS_VERITY_CORRUPTED`
  * when some do not, or another status when verification could not run. For OK and
@@ -1493,6 +1695,22 @@ rootseal_status rootseal_verity_verify(const struct rootseal_verity_params *para
                                        struct rootseal_verity_report **report_out);
 
 /**
+ * [`rootseal_verity_verify`] with the hashing backend (or FIPS mode) of `engine`; a
+ * NULL `engine` means the process default.
+ * A report stored in `*report_out` is freed with `rootseal_verity_report_free`.
+ *
+ * # Safety
+ * As for [`rootseal_verity_verify`]; `engine` must be NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_verify(const struct rootseal_verity_engine *engine,
+                                              const struct rootseal_verity_params *params,
+                                              const char *data_path,
+                                              const char *hash_path,
+                                              const uint8_t *root_hash,
+                                              size_t root_hash_size,
+                                              struct rootseal_verity_report **report_out);
+
+/**
  * Like [`rootseal_verity_format`], over caller-supplied devices: `data` needs `read`
  * and `size`; `hash` needs all four of `read`, `write`, `flush` and `size`, and must be
  * large enough for the tree. Passing the same non-NULL `ctx` for both means one shared
@@ -1508,6 +1726,19 @@ rootseal_status rootseal_verity_format_io(const struct rootseal_verity_params *p
                                           struct rootseal_verity_result *result_out);
 
 /**
+ * [`rootseal_verity_format_io`] with the hashing backend (or FIPS mode) of `engine`; a
+ * NULL `engine` means the process default.
+ *
+ * # Safety
+ * As for [`rootseal_verity_format_io`]; `engine` must be NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_format_io(const struct rootseal_verity_engine *engine,
+                                                 const struct rootseal_verity_params *params,
+                                                 const struct rootseal_io *data,
+                                                 const struct rootseal_io *hash,
+                                                 struct rootseal_verity_result *result_out);
+
+/**
  * Like [`rootseal_verity_verify`], over caller-supplied devices (`read` and `size` are
  * required for both). Callbacks run on the calling thread only. A report stored in
  * `*report_out` belongs to the caller: free it with `rootseal_verity_report_free`.
@@ -1521,6 +1752,22 @@ rootseal_status rootseal_verity_verify_io(const struct rootseal_verity_params *p
                                           const uint8_t *root_hash,
                                           size_t root_hash_size,
                                           struct rootseal_verity_report **report_out);
+
+/**
+ * [`rootseal_verity_verify_io`] with the hashing backend (or FIPS mode) of `engine`; a
+ * NULL `engine` means the process default.
+ * A report stored in `*report_out` is freed with `rootseal_verity_report_free`.
+ *
+ * # Safety
+ * As for [`rootseal_verity_verify_io`]; `engine` must be NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_verify_io(const struct rootseal_verity_engine *engine,
+                                                 const struct rootseal_verity_params *params,
+                                                 const struct rootseal_io *data,
+                                                 const struct rootseal_io *hash,
+                                                 const uint8_t *root_hash,
+                                                 size_t root_hash_size,
+                                                 struct rootseal_verity_report **report_out);
 
 /**
  * Returns the corrupted data block indexes and stores their number in `*count_out`.
@@ -1581,6 +1828,23 @@ rootseal_status rootseal_verity_verify_range_io(const struct rootseal_verity_par
                                                 size_t root_hash_size,
                                                 const struct rootseal_verity_range *range,
                                                 struct rootseal_verity_report **report_out);
+
+/**
+ * [`rootseal_verity_verify_range_io`] with the hashing backend (or FIPS mode) of
+ * `engine`; a NULL `engine` means the process default. A report stored in
+ * `*report_out` is freed with `rootseal_verity_report_free`.
+ *
+ * # Safety
+ * As for [`rootseal_verity_verify_range_io`]; `engine` must be NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_verify_range_io(const struct rootseal_verity_engine *engine,
+                                                       const struct rootseal_verity_params *params,
+                                                       const struct rootseal_io *data,
+                                                       const struct rootseal_io *hash,
+                                                       const uint8_t *root_hash,
+                                                       size_t root_hash_size,
+                                                       const struct rootseal_verity_range *range,
+                                                       struct rootseal_verity_report **report_out);
 
 /**
  * Writes the dm-verity table line (`dmsetup create NAME --table LINE`) for the tree

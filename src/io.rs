@@ -1,11 +1,12 @@
-//! The small I/O surface the integrity code sees. The tree and (later) GPT logic only
-//! talk to these traits, so files, memory buffers and a bootloader's disk callbacks are
-//! interchangeable.
+//! The small I/O surface the integrity code sees. Verity trees, GPT tables and signed
+//! files are read (and written) only through these traits, so files, memory buffers and
+//! a boot loader's or agent's disk callbacks are interchangeable.
 
+use crate::sys::file::Stamp;
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
+use std::io;
 use std::os::unix::fs::{FileExt, FileTypeExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 /// Random-access reads. Implementations must be usable from several threads at once.
@@ -21,6 +22,63 @@ pub trait BlockRead: Sync {
     /// memory-mapped source can drop them from the process's resident set and memory
     /// stays bounded whatever the image size. The default does nothing.
     fn release(&self, _offset: u64, _len: usize) {}
+
+    /// Fails with [`ChangedWhileReading`] when the source is no longer what it was when
+    /// it was opened (a file truncated, grown or rewritten meanwhile). Readers call it
+    /// after their last read, so that no answer is given about bytes that changed under
+    /// them. The default (memory, callbacks) has nothing to compare and succeeds.
+    fn check_unchanged(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The error inside an [`io::Error`] that says a file changed while it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedWhileReading {
+    /// The file.
+    pub path: PathBuf,
+    /// What changed.
+    pub detail: String,
+}
+
+impl std::fmt::Display for ChangedWhileReading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} changed while reading: {}", self.path.display(), self.detail)
+    }
+}
+
+impl std::error::Error for ChangedWhileReading {}
+
+impl ChangedWhileReading {
+    fn into_io(self) -> io::Error {
+        io::Error::other(self)
+    }
+
+    /// The change an I/O error reports, if it is one.
+    pub fn of(err: &io::Error) -> Option<&ChangedWhileReading> {
+        err.get_ref().and_then(|inner| inner.downcast_ref::<ChangedWhileReading>())
+    }
+}
+
+/// Passes the bytes of `range` of `source`, in order, through `consume` in chunks of at
+/// most `chunk` bytes read into one reused buffer; `read_error` turns a failed read into
+/// the caller's error.
+pub fn for_each_chunk<E>(
+    source: &dyn BlockRead,
+    range: std::ops::Range<u64>,
+    chunk: usize,
+    read_error: impl Fn(io::Error) -> E,
+    mut consume: impl FnMut(u64, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut scratch = Vec::new();
+    let mut offset = range.start;
+    while offset < range.end {
+        let len = usize::try_from((range.end - offset).min(chunk as u64)).unwrap_or(chunk);
+        let bytes = source.read_view(offset, len, &mut scratch).map_err(&read_error)?;
+        consume(offset, bytes)?;
+        offset += len as u64;
+    }
+    Ok(())
 }
 
 /// Random-access writes.
@@ -48,6 +106,25 @@ impl<T: BlockRead + ?Sized> BlockRead for Box<T> {
     }
     fn release(&self, offset: u64, len: usize) {
         (**self).release(offset, len)
+    }
+    fn check_unchanged(&self) -> io::Result<()> {
+        (**self).check_unchanged()
+    }
+}
+
+// Borrowed sources, so a slice (unsized) can stand where a `&dyn BlockRead` is wanted.
+impl<T: BlockRead + ?Sized> BlockRead for &T {
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
+    }
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        (**self).read_view(offset, len, scratch)
+    }
+    fn release(&self, offset: u64, len: usize) {
+        (**self).release(offset, len)
+    }
+    fn check_unchanged(&self) -> io::Result<()> {
+        (**self).check_unchanged()
     }
 }
 
@@ -113,18 +190,12 @@ impl MappedFile {
     pub fn new(file: &File) -> io::Result<Self> {
         // A pipe, FIFO, character device or /proc file reports length 0: mapping it
         // would silently stand for empty contents, so refuse it.
-        let kind = file.metadata()?.file_type();
-        if !kind.is_file() && !kind.is_block_device() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a regular file or block device (pipes and character devices cannot be mapped)",
-            ));
-        }
+        crate::sys::file::check_regular_or_block(file)?;
         if device_size(file)? == 0 {
             return Ok(MappedFile { map: None });
         }
-        // Mapping needs `unsafe`, which lives in crate::ffi with its justification.
-        let map = crate::ffi::map_readonly(file)?;
+        // Mapping needs `unsafe`, which lives in crate::sys with its justification.
+        let map = crate::sys::mmap::map_readonly(file)?;
         Ok(MappedFile { map: Some(map) })
     }
 
@@ -151,7 +222,7 @@ impl BlockRead for MappedFile {
     }
     fn release(&self, offset: u64, len: usize) {
         if let (Some(map), Ok(offset)) = (&self.map, usize::try_from(offset)) {
-            crate::ffi::release_mapped(map, offset, len);
+            crate::sys::mmap::release_mapped(map, offset, len);
         }
     }
 }
@@ -186,12 +257,71 @@ impl FileDevice {
 
 /// Size of a regular file or block device (whose metadata length is 0).
 pub fn device_size(file: &File) -> io::Result<u64> {
-    let meta = file.metadata()?;
-    if meta.file_type().is_block_device() {
-        let mut handle = file;
-        handle.seek(SeekFrom::End(0))
-    } else {
-        Ok(meta.len())
+    crate::sys::file::device_size(file)
+}
+
+/// A regular file or block device that is only read, with `pread`, and whose contents
+/// must not change while it is: a read that comes up short of the size it had when it
+/// was opened, or a different size or modification time afterwards
+/// ([`BlockRead::check_unchanged`]), is a [`ChangedWhileReading`] error. Nothing is
+/// mapped, so a file truncated meanwhile gives that error, never SIGBUS.
+pub struct FileReader {
+    file: File,
+    path: PathBuf,
+    stamp: Stamp,
+}
+
+impl FileReader {
+    /// Opens `path`. Pipes, FIFOs and character devices are refused: their length says
+    /// nothing, and a check over "nothing" must not pass for them.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = File::open(path)?;
+        crate::sys::file::check_regular_or_block(&file)?;
+        let stamp = Stamp::of(&file)?;
+        Ok(FileReader { file, path: path.to_path_buf(), stamp })
+    }
+
+    /// The path it was opened with.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn changed(&self, detail: String) -> io::Error {
+        ChangedWhileReading { path: self.path.clone(), detail }.into_io()
+    }
+}
+
+impl BlockRead for FileReader {
+    /// The size when the file was opened.
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.stamp.size)
+    }
+
+    fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        let end = offset.checked_add(len as u64).filter(|&end| end <= self.stamp.size);
+        if end.is_none() {
+            return Err(short_read(offset, len, self.stamp.size));
+        }
+        scratch.resize(len, 0);
+        let mut done = 0;
+        while done < len {
+            let at = offset + done as u64;
+            match self.file.read_at(&mut scratch[done..], at) {
+                // The bytes were there when the file was opened: it shrank.
+                Ok(0) => return Err(self.changed(format!("it ended at byte {at}, not {}", self.stamp.size))),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(scratch)
+    }
+
+    fn check_unchanged(&self) -> io::Result<()> {
+        match self.stamp.change_to(&Stamp::of(&self.file)?) {
+            Some(detail) => Err(self.changed(detail)),
+            None => Ok(()),
+        }
     }
 }
 

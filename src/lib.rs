@@ -11,9 +11,15 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
+pub mod crypto;
 pub mod ffi;
 pub mod gpt;
 pub mod io;
 pub mod sig;
 mod simd;
+/// cbindgen:ignore
+mod sys;
+pub mod text;
 pub mod verity;

@@ -55,7 +55,7 @@ fn make(algorithm: HashAlgorithm, block_size: u32, hash_type: u32, superblock: b
             hash_type: Some(verity::HashType::from_u32(hash_type).unwrap()),
             data_block_size: Some(block_size),
             hash_block_size: Some(block_size),
-            salt: Some(verity::decode_hex(&salt).unwrap()),
+            salt: Some(rootseal::text::decode_hex(&salt).unwrap()),
             no_superblock: true,
             ..Default::default()
         }
@@ -75,7 +75,7 @@ fn make(algorithm: HashAlgorithm, block_size: u32, hash_type: u32, superblock: b
 
 impl Image {
     fn verify(&self) -> verity::Result<VerifyReport> {
-        let run = RunOptions { threads: Some(1), progress: None };
+        let run = RunOptions { threads: Some(1), progress: None, ..Default::default() };
         verity::verify(&self.data, &self.hash, false, &self.opts, &self.root, &run)
     }
 

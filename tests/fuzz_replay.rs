@@ -93,7 +93,7 @@ fn verity_reference_trees_match_veritysetup() {
             format!("--format={}", o.hash_type.unwrap().as_u32()),
             format!("--data-block-size={}", o.data_block_size.unwrap()),
             format!("--hash-block-size={}", o.hash_block_size.unwrap()),
-            format!("--salt={}", rootseal::verity::encode_hex(o.salt.as_deref().unwrap())),
+            format!("--salt={}", rootseal::text::encode_hex(o.salt.as_deref().unwrap())),
         ];
         match o.uuid {
             Some(_) => args.push(format!("--uuid={}", geometry.config.superblock_uuid.unwrap())),
@@ -102,7 +102,7 @@ fn verity_reference_trees_match_veritysetup() {
         args.extend([data.display().to_string(), hash.display().to_string()]);
         let out = std::process::Command::new(common::veritysetup()).args(&args).output().unwrap();
         assert!(out.status.success(), "{}", common::describe(&out));
-        assert_eq!(common::parse_root_hash(&out.stdout), rootseal::verity::encode_hex(&geometry.root_hash));
+        assert_eq!(common::parse_root_hash(&out.stdout), rootseal::text::encode_hex(&geometry.root_hash));
         let written = std::fs::read(&hash).unwrap();
         assert!(written.len() >= geometry.checked_len);
         assert!(written[..geometry.checked_len] == geometry.hash_device[..geometry.checked_len], "geometry {n}");

@@ -194,7 +194,11 @@ fn automatic_choice_is_an_available_implementing_backend() {
             assert_eq!(fastest, HashBackend::Portable);
         }
         if std::env::var_os(verity::HASH_BACKEND_ENV).is_none() {
-            assert_eq!(SaltedMultiHasher::new(algorithm, b"").unwrap().backend(), fastest, "{algorithm}");
+            assert_eq!(
+                SaltedMultiHasher::new(algorithm, b"", &Default::default()).unwrap().backend(),
+                fastest,
+                "{algorithm}"
+            );
         }
     }
 }

@@ -12,8 +12,9 @@ mod gpt_support;
 mod sig_support;
 
 use gpt_support::{DiskSpec, fix_header_crc, raw_copies};
+use rootseal::crypto::CryptoContext;
 use rootseal::gpt::{self, AttrChange, BlockSize, Error as GptError, Fault, Which};
-use rootseal::sig::{self, CryptoContext, OmahaCheck, Policy, Scheme, TrustStore};
+use rootseal::sig::{self, OmahaCheck, Policy, Scheme, TrustStore};
 use rootseal::verity::{self, Error as VerityError, RunOptions, VerityOptions};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -330,7 +331,14 @@ fn verity_case(name: &str, edit: impl FnOnce(&mut Vec<u8>), hash_offset: u64, ma
     let opts = VerityOptions { hash_offset, ..Default::default() };
     let root = verity::parse_root_hash(&image.root_hash, verity::HashAlgorithm::Sha256).unwrap();
     let result = bounded(name, hash.len().max(64 << 10), || {
-        verity::verify(&data, &hash, false, &opts, &root, &RunOptions { threads: Some(1), progress: None })
+        verity::verify(
+            &data,
+            &hash,
+            false,
+            &opts,
+            &root,
+            &RunOptions { threads: Some(1), progress: None, ..Default::default() },
+        )
     });
     let err = result.expect_err(name);
     assert!(matches(&err), "{name}: {err:?}");
@@ -512,7 +520,7 @@ fn fips_config_with_non_utf8_name_and_contents() {
     for config in [&odd_name, &odd_contents] {
         std::fs::write(config, contents).unwrap();
         let err = CryptoContext::fips(Some(config)).unwrap_err();
-        assert!(matches!(&err, sig::Error::FipsUnavailable(text) if text.contains('\u{fffd}')), "{err:?}");
+        assert!(matches!(&err, rootseal::crypto::Error::FipsUnavailable(text) if text.contains('\u{fffd}')), "{err:?}");
     }
     // `fips status` answers "not available" with exit 1, as for any config that does not load.
     cli("FIPS config with non-UTF-8 lines", &["fips", "status", "--fips-config", odd_contents.to_str().unwrap()], 1);

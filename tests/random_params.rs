@@ -89,7 +89,7 @@ fn random_parameter_sets_match_veritysetup() {
             format!("--data-blocks={blocks}"),
             format!("--hash-offset={hash_offset}"),
             format!("--format={hash_type}"),
-            if salt.is_empty() { "--salt=-".into() } else { format!("--salt={}", rootseal::verity::encode_hex(&salt)) },
+            if salt.is_empty() { "--salt=-".into() } else { format!("--salt={}", rootseal::text::encode_hex(&salt)) },
         ];
         if superblock {
             args.push("--uuid=8d3c2b1a-0f9e-4d7c-b6a5-9483726150ab".into());

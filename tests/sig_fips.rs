@@ -6,7 +6,8 @@
 mod sig_support;
 
 use openssl::hash::{MessageDigest, hash};
-use rootseal::sig::{CryptoContext, Policy, Scheme, TrustStore, default_context_is_fips};
+use rootseal::crypto::{CryptoContext, HashAlgorithm, default_context_is_fips};
+use rootseal::sig::{Policy, Scheme, TrustStore};
 use sig_support::*;
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ fn the_fips_provider_does_the_work_and_the_default_provider_does_not() {
     std::fs::write(&data, b"x".repeat(10_000)).unwrap();
     let sig = dir.path().join("s");
     sign(&key, "sha384", false, &data, &sig);
-    let scheme = Scheme { digest: rootseal::sig::DigestAlg::Sha384, ..Scheme::default() };
+    let scheme = Scheme { digest: HashAlgorithm::Sha384, ..Scheme::default() };
     let signature = std::fs::read(&sig).unwrap();
     for (ctx, provider) in
         [(CryptoContext::fips(Some(&fips_config())).unwrap(), "fips"), (CryptoContext::default_provider(), "default")]
@@ -72,7 +73,7 @@ fn a_config_without_the_base_provider_or_a_directory_is_refused_up_front() {
     std::fs::write(&config, without_base).unwrap();
     let err = CryptoContext::fips(Some(&config)).unwrap_err();
     assert!(
-        matches!(err, rootseal::sig::Error::FipsUnavailable(_)) && err.to_string().contains("base provider"),
+        matches!(err, rootseal::crypto::Error::FipsUnavailable(_)) && err.to_string().contains("base provider"),
         "{err}"
     );
 

@@ -5,7 +5,8 @@
 
 mod sig_support;
 
-use rootseal::sig::{CryptoContext, Error, default_context_is_fips};
+use rootseal::crypto::Error;
+use rootseal::crypto::{CryptoContext, default_context_is_fips};
 use sig_support::*;
 
 #[test]

@@ -5,7 +5,9 @@
 
 mod sig_support;
 
-use rootseal::sig::{CryptoContext, DigestAlg, Error, Padding, Policy, Scheme, TrustStore};
+use rootseal::crypto::CryptoContext;
+use rootseal::crypto::HashAlgorithm;
+use rootseal::sig::{Error, Padding, Policy, Scheme, TrustStore};
 use sig_support::*;
 use std::path::Path;
 use std::sync::Arc;
@@ -100,7 +102,7 @@ fn rsa_pss_keys_verify_their_own_signatures() {
         sign(key, digest, false, &data, &sig);
         assert!(openssl_verifies(key, digest, false, &data, &sig, &[]));
         let signature = std::fs::read(&sig).unwrap();
-        let alg = DigestAlg::parse(digest).unwrap();
+        let alg = rootseal::sig::parse_signature_digest(digest).unwrap();
         for ctx in contexts() {
             let what = format!("{} {digest} fips={}", key.public.display(), ctx.is_fips());
             let store = store_of(&ctx, &[&key.public]);
@@ -116,7 +118,7 @@ fn rsa_pss_keys_verify_their_own_signatures() {
             assert_eq!(v.scheme, format!("RSA-PSS-2048 PSS {}", alg.label()), "{what}");
             assert_eq!(v.provider, if ctx.is_fips() { "fips" } else { "default" });
             // Another digest than the one signed (or than the key allows) is refused.
-            let wrong = Scheme { digest: DigestAlg::Sha384, padding: Padding::Pss };
+            let wrong = Scheme { digest: HashAlgorithm::Sha384, padding: Padding::Pss };
             let err = store.verify_file(&data, &signature, wrong, Policy::Fips).unwrap_err();
             assert!(matches!(err, Error::BadSignature { tried: 1 }), "{what}: {err}");
             let mut tampered = std::fs::read(&data).unwrap();
@@ -144,7 +146,7 @@ fn the_result_does_not_depend_on_key_order() {
     let sig = d.join("sig");
     sign(&signer, "sha512", true, &data, &sig);
     let signature = std::fs::read(&sig).unwrap();
-    let scheme = Scheme { digest: DigestAlg::Sha512, padding: Padding::Pss };
+    let scheme = Scheme { digest: HashAlgorithm::Sha512, padding: Padding::Pss };
     for ctx in contexts() {
         for order in [[&restricted.public, &signer.public], [&signer.public, &restricted.public]] {
             let store = store_of(&ctx, &[order[0], order[1]]);

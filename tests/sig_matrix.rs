@@ -5,7 +5,9 @@
 
 mod sig_support;
 
-use rootseal::sig::{CryptoContext, DigestAlg, Error, Padding, Policy, Scheme, TrustStore};
+use rootseal::crypto::CryptoContext;
+use rootseal::crypto::HashAlgorithm;
+use rootseal::sig::{Error, Padding, Policy, Scheme, TrustStore};
 use sig_support::*;
 use std::path::Path;
 use std::sync::Arc;
@@ -79,7 +81,8 @@ fn acceptance_matrix_under_both_policies_with_and_without_the_fips_provider() {
         assert!(openssl_verifies(&keys[case.key], case.digest, case.pss, &data, &sig, &[]), "{}", case.label);
         let signature = std::fs::read(&sig).unwrap();
         let scheme = Scheme {
-            digest: DigestAlg::parse(if case.digest == "none" { "sha256" } else { case.digest }).unwrap(),
+            digest: rootseal::sig::parse_signature_digest(if case.digest == "none" { "sha256" } else { case.digest })
+                .unwrap(),
             padding: if case.pss { Padding::Pss } else { Padding::Pkcs1 },
         };
         for (ctx_name, ctx) in &contexts {
@@ -191,7 +194,7 @@ fn every_failure_kind_is_refused_in_both_contexts() {
         // The wrong padding or digest is a bad signature, not an accident that passes.
         let pss = Scheme { padding: Padding::Pss, ..Scheme::default() };
         assert!(store.verify_bytes(&bytes, &signature, pss, Policy::Default).is_err(), "{name} pss");
-        let sha512 = Scheme { digest: DigestAlg::Sha512, ..Scheme::default() };
+        let sha512 = Scheme { digest: HashAlgorithm::Sha512, ..Scheme::default() };
         assert!(store.verify_bytes(&bytes, &signature, sha512, Policy::Default).is_err(), "{name} sha512");
     }
 }

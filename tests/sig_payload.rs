@@ -6,7 +6,8 @@
 
 mod sig_support;
 
-use rootseal::sig::{CryptoContext, Error, OmahaCheck, Policy, TrustStore, parse_sha256_text};
+use rootseal::crypto::CryptoContext;
+use rootseal::sig::{Error, OmahaCheck, Policy, TrustStore, parse_sha256_text};
 use sig_support::crau::build_payload;
 use sig_support::*;
 use std::sync::Arc;

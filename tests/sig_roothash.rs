@@ -5,7 +5,8 @@
 
 mod sig_support;
 
-use rootseal::sig::{CryptoContext, Error, TrustStore, sign_root_hash};
+use rootseal::crypto::CryptoContext;
+use rootseal::sig::{Error, TrustStore, sign_root_hash};
 use sig_support::*;
 use std::path::Path;
 use std::process::Command;

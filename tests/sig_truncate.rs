@@ -4,7 +4,8 @@
 
 mod sig_support;
 
-use rootseal::sig::{CryptoContext, Error, OmahaCheck, Policy, Scheme, TrustStore};
+use rootseal::crypto::CryptoContext;
+use rootseal::sig::{Error, OmahaCheck, Policy, Scheme, TrustStore};
 use sig_support::crau::build_payload;
 use sig_support::*;
 use std::fs::OpenOptions;

@@ -2,37 +2,28 @@
 //! by scripts/build-fips-provider.sh, and the trees are still byte-identical to
 //! `veritysetup format`'s, for both hash types and every algorithm veritysetup offers.
 //!
-//! FIPS mode is process-wide, so every test here takes one lock: the tests of this
-//! binary never see each other's mode.
+//! FIPS mode is a value each call carries (`RunOptions::hashing`), so the tests here run
+//! side by side, in FIPS mode and out of it, without seeing each other's mode.
 
 mod common;
 mod sig_support;
 
 use common::{describe, parse_root_hash, pseudo_random, veritysetup};
-use rootseal::sig::{CryptoContext, default_context_is_fips};
-use rootseal::verity::{self, HashBackend, RunOptions, VerityOptions};
+use rootseal::crypto::{CryptoContext, default_context_is_fips};
+use rootseal::verity::{self, HashBackend, HashChoice, RunOptions, VerityOptions};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-static MODE: Mutex<()> = Mutex::new(());
-
-/// Holds the lock and leaves FIPS mode when the test ends, even by a panic.
-struct FipsMode(#[allow(dead_code)] MutexGuard<'static, ()>);
-
-impl FipsMode {
-    fn enter() -> Self {
-        let guard = MODE.lock().unwrap_or_else(|p| p.into_inner());
-        let context = CryptoContext::fips(Some(&sig_support::fips_config())).expect("the FIPS provider loads");
-        verity::use_fips_provider(Some(Arc::new(context))).unwrap();
-        FipsMode(guard)
-    }
+/// FIPS mode: every digest from the FIPS provider of a fresh context.
+fn fips_mode() -> HashChoice {
+    let context = CryptoContext::fips(Some(&sig_support::fips_config())).expect("the FIPS provider loads");
+    HashChoice { backend: None, fips: Some(Arc::new(context)) }
 }
 
-impl Drop for FipsMode {
-    fn drop(&mut self) {
-        verity::use_fips_provider(None).unwrap();
-    }
+/// Every core, in FIPS mode.
+fn in_fips_mode() -> RunOptions<'static> {
+    RunOptions { hashing: fips_mode(), ..Default::default() }
 }
 
 fn veritysetup_format(data: &Path, hash: &Path, flags: &[&str]) -> String {
@@ -42,13 +33,13 @@ fn veritysetup_format(data: &Path, hash: &Path, flags: &[&str]) -> String {
     parse_root_hash(&out.stdout)
 }
 
+/// One thread, in FIPS mode.
 fn single_thread() -> RunOptions<'static> {
-    RunOptions { threads: Some(1), progress: None }
+    RunOptions { threads: Some(1), ..in_fips_mode() }
 }
 
 #[test]
 fn fips_mode_trees_match_veritysetup_for_every_algorithm_and_hash_type() {
-    let _mode = FipsMode::enter();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // 300 blocks of 4 KiB: three tree levels with sha512 and 512-byte hash blocks.
@@ -84,13 +75,13 @@ fn fips_mode_trees_match_veritysetup_for_every_algorithm_and_hash_type() {
                     hash_type: Some(verity::HashType::from_u32(hash_type.parse().unwrap()).unwrap()),
                     hash_block_size: Some(hash_block.parse().unwrap()),
                     salt: Some(verity::parse_salt(&salt).unwrap()),
-                    uuid: Some(verity::Uuid::parse("3f1a9c2e-7b4d-4e6f-8a0b-c1d2e3f40516").unwrap()),
+                    uuid: Some(rootseal::text::Uuid::parse("3f1a9c2e-7b4d-4e6f-8a0b-c1d2e3f40516").unwrap()),
                     ..VerityOptions::default()
                 };
-                let outcome = verity::format_paths(&data, &ours, &opts, &RunOptions::default()).unwrap();
+                let outcome = verity::format_paths(&data, &ours, &opts, &in_fips_mode()).unwrap();
                 assert_eq!(outcome.hashed_by.backend, HashBackend::OpenSsl, "{what}");
                 assert_eq!(outcome.hashed_by.provider.as_deref(), Some("fips"), "{what}: the FIPS provider hashed");
-                assert_eq!(verity::encode_hex(&outcome.root_hash), expected, "{what}: root hash");
+                assert_eq!(rootseal::text::encode_hex(&outcome.root_hash), expected, "{what}: root hash");
                 assert!(std::fs::read(&ours).unwrap() == std::fs::read(&theirs).unwrap(), "{what}: hash device bytes");
 
                 let report = verity::verify_paths(&data, &theirs, &opts, &outcome.root_hash, &single_thread()).unwrap();
@@ -106,40 +97,67 @@ fn fips_mode_trees_match_veritysetup_for_every_algorithm_and_hash_type() {
 
 #[test]
 fn fips_mode_verify_names_the_corrupted_block() {
-    let _mode = FipsMode::enter();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let hash = dir.path().join("hash");
     let mut bytes = pseudo_random(11, 64 * 4096);
     std::fs::write(&data, &bytes).unwrap();
     let root = veritysetup_format(&data, &hash, &["--salt", "-"]);
-    let root = verity::decode_hex(&root).unwrap();
+    let root = rootseal::text::decode_hex(&root).unwrap();
     bytes[37 * 4096 + 5] ^= 0x40;
     std::fs::write(&data, &bytes).unwrap();
-    let report = verity::verify_paths(&data, &hash, &VerityOptions::default(), &root, &RunOptions::default()).unwrap();
+    let report = verity::verify_paths(&data, &hash, &VerityOptions::default(), &root, &in_fips_mode()).unwrap();
     assert_eq!(report.corrupted_data_blocks, vec![37]);
     assert_eq!(report.hashed_by.provider.as_deref(), Some("fips"));
 }
 
 #[test]
 fn forced_backends_give_way_to_fips_mode() {
-    let _mode = FipsMode::enter();
+    let fips = fips_mode();
     for backend in HashBackend::available() {
-        verity::force_hash_backend(Some(backend)).unwrap();
-        let hasher = verity::SaltedMultiHasher::new(verity::HashAlgorithm::Sha256, b"salt").unwrap();
-        verity::force_hash_backend(None).unwrap();
+        let choice = HashChoice { backend: Some(backend), ..fips.clone() };
+        let hasher = verity::SaltedMultiHasher::new(verity::HashAlgorithm::Sha256, b"salt", &choice).unwrap();
         assert_eq!((hasher.backend(), hasher.provider()), (HashBackend::OpenSsl, Some("fips")), "forced {backend}");
     }
 }
 
 #[test]
-fn a_context_without_fips_is_refused_and_changes_nothing() {
-    let _guard = MODE.lock().unwrap_or_else(|p| p.into_inner());
-    let err = verity::use_fips_provider(Some(Arc::new(CryptoContext::default_provider()))).unwrap_err();
+fn a_context_without_fips_is_refused() {
+    let not_fips = HashChoice { backend: None, fips: Some(Arc::new(CryptoContext::default_provider())) };
+    let err = not_fips.check().unwrap_err();
     assert!(err.to_string().contains("FIPS crypto context"), "{err}");
-    assert!(verity::fips_provider().is_none());
-    let hasher = verity::SaltedMultiHasher::new(verity::HashAlgorithm::Sha256, b"").unwrap();
+    let refused = verity::SaltedMultiHasher::new(verity::HashAlgorithm::Sha256, b"", &not_fips).unwrap_err();
+    assert!(refused.to_string().contains("FIPS crypto context"), "{refused}");
+    let hasher = verity::SaltedMultiHasher::new(verity::HashAlgorithm::Sha256, b"", &HashChoice::default()).unwrap();
     assert_ne!(hasher.backend(), HashBackend::OpenSsl, "outside FIPS mode OpenSSL is never chosen automatically");
+}
+
+#[test]
+fn fips_mode_in_one_call_leaves_other_calls_alone() {
+    // One thread formats in FIPS mode while another does the same without: each call's
+    // digests come from the provider its own options name.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(&data, pseudo_random(5, 64 * 4096)).unwrap();
+    let opts = VerityOptions { salt: Some(vec![]), no_superblock: true, ..Default::default() };
+    let fips = fips_mode();
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..4)
+            .map(|i| {
+                let (data, hash, opts, fips) = (&data, dir.path().join(format!("hash{i}")), &opts, &fips);
+                scope.spawn(move || {
+                    let hashing = if i % 2 == 0 { fips.clone() } else { HashChoice::default() };
+                    let run = RunOptions { threads: Some(1), hashing, ..Default::default() };
+                    (i, verity::format_paths(data, &hash, opts, &run).unwrap())
+                })
+            })
+            .collect();
+        for run in runs {
+            let (i, outcome) = run.join().unwrap();
+            let provider = outcome.hashed_by.provider.as_deref();
+            assert_eq!(provider == Some("fips"), i % 2 == 0, "run {i}: {:?}", outcome.hashed_by);
+        }
+    });
 }
 
 #[test]

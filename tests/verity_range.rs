@@ -6,7 +6,8 @@
 
 mod common;
 use common::{describe, parse_root_hash, pseudo_random, veritysetup};
-use rootseal::verity::{self, HashType, VerityOptions, decode_hex};
+use rootseal::text::decode_hex;
+use rootseal::verity::{self, HashType, VerityOptions};
 use std::path::Path;
 use std::process::Command;
 
@@ -117,7 +118,8 @@ fn range_verification_sees_damage_under_the_range_only() {
         // Blocks 1000..1400, starting and ending inside a block.
         let bs = case.data_block;
         let range = 1000 * bs + 7..1400 * bs - 3;
-        let intact = verity::verify_range(&data, &tree, false, &opts, &root, range.clone()).unwrap();
+        let intact =
+            verity::verify_range(&data, &tree, false, &opts, &root, range.clone(), &Default::default()).unwrap();
         assert!(intact.is_intact(), "case {n}: {intact:?}");
 
         for (block, inside) in [(1000u64, true), (1399, true), (1200, true), (999, false), (1400, false), (2999, false)]
@@ -127,7 +129,8 @@ fn range_verification_sees_damage_under_the_range_only() {
             std::fs::write(&data_path, &damaged).unwrap();
             let vs_verdict = vs(&verify_flags, &data_path, &hash_path, Some(&root_hex));
             assert!(!vs_verdict.status.success(), "case {n}: veritysetup accepted damaged block {block}");
-            let report = verity::verify_range(&damaged, &tree, false, &opts, &root, range.clone()).unwrap();
+            let report =
+                verity::verify_range(&damaged, &tree, false, &opts, &root, range.clone(), &Default::default()).unwrap();
             let expect: &[u64] = if inside { &[block] } else { &[] };
             assert_eq!(report.corrupted_data_blocks, expect, "case {n}: data block {block}");
             assert!(report.corrupted_hash_blocks.is_empty(), "case {n}: data block {block}");
@@ -142,7 +145,8 @@ fn range_verification_sees_damage_under_the_range_only() {
             std::fs::write(&hash_path, &damaged).unwrap();
             let vs_verdict = vs(&verify_flags, &data_path, &hash_path, Some(&root_hex));
             assert!(!vs_verdict.status.success(), "case {n}: veritysetup accepted damaged hash block {leaf}");
-            let report = verity::verify_range(&data, &damaged, false, &opts, &root, range.clone()).unwrap();
+            let report =
+                verity::verify_range(&data, &damaged, false, &opts, &root, range.clone(), &Default::default()).unwrap();
             let expect: &[u64] = if inside { &[leaf] } else { &[] };
             assert_eq!(report.corrupted_hash_blocks, expect, "case {n}: hash block {leaf}");
             assert!(report.corrupted_data_blocks.is_empty(), "case {n}");

@@ -15,7 +15,8 @@
 
 mod common;
 use common::{describe, parse_root_hash, pseudo_random, veritysetup};
-use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
+use rootseal::text::Uuid;
+use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, VerifyReport, VerityOptions};
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -420,11 +421,11 @@ fn xor_byte(path: &Path, offset: u64, mask: u8) {
 }
 
 fn decode_hex(text: &str) -> Vec<u8> {
-    verity::decode_hex(text).unwrap()
+    rootseal::text::decode_hex(text).unwrap()
 }
 
 fn single_thread() -> RunOptions<'static> {
-    RunOptions { threads: Some(1), progress: None }
+    RunOptions { threads: Some(1), ..common::run_options() }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -465,13 +466,13 @@ fn run_combo(idx: usize) {
 
     // Direction (a): our format, through the library for even entries and the CLI for odd ones.
     let our_root = if idx.is_multiple_of(2) {
-        let run = if idx.is_multiple_of(4) { single_thread() } else { RunOptions::default() };
+        let run = if idx.is_multiple_of(4) { single_thread() } else { common::run_options() };
         let outcome = verity::format_paths(&img.our_data, &img.our_hash, &combo.format_options(), &run)
             .unwrap_or_else(|e| panic!("{ctx}: format_paths failed: {e}"));
         assert_eq!(outcome.layout.hash_start_block(), geo.hash_start, "{ctx}: hash_start_block");
         assert_eq!(outcome.layout.hash_blocks(), geo.hash_blocks(), "{ctx}: hash blocks");
         assert_eq!(outcome.config.data_blocks, combo.blocks, "{ctx}: data blocks");
-        verity::encode_hex(&outcome.root_hash)
+        rootseal::text::encode_hex(&outcome.root_hash)
     } else {
         let mut args = vec![s("verity")];
         args.extend(combo.format_args(&img.our_data, &img.our_hash));
@@ -501,7 +502,7 @@ fn run_combo(idx: usize) {
 }
 
 fn our_verify(combo: &Combo, idx: usize, img: &Images, root: &[u8]) -> verity::Result<VerifyReport> {
-    let run = if idx % 3 == 1 { single_thread() } else { RunOptions::default() };
+    let run = if idx % 3 == 1 { single_thread() } else { common::run_options() };
     verity::verify_paths(&img.vs_data, &img.vs_hash, &combo.verify_options(idx), root, &run)
 }
 
@@ -740,7 +741,7 @@ fn superblock_tree_fields_never_verify_intact_when_flipped() {
     let root_hex = parse_root_hash(&out.stdout);
     let root = decode_hex(&root_hex);
     let opts = VerityOptions::default();
-    let run = RunOptions::default();
+    let run = common::run_options();
     assert!(verity::verify_paths(&data, &hash, &opts, &root, &run).unwrap().is_intact());
 
     let name_len = "sha256".len();
@@ -813,7 +814,7 @@ fn superblock_unused_bytes_agree_with_veritysetup() {
     for &(offset, mask, name) in probes {
         let _flip = Flip::new(&hash, offset, mask);
         let theirs = vs(&[s("verify"), p(&data), p(&hash), root_hex.clone()]).status.success();
-        let ours = verity::verify_paths(&data, &hash, &VerityOptions::default(), &root, &RunOptions::default())
+        let ours = verity::verify_paths(&data, &hash, &VerityOptions::default(), &root, &common::run_options())
             .map(|r| r.is_intact())
             .unwrap_or(false);
         assert_eq!(
@@ -1189,8 +1190,8 @@ fn worked_example_16385_blocks_of_4k() {
     let flags = [format!("--salt={}", hex(&salt_of(32))), format!("--uuid={UUID}")];
     let theirs = vs_format(&data, &dir.path().join("vs.hash"), &flags);
     let opts = VerityOptions { salt: Some(salt_of(32)), uuid: Some(Uuid::parse(UUID).unwrap()), ..Default::default() };
-    let outcome = verity::format_paths(&data, &dir.path().join("our.hash"), &opts, &RunOptions::default()).unwrap();
-    assert_eq!(verity::encode_hex(&outcome.root_hash), theirs);
+    let outcome = verity::format_paths(&data, &dir.path().join("our.hash"), &opts, &common::run_options()).unwrap();
+    assert_eq!(rootseal::text::encode_hex(&outcome.root_hash), theirs);
     let sizes: Vec<u64> = outcome.layout.levels().iter().rev().map(|l| l.blocks).collect();
     assert_eq!(sizes, [1, 2, 129]);
     let ours = fs::read(dir.path().join("our.hash")).unwrap();
@@ -1214,14 +1215,14 @@ fn single_block_superblock_at_unaligned_offset_is_readable_by_veritysetup() {
         hash_offset: 1536,
         ..Default::default()
     };
-    let outcome = verity::format_paths(&data, &hash, &opts, &RunOptions::default()).unwrap();
+    let outcome = verity::format_paths(&data, &hash, &opts, &common::run_options()).unwrap();
     assert!(outcome.layout.levels().is_empty());
     assert_eq!(outcome.layout.hash_start_block(), 1);
     let written = fs::read(&hash).unwrap();
     assert_eq!(written.len(), 4096, "superblock block zero-padded to the first hash block");
     assert!(written[..1536].iter().all(|&b| b == 0) && written[2048..].iter().all(|&b| b == 0));
     assert_eq!(&written[1536..1544], b"verity\0\0");
-    let root = verity::encode_hex(&outcome.root_hash);
+    let root = rootseal::text::encode_hex(&outcome.root_hash);
     let out = vs(&[s("verify"), p(&data), p(&hash), root.clone(), s("--hash-offset=1536")]);
     assert!(out.status.success(), "{}", describe(&out));
     let fields = dump_fields(&vs_ok(&[s("dump"), p(&hash), s("--hash-offset=1536")]).stdout);
@@ -1314,7 +1315,7 @@ fn several_corruptions_are_each_named() {
     for (flips, data_blocks, hash_blocks) in cases {
         let guards: Vec<Flip> = flips.iter().map(|&(path, offset)| Flip::new(path, offset, 0x20)).collect();
         for threads in [Some(1), None] {
-            let run = RunOptions { threads, progress: None };
+            let run = RunOptions { threads, ..common::run_options() };
             let report = verity::verify_paths(&data, &hash, &VerityOptions::default(), &root, &run).unwrap();
             assert_eq!(report.corrupted_data_blocks, data_blocks, "flips {flips:?}, threads {threads:?}");
             assert_eq!(report.corrupted_hash_blocks, hash_blocks, "flips {flips:?}, threads {threads:?}");
@@ -1322,7 +1323,7 @@ fn several_corruptions_are_each_named() {
         drop(guards);
     }
     assert!(
-        verity::verify_paths(&data, &hash, &VerityOptions::default(), &root, &RunOptions::default())
+        verity::verify_paths(&data, &hash, &VerityOptions::default(), &root, &common::run_options())
             .unwrap()
             .is_intact()
     );
@@ -1511,7 +1512,7 @@ fn single_block_trees_with_short_hash_devices_verify_like_veritysetup() {
             no_superblock: !superblock,
             ..Default::default()
         };
-        let report = verity::verify_paths(&data, &hash, &opts, &decode_hex(&root), &RunOptions::default())
+        let report = verity::verify_paths(&data, &hash, &opts, &decode_hex(&root), &common::run_options())
             .unwrap_or_else(|e| panic!("{ctx}: rootseal verify of veritysetup's output: {e}"));
         assert!(report.is_intact(), "{ctx}: {report:?}");
     }

@@ -6,7 +6,8 @@
 //! policy; the rest is the payload file.
 
 use super::input::Input;
-use rootseal::sig::{CryptoContext, OmahaCheck, Policy, TrustStore};
+use rootseal::crypto::CryptoContext;
+use rootseal::sig::{OmahaCheck, Policy, TrustStore};
 use std::sync::{Arc, OnceLock};
 
 /// The public half of the key the payload seeds are signed with.

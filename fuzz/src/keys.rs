@@ -5,7 +5,8 @@
 //! rest is split at a u16 into certificate and private key).
 
 use super::input::Input;
-use rootseal::sig::{CryptoContext, Policy, TrustStore, sign_root_hash};
+use rootseal::crypto::CryptoContext;
+use rootseal::sig::{Policy, TrustStore, sign_root_hash};
 use std::sync::{Arc, OnceLock};
 
 fn context() -> Arc<CryptoContext> {

@@ -9,7 +9,8 @@
 
 use super::input::Input;
 use rootseal::io::MemoryDevice;
-use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, Uuid, VerityConfig, VerityOptions};
+use rootseal::text::Uuid;
+use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, VerityConfig, VerityOptions};
 use std::sync::OnceLock;
 
 /// The data image: 40 blocks of 512 bytes, enough for two tree levels with 16 digests
@@ -107,7 +108,7 @@ pub fn check(bytes: &[u8]) {
     } else {
         VerityOptions { hash_offset: 0, ..Default::default() }
     };
-    let run = RunOptions { threads: Some(1), progress: None };
+    let run = RunOptions { threads: Some(1), progress: None, ..Default::default() };
     let result = verity::verify(data(), &device, false, &opts, &geometry.root_hash, &run);
     let unchanged = device.get(..geometry.checked_len) == Some(&geometry.hash_device[..geometry.checked_len]);
     match result {

@@ -9,12 +9,6 @@ use crate::gpt::{self, AttrChange, BlockSize, GptDisk, Guid, Partition, Prioriti
 use crate::io::BlockDevice;
 use std::ffi::{CStr, c_char};
 
-impl From<gpt::Error> for Failure {
-    fn from(err: gpt::Error) -> Self {
-        Failure::new((&err).into(), err.to_string())
-    }
-}
-
 /// Current version of [`rootseal_gpt_open_params`].
 pub const ROOTSEAL_GPT_OPEN_PARAMS_VERSION: u32 = 1;
 /// Open flag: read only; every writing call on the handle fails.

@@ -1,8 +1,9 @@
-//! C entry points for the hashing backend that format and verify use, and FIPS mode.
+//! C entry points for the hashing backend and FIPS mode of the calls without an engine
+//! (the process default, see [`super::engine`]).
 
 use super::sig::rootseal_sig_context;
 use super::status::rootseal_status;
-use super::{Failure, boundary, null};
+use super::{Failure, boundary, engine, null};
 use crate::verity;
 
 /// Backend numbers for `rootseal_hash_backend_force`: the automatic choice (the
@@ -17,7 +18,7 @@ pub const ROOTSEAL_HASH_BACKEND_PORTABLE: u32 = 3;
 /// OpenSSL's EVP digests in the default library context (in FIPS mode, the FIPS one).
 pub const ROOTSEAL_HASH_BACKEND_OPENSSL: u32 = 4;
 
-fn backend_of(number: u32) -> Result<Option<verity::HashBackend>, Failure> {
+pub(crate) fn backend_of(number: u32) -> Result<Option<verity::HashBackend>, Failure> {
     match number {
         ROOTSEAL_HASH_BACKEND_AUTO => Ok(None),
         ROOTSEAL_HASH_BACKEND_AVX512 => Ok(Some(verity::HashBackend::Avx512)),
@@ -28,16 +29,17 @@ fn backend_of(number: u32) -> Result<Option<verity::HashBackend>, Failure> {
     }
 }
 
-/// Forces every later format and verify in this process onto one of the
-/// `ROOTSEAL_HASH_BACKEND_*` backends (`ROOTSEAL_HASH_BACKEND_AUTO` undoes it). It takes
-/// precedence over the `ROOTSEAL_HASH_BACKEND` environment variable. A backend the CPU
-/// cannot run gives `ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE` and changes
+/// Forces every later format and verify in this process that takes no engine onto one of
+/// the `ROOTSEAL_HASH_BACKEND_*` backends (`ROOTSEAL_HASH_BACKEND_AUTO` undoes it). It
+/// takes precedence over the `ROOTSEAL_HASH_BACKEND` environment variable. A backend the
+/// CPU cannot run gives `ROOTSEAL_STATUS_VERITY_HASH_BACKEND_UNAVAILABLE` and changes
 /// nothing. Algorithms a backend does not implement (SHA-NI has no SHA-512; only
-/// SHA-256 and SHA-512 have fast paths) use the portable code.
+/// SHA-256 and SHA-512 have fast paths) use the portable code. Calls given an engine
+/// (`rootseal_verity_engine_*`) are not affected.
 #[unsafe(no_mangle)]
 pub extern "C" fn rootseal_hash_backend_force(backend: u32) -> rootseal_status {
     boundary(|| {
-        verity::force_hash_backend(backend_of(backend)?)?;
+        engine::set_backend(None, backend)?;
         Ok(rootseal_status::Ok)
     })
 }
@@ -61,8 +63,9 @@ pub unsafe extern "C" fn rootseal_hash_backend_available(backend: u32, available
 }
 
 /// Puts verity hashing in this process into FIPS mode: every later format and verify
-/// computes all its digests in the FIPS provider of `context` (made with
-/// `rootseal_sig_context_new_fips`), whatever backend is forced; NULL leaves FIPS mode.
+/// without an engine computes all its digests in the FIPS provider of `context` (made
+/// with `rootseal_sig_context_new_fips`), whatever backend is forced; NULL leaves FIPS
+/// mode. Calls given an engine are not affected (see `rootseal_verity_engine_use_fips`).
 /// The library keeps its own reference, so `context` may be freed afterwards. A context
 /// that is not in FIPS mode gives `ROOTSEAL_STATUS_INVALID_ARGUMENT` and changes nothing.
 ///
@@ -71,9 +74,8 @@ pub unsafe extern "C" fn rootseal_hash_backend_available(backend: u32, available
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rootseal_verity_use_fips(context: *const rootseal_sig_context) -> rootseal_status {
     boundary(|| {
-        // SAFETY: NULL or a live context, per this function's contract; only read here.
-        let context = unsafe { context.as_ref() }.map(|c| c.inner.clone());
-        verity::use_fips_provider(context)?;
+        // SAFETY: NULL or a live context, per this function's contract.
+        unsafe { engine::use_fips(None, context) }?;
         Ok(rootseal_status::Ok)
     })
 }

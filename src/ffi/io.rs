@@ -109,8 +109,9 @@ impl CallbackDevice {
         Ok(CallbackDevice { io, lock: Mutex::new(()) })
     }
 
-    pub(crate) fn ctx(&self) -> *mut c_void {
-        self.io.ctx
+    /// Whether two callback sets stand for one shared device: the same non-NULL `ctx`.
+    pub(crate) fn same_device_as(&self, other: &CallbackDevice) -> bool {
+        !self.io.ctx.is_null() && self.io.ctx == other.io.ctx
     }
 
     /// The logical block size from the optional callback; `None` when there is none.

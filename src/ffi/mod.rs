@@ -1,23 +1,26 @@
-//! The C ABI. This module (and nothing else in the crate) contains `unsafe` code.
+//! The outbound C ABI: every `rootseal_*` symbol of `include/rootseal.h`, and nothing
+//! else. The library's own bindings to the system live in `crate::sys`.
 //!
 //! Conventions, as in rustls-ffi and libfsverity:
-//! - every entry point runs inside `boundary`: a Rust panic comes back as
-//!   `ROOTSEAL_STATUS_PANIC` and the process carries on;
+//! - every entry point runs inside the one [`boundary`] (operations) or [`query`]
+//!   (accessors, `_free`, descriptions): a Rust panic comes back as
+//!   `ROOTSEAL_STATUS_PANIC` (or the function's neutral value) and the process carries on;
 //! - pointers are checked for NULL before use;
 //! - out-params are written only on success;
 //! - `_free(NULL)` is a no-op;
 //! - params structs carry a `version` and reserved fields that must be zero;
 //! - the last error message of the calling thread is kept for [`rootseal_last_error`].
+//!
+//! Process-wide state exists only here, for the C setters that predate per-call engines
+//! (see [`engine`]); the Rust API has none.
 
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 
-mod blkdev;
+pub mod engine;
 pub mod gpt;
 pub mod hash;
 pub mod io;
-/// cbindgen:ignore
-pub(crate) mod openssl_sys_ext;
 pub mod sig;
 pub mod status;
 pub mod verity;
@@ -25,7 +28,6 @@ pub mod verity_range;
 pub mod verity_table;
 pub mod version;
 
-pub(crate) use blkdev::logical_block_size;
 use status::rootseal_status;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
@@ -36,19 +38,30 @@ thread_local! {
 }
 
 /// A failed call: the status and the detailed message kept for `rootseal_last_error`.
-pub(crate) struct Failure {
+#[derive(Debug)]
+pub struct Failure {
     status: rootseal_status,
     message: String,
 }
 
 impl Failure {
+    /// The status the call returns.
+    pub fn status(&self) -> rootseal_status {
+        self.status
+    }
+
     pub(crate) fn new(status: rootseal_status, message: impl Into<String>) -> Self {
         Failure { status, message: message.into() }
     }
 }
 
-impl From<crate::verity::Error> for Failure {
-    fn from(err: crate::verity::Error) -> Self {
+/// Every library error becomes a failure with its status from the one map in
+/// [`status`] and its message.
+impl<E: std::error::Error> From<E> for Failure
+where
+    for<'a> &'a E: Into<rootseal_status>,
+{
+    fn from(err: E) -> Self {
         Failure { status: (&err).into(), message: err.to_string() }
     }
 }
@@ -58,15 +71,61 @@ fn set_last_error(message: &str) {
     LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
 }
 
-/// Runs one entry point body: clears the thread's last error, catches panics, and turns
-/// a [`Failure`] into its status while recording the message.
-pub(crate) fn boundary(body: impl FnOnce() -> Result<rootseal_status, Failure>) -> rootseal_status {
-    set_last_error("");
+/// What an entry point hands back when its body fails or panics.
+pub(crate) trait Returned {
+    /// The value for a failure with `status`: the status itself for functions that
+    /// return one, a neutral value (nothing, 0, NULL, an empty string) for the others.
+    fn on_failure(status: rootseal_status) -> Self;
+}
+
+impl Returned for rootseal_status {
+    fn on_failure(status: rootseal_status) -> Self {
+        status
+    }
+}
+
+impl Returned for () {
+    fn on_failure(_: rootseal_status) -> Self {}
+}
+
+impl Returned for usize {
+    fn on_failure(_: rootseal_status) -> Self {
+        0
+    }
+}
+
+impl Returned for u32 {
+    fn on_failure(_: rootseal_status) -> Self {
+        0
+    }
+}
+
+impl Returned for *const u64 {
+    fn on_failure(_: rootseal_status) -> Self {
+        std::ptr::null()
+    }
+}
+
+impl Returned for *const c_char {
+    fn on_failure(_: rootseal_status) -> Self {
+        c"".as_ptr()
+    }
+}
+
+/// The one panic boundary. Runs an entry point body, catches panics, and turns a
+/// [`Failure`] into the function's failure value while recording the message as the
+/// thread's last error. With `clear_last_error` the previous message is dropped first;
+/// accessors and descriptions pass false so that a caller can still read the message
+/// of the call they are looking into.
+fn run_guarded<T: Returned>(clear_last_error: bool, body: impl FnOnce() -> Result<T, Failure>) -> T {
+    if clear_last_error {
+        set_last_error("");
+    }
     match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(status)) => status,
+        Ok(Ok(value)) => value,
         Ok(Err(failure)) => {
             set_last_error(&failure.message);
-            failure.status
+            T::on_failure(failure.status)
         }
         Err(panic) => {
             let what = panic
@@ -75,9 +134,20 @@ pub(crate) fn boundary(body: impl FnOnce() -> Result<rootseal_status, Failure>) 
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             set_last_error(&format!("internal error: {what}"));
-            rootseal_status::Panic
+            T::on_failure(rootseal_status::Panic)
         }
     }
+}
+
+/// The boundary of an operation: it starts with an empty last error.
+pub(crate) fn boundary<T: Returned>(body: impl FnOnce() -> Result<T, Failure>) -> T {
+    run_guarded(true, body)
+}
+
+/// The boundary of an accessor, a `_free` or a description: the last error of the call
+/// before is kept (it is only replaced when this one fails).
+pub(crate) fn query<T: Returned>(body: impl FnOnce() -> Result<T, Failure>) -> T {
+    run_guarded(false, body)
 }
 
 /// Returns the detailed message of the last failed call on this thread, or an empty
@@ -85,10 +155,11 @@ pub(crate) fn boundary(body: impl FnOnce() -> Result<rootseal_status, Failure>) 
 /// never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn rootseal_last_error() -> *const c_char {
-    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+    query(|| Ok(LAST_ERROR.with(|slot| slot.borrow().as_ptr())))
 }
 
-/// Checks the `version` and reserved fields of a params struct.
+/// Checks the `version` and reserved fields of a params struct: the one check every
+/// versioned struct of the ABI goes through.
 pub(crate) fn check_params(what: &str, version: u32, expected: u32, reserved_zero: bool) -> Result<(), Failure> {
     if version != expected {
         return Err(Failure::new(
@@ -133,33 +204,6 @@ pub(crate) unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, what: &str) -> Re
     }
     // SAFETY: non-NULL and valid for `len` bytes per this function's contract.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
-}
-
-/// Maps a file read-only. Kept here because `Mmap::map` is `unsafe`: the mapping is
-/// undefined behaviour only if the file is truncated while mapped. rootseal never
-/// truncates, and treats the mapped bytes as untrusted input whatever they contain.
-pub(crate) fn map_readonly(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
-    // A block device's metadata length is 0, so the length is given explicitly.
-    let len = usize::try_from(crate::io::device_size(file)?).map_err(std::io::Error::other)?;
-    // No MAP_POPULATE: it maps every page on this one thread before any hashing starts
-    // (about 50 ms per GiB here) and would make the whole image resident; faulting pages
-    // in from the worker threads overlaps with hashing, and `release_mapped` drops them.
-    // SAFETY: see above; the map's lifetime is tied to the MappedFile that owns it.
-    let map = unsafe { memmap2::MmapOptions::new().len(len).map(file)? };
-    let _ = map.advise(memmap2::Advice::Sequential);
-    Ok(map)
-}
-
-/// Drops a range of a read-only file mapping from the resident set (`MADV_DONTNEED`).
-/// Failure only costs memory, so it is ignored.
-pub(crate) fn release_mapped(map: &memmap2::Mmap, offset: usize, len: usize) {
-    if offset.checked_add(len).is_none_or(|end| end > map.len()) {
-        return;
-    }
-    // SAFETY: on a shared, read-only file mapping DONTNEED only drops page-table entries;
-    // the next access faults the same page-cache bytes back in, so slices other threads
-    // hold into the range stay valid and see unchanged contents.
-    let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
 }
 
 #[cfg(feature = "test-panic")]

@@ -1,10 +1,13 @@
 //! C entry points for payload signatures: a crypto context (default or FIPS), a trust
 //! store, and verification of detached signatures, CrAU payloads and root-hash PKCS#7.
 
+use super::io::{CallbackDevice, rootseal_io};
 use super::status::rootseal_status;
-use super::{Failure, boundary, bytes_arg, null, path_arg};
-use crate::sig::{self, CryptoContext, DigestAlg, OmahaCheck, Padding, PayloadVerified, Policy, Scheme, TrustStore};
+use super::{Failure, boundary, bytes_arg, check_params, null, path_arg, query};
+use crate::crypto::{CryptoContext, HashAlgorithm};
+use crate::sig::{self, OmahaCheck, Padding, PayloadVerified, Policy, Scheme, TrustStore};
 use std::ffi::{CStr, c_char};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Current version of [`rootseal_sig_params`].
@@ -105,32 +108,6 @@ pub struct rootseal_fips_status {
     pub reserved: [u64; 4],
 }
 
-impl From<&sig::Error> for rootseal_status {
-    fn from(err: &sig::Error) -> Self {
-        use sig::Error as E;
-        match err {
-            E::BadSignature { .. } => Self::SigInvalid,
-            E::PolicyRefused { .. } => Self::SigPolicyRefused,
-            E::EmptyTrustStore => Self::SigEmptyTrustStore,
-            E::InvalidKey { .. } => Self::SigInvalidKey,
-            E::InvalidSignature(_) => Self::SigMalformedSignature,
-            E::FipsUnavailable(_) | E::FipsConfigMissing => Self::SigFipsUnavailable,
-            E::InvalidPayload(_) => Self::SigInvalidPayload,
-            E::PayloadMismatch { .. } => Self::SigPayloadMismatch,
-            E::InvalidArgument(_) => Self::InvalidArgument,
-            E::OpenSsl { .. } => Self::SigCryptoFailure,
-            E::FileChanged { .. } => Self::SigFileChanged,
-            E::Io { .. } => Self::Io,
-        }
-    }
-}
-
-impl From<sig::Error> for Failure {
-    fn from(err: sig::Error) -> Self {
-        Failure::new((&err).into(), err.to_string())
-    }
-}
-
 fn invalid(message: impl Into<String>) -> Failure {
     Failure::new(rootseal_status::InvalidArgument, message)
 }
@@ -174,27 +151,17 @@ unsafe fn scheme_from(params: *const rootseal_sig_params) -> Result<(Option<Sche
     }
     // SAFETY: non-NULL and readable per the contract above.
     let p = unsafe { &*params };
-    if p.version != ROOTSEAL_SIG_PARAMS_VERSION {
-        return Err(Failure::new(
-            rootseal_status::UnsupportedParamsVersion,
-            format!("params version {} is not {ROOTSEAL_SIG_PARAMS_VERSION}", p.version),
-        ));
-    }
-    if p.reserved.iter().any(|&r| r != 0) {
-        return Err(Failure::new(rootseal_status::ReservedNotZero, "params.reserved must be zero"));
-    }
+    check_params("params", p.version, ROOTSEAL_SIG_PARAMS_VERSION, p.reserved.iter().all(|&r| r == 0))?;
     let policy = match p.policy {
         ROOTSEAL_SIG_POLICY_DEFAULT => Policy::Default,
         ROOTSEAL_SIG_POLICY_FIPS => Policy::Fips,
         other => return Err(invalid(format!("policy {other} is unknown"))),
     };
-    use super::verity::{ROOTSEAL_HASH_DEFAULT, ROOTSEAL_HASH_SHA1, ROOTSEAL_HASH_SHA256, ROOTSEAL_HASH_SHA384};
-    let digest = match p.digest {
-        ROOTSEAL_HASH_DEFAULT | ROOTSEAL_HASH_SHA256 => DigestAlg::Sha256,
-        ROOTSEAL_HASH_SHA1 => DigestAlg::Sha1,
-        ROOTSEAL_HASH_SHA384 => DigestAlg::Sha384,
-        super::verity::ROOTSEAL_HASH_SHA512 => DigestAlg::Sha512,
-        other => return Err(invalid(format!("digest {other} is not usable for signatures"))),
+    use super::verity::{ROOTSEAL_HASH_DEFAULT, algorithm_of_number};
+    let digest = match (p.digest, algorithm_of_number(p.digest)) {
+        (ROOTSEAL_HASH_DEFAULT, _) => HashAlgorithm::Sha256,
+        (_, Some(digest)) if sig::SIGNATURE_DIGESTS.contains(&digest) => digest,
+        (other, _) => return Err(invalid(format!("digest {other} is not usable for signatures"))),
     };
     let padding = match p.padding {
         ROOTSEAL_SIG_PADDING_AUTO | ROOTSEAL_SIG_PADDING_PKCS1 => Padding::Pkcs1,
@@ -302,10 +269,13 @@ pub unsafe extern "C" fn rootseal_sig_fips_status(
 /// `context` must be NULL or a context from this library not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rootseal_sig_context_free(context: *mut rootseal_sig_context) {
-    if !context.is_null() {
-        // SAFETY: it came from Box::into_raw in a _new function and is freed once.
-        drop(unsafe { Box::from_raw(context) });
-    }
+    query(|| {
+        if !context.is_null() {
+            // SAFETY: it came from Box::into_raw in a _new function and is freed once.
+            drop(unsafe { Box::from_raw(context) });
+        }
+        Ok(())
+    })
 }
 
 /// Creates an empty trust store whose keys live in `context`. The caller owns
@@ -386,7 +356,7 @@ pub unsafe extern "C" fn rootseal_trust_store_add_key_file(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rootseal_trust_store_len(store: *const rootseal_trust_store) -> usize {
     // SAFETY: NULL or live per the contract above.
-    unsafe { store.as_ref() }.map_or(0, |s| s.inner.len())
+    query(|| Ok(unsafe { store.as_ref() }.map_or(0, |s| s.inner.len())))
 }
 
 /// Frees a store. NULL is a no-op.
@@ -395,10 +365,13 @@ pub unsafe extern "C" fn rootseal_trust_store_len(store: *const rootseal_trust_s
 /// `store` must be NULL or a store from this library not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rootseal_trust_store_free(store: *mut rootseal_trust_store) {
-    if !store.is_null() {
-        // SAFETY: it came from Box::into_raw in rootseal_trust_store_new and is freed once.
-        drop(unsafe { Box::from_raw(store) });
-    }
+    query(|| {
+        if !store.is_null() {
+            // SAFETY: it came from Box::into_raw in rootseal_trust_store_new and is freed once.
+            drop(unsafe { Box::from_raw(store) });
+        }
+        Ok(())
+    })
 }
 
 /// Verifies a detached signature over the file at `path` (read once with `pread`, never
@@ -465,6 +438,37 @@ pub unsafe extern "C" fn rootseal_sig_verify_buffer(
     })
 }
 
+/// As [`rootseal_sig_verify_file`], over the bytes a caller's callbacks read: `data`
+/// needs `read` and `size` (the signed bytes are `0..size`), read once in bounded chunks
+/// on the calling thread. A failing or short callback gives
+/// `ROOTSEAL_STATUS_CALLBACK_FAILED`, never a verdict.
+///
+/// # Safety
+/// As [`rootseal_sig_verify_file`]; `data` NULL or a valid `rootseal_io` whose callbacks
+/// honour their contracts.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_sig_verify_io(
+    store: *const rootseal_trust_store,
+    params: *const rootseal_sig_params,
+    data: *const rootseal_io,
+    signature: *const u8,
+    signature_len: usize,
+    result_out: *mut rootseal_sig_result,
+) -> rootseal_status {
+    boundary(|| {
+        // SAFETY: the caller's contract covers every pointer.
+        let (store, (scheme, policy)) = unsafe { (store_arg(store)?, scheme_from(params)?) };
+        // SAFETY: as above.
+        let (data, signature) = unsafe {
+            (CallbackDevice::from_ptr(data, "data", false)?, bytes_arg(signature, signature_len, "signature")?)
+        };
+        let v = store.verify_reader(&data, Path::new("the data callbacks"), signature, scheme, policy)?;
+        // SAFETY: as above.
+        unsafe { store_result(result_out, empty_result(policy, v.fingerprint, &v.provider)) };
+        Ok(rootseal_status::Ok)
+    })
+}
+
 /// The scheme and policy of a payload check, whose scheme is fixed.
 ///
 /// # Safety
@@ -515,6 +519,38 @@ unsafe fn store_payload_result(result_out: *mut rootseal_sig_result, policy: Pol
     result.signature_version = v.signature_version.map_or(-1, i64::from);
     // SAFETY: per this function's contract.
     unsafe { store_result(result_out, result) };
+}
+
+/// As [`rootseal_sig_verify_payload`], over a payload the caller's callbacks read
+/// (`read` and `size` are required; the payload is `0..size`), on the calling thread. A
+/// failing or short callback gives `ROOTSEAL_STATUS_CALLBACK_FAILED`, never a verdict.
+///
+/// # Safety
+/// As [`rootseal_sig_verify_payload`]; `payload` NULL or a valid `rootseal_io` whose
+/// callbacks honour their contracts.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_sig_verify_payload_io(
+    store: *const rootseal_trust_store,
+    params: *const rootseal_sig_params,
+    payload: *const rootseal_io,
+    omaha: *const rootseal_omaha_check,
+    result_out: *mut rootseal_sig_result,
+) -> rootseal_status {
+    boundary(|| {
+        // SAFETY: the caller's contract covers every pointer.
+        let (store, policy, check, payload) = unsafe {
+            (
+                store_arg(store)?,
+                payload_policy(params)?,
+                omaha_from(omaha)?,
+                CallbackDevice::from_ptr(payload, "payload", false)?,
+            )
+        };
+        let v = store.verify_payload_reader(&payload, Path::new("the payload callbacks"), check, policy)?;
+        // SAFETY: as above.
+        unsafe { store_payload_result(result_out, policy, &v) };
+        Ok(rootseal_status::Ok)
+    })
 }
 
 /// Verifies a CrAU update payload file: structure, the optional Omaha size and SHA-256

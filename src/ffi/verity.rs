@@ -1,11 +1,14 @@
 //! C entry points for dm-verity: format and verify, by path or by callbacks.
 
+use super::engine::{hashing_of, rootseal_verity_engine};
 use super::io::{CallbackDevice, rootseal_io};
 use super::status::rootseal_status;
-use super::{Failure, boundary, bytes_arg, check_params, null, path_arg};
+use super::{Failure, boundary, bytes_arg, check_params, null, path_arg, query};
 use crate::io::{BlockDevice, BlockRead};
-use crate::verity::{self, FormatOutcome, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
+use crate::text::Uuid;
+use crate::verity::{self, FormatOutcome, HashAlgorithm, HashType, RunOptions, VerifyReport, VerityOptions};
 use std::ffi::c_char;
+use std::ptr;
 
 /// Current version of [`rootseal_verity_params`].
 pub const ROOTSEAL_VERITY_PARAMS_VERSION: u32 = 1;
@@ -104,31 +107,33 @@ pub struct rootseal_verity_report {
     report: VerifyReport,
 }
 
+/// The one table of `ROOTSEAL_HASH_*` numbers, for verity params, verity results and
+/// signature params alike.
+const HASH_NUMBERS: [(u32, HashAlgorithm); 5] = [
+    (ROOTSEAL_HASH_SHA1, HashAlgorithm::Sha1),
+    (ROOTSEAL_HASH_SHA224, HashAlgorithm::Sha224),
+    (ROOTSEAL_HASH_SHA256, HashAlgorithm::Sha256),
+    (ROOTSEAL_HASH_SHA384, HashAlgorithm::Sha384),
+    (ROOTSEAL_HASH_SHA512, HashAlgorithm::Sha512),
+];
+
+/// The algorithm a `ROOTSEAL_HASH_*` number names; None for `ROOTSEAL_HASH_DEFAULT` and
+/// for numbers that name nothing.
+pub(super) fn algorithm_of_number(number: u32) -> Option<HashAlgorithm> {
+    HASH_NUMBERS.iter().find(|(n, _)| *n == number).map(|&(_, algorithm)| algorithm)
+}
+
 fn algorithm_from_number(value: u32) -> Result<Option<HashAlgorithm>, Failure> {
-    Ok(Some(match value {
-        ROOTSEAL_HASH_DEFAULT => return Ok(None),
-        ROOTSEAL_HASH_SHA1 => HashAlgorithm::Sha1,
-        ROOTSEAL_HASH_SHA224 => HashAlgorithm::Sha224,
-        ROOTSEAL_HASH_SHA256 => HashAlgorithm::Sha256,
-        ROOTSEAL_HASH_SHA384 => HashAlgorithm::Sha384,
-        ROOTSEAL_HASH_SHA512 => HashAlgorithm::Sha512,
-        other => {
-            return Err(Failure::new(
-                rootseal_status::VerityUnsupportedAlgorithm,
-                format!("hash algorithm number {other} is unknown"),
-            ));
-        }
-    }))
+    if value == ROOTSEAL_HASH_DEFAULT {
+        return Ok(None);
+    }
+    algorithm_of_number(value).map(Some).ok_or_else(|| {
+        Failure::new(rootseal_status::VerityUnsupportedAlgorithm, format!("hash algorithm number {value} is unknown"))
+    })
 }
 
 fn algorithm_number(algorithm: HashAlgorithm) -> u32 {
-    match algorithm {
-        HashAlgorithm::Sha1 => ROOTSEAL_HASH_SHA1,
-        HashAlgorithm::Sha224 => ROOTSEAL_HASH_SHA224,
-        HashAlgorithm::Sha256 => ROOTSEAL_HASH_SHA256,
-        HashAlgorithm::Sha384 => ROOTSEAL_HASH_SHA384,
-        HashAlgorithm::Sha512 => ROOTSEAL_HASH_SHA512,
-    }
+    HASH_NUMBERS.iter().find(|(_, a)| *a == algorithm).map_or(ROOTSEAL_HASH_DEFAULT, |&(number, _)| number)
 }
 
 fn nonzero<T: PartialEq + Default>(value: T) -> Option<T> {
@@ -258,9 +263,33 @@ pub(super) unsafe fn finish_verify(
     status
 }
 
+/// The body of `rootseal_verity_format` and `rootseal_verity_engine_format`.
+///
+/// # Safety
+/// As for [`rootseal_verity_engine_format`].
+unsafe fn format_paths(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data_path: *const c_char,
+    hash_path: *const c_char,
+    result_out: *mut rootseal_verity_result,
+) -> Result<rootseal_status, Failure> {
+    // SAFETY: the caller's contract covers every pointer.
+    let (opts, threads) = unsafe { options_from(params) }?;
+    // SAFETY: as above.
+    let (data, hash) = unsafe { (path_arg(data_path, "data_path")?, path_arg(hash_path, "hash_path")?) };
+    // SAFETY: as above.
+    let hashing = unsafe { hashing_of(engine) }?;
+    let outcome = verity::format_paths(data, hash, &opts, &RunOptions { threads, progress: None, hashing })?;
+    // SAFETY: as above.
+    unsafe { store_result(result_out, &outcome) };
+    Ok(rootseal_status::Ok)
+}
+
 /// Builds the verity tree of the file or block device `data_path` into `hash_path`
 /// (created if missing, never truncated; it may be the same path, with the hash area
-/// after the data). Hashed on `params.threads` threads (at most one per core).
+/// after the data). Hashed on `params.threads` threads (at most one per core), with the
+/// process default hashing backend (see `rootseal_hash_backend_force`).
 ///
 /// A regular data file is memory-mapped: if another process truncates it during the
 /// call, the kernel raises SIGBUS. Block devices are read with pread, so media errors
@@ -281,19 +310,55 @@ pub unsafe extern "C" fn rootseal_verity_format(
     hash_path: *const c_char,
     result_out: *mut rootseal_verity_result,
 ) -> rootseal_status {
-    boundary(|| {
-        // SAFETY: the caller's contract covers every pointer.
-        let (opts, threads) = unsafe { options_from(params) }?;
-        // SAFETY: as above.
-        let (data, hash) = unsafe { (path_arg(data_path, "data_path")?, path_arg(hash_path, "hash_path")?) };
-        let outcome = verity::format_paths(data, hash, &opts, &RunOptions { threads, progress: None })?;
-        // SAFETY: as above.
-        unsafe { store_result(result_out, &outcome) };
-        Ok(rootseal_status::Ok)
-    })
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { format_paths(ptr::null(), params, data_path, hash_path, result_out) })
 }
 
-/// Verifies `data_path` against the tree in `hash_path` and the `root_hash` bytes.
+/// [`rootseal_verity_format`] with the hashing backend (or FIPS mode) of `engine`
+/// instead of the process default; a NULL `engine` means the process default.
+///
+/// # Safety
+/// As for [`rootseal_verity_format`]; `engine` must be NULL or a live engine.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_verity_engine_format(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data_path: *const c_char,
+    hash_path: *const c_char,
+    result_out: *mut rootseal_verity_result,
+) -> rootseal_status {
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { format_paths(engine, params, data_path, hash_path, result_out) })
+}
+
+/// The body of `rootseal_verity_verify` and `rootseal_verity_engine_verify`.
+///
+/// # Safety
+/// As for [`rootseal_verity_engine_verify`].
+unsafe fn verify_paths(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data_path: *const c_char,
+    hash_path: *const c_char,
+    root_hash: *const u8,
+    root_hash_size: usize,
+    report_out: *mut *mut rootseal_verity_report,
+) -> Result<rootseal_status, Failure> {
+    // SAFETY: the caller's contract covers every pointer.
+    let (opts, threads) = unsafe { options_from(params) }?;
+    // SAFETY: as above.
+    let (data, hash) = unsafe { (path_arg(data_path, "data_path")?, path_arg(hash_path, "hash_path")?) };
+    // SAFETY: as above.
+    let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
+    // SAFETY: as above.
+    let hashing = unsafe { hashing_of(engine) }?;
+    let report = verity::verify_paths(data, hash, &opts, root, &RunOptions { threads, progress: None, hashing })?;
+    // SAFETY: as above.
+    Ok(unsafe { finish_verify(report, report_out) })
+}
+
+/// Verifies `data_path` against the tree in `hash_path` and the `root_hash` bytes, with
+/// the process default hashing backend.
 ///
 /// Returns `ROOTSEAL_STATUS_OK` when every block matches, `ROOTSEAL_STATUS_VERITY_CORRUPTED`
 /// when some do not, or another status when verification could not run. For OK and
@@ -312,17 +377,57 @@ pub unsafe extern "C" fn rootseal_verity_verify(
     root_hash_size: usize,
     report_out: *mut *mut rootseal_verity_report,
 ) -> rootseal_status {
-    boundary(|| {
-        // SAFETY: the caller's contract covers every pointer.
-        let (opts, threads) = unsafe { options_from(params) }?;
-        // SAFETY: as above.
-        let (data, hash) = unsafe { (path_arg(data_path, "data_path")?, path_arg(hash_path, "hash_path")?) };
-        // SAFETY: as above.
-        let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
-        let report = verity::verify_paths(data, hash, &opts, root, &RunOptions { threads, progress: None })?;
-        // SAFETY: as above.
-        Ok(unsafe { finish_verify(report, report_out) })
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe {
+        verify_paths(ptr::null(), params, data_path, hash_path, root_hash, root_hash_size, report_out)
     })
+}
+
+/// [`rootseal_verity_verify`] with the hashing backend (or FIPS mode) of `engine`; a
+/// NULL `engine` means the process default.
+/// A report stored in `*report_out` is freed with `rootseal_verity_report_free`.
+///
+/// # Safety
+/// As for [`rootseal_verity_verify`]; `engine` must be NULL or a live engine.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_verity_engine_verify(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data_path: *const c_char,
+    hash_path: *const c_char,
+    root_hash: *const u8,
+    root_hash_size: usize,
+    report_out: *mut *mut rootseal_verity_report,
+) -> rootseal_status {
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { verify_paths(engine, params, data_path, hash_path, root_hash, root_hash_size, report_out) })
+}
+
+/// The body of `rootseal_verity_format_io` and `rootseal_verity_engine_format_io`.
+///
+/// # Safety
+/// As for [`rootseal_verity_engine_format_io`].
+unsafe fn format_io(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data: *const rootseal_io,
+    hash: *const rootseal_io,
+    result_out: *mut rootseal_verity_result,
+) -> Result<rootseal_status, Failure> {
+    // SAFETY: the caller's contract covers every pointer.
+    let (opts, _) = unsafe { options_from(params) }?;
+    // SAFETY: as above.
+    let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
+    // SAFETY: as above.
+    let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", true) }?;
+    // SAFETY: as above.
+    let hashing = unsafe { hashing_of(engine) }?;
+    let same = data.same_device_as(&hash);
+    let run = RunOptions { threads: Some(1), progress: None, hashing };
+    let outcome = verity::format(&data as &dyn BlockRead, &hash as &dyn BlockDevice, same, &opts, &run)?;
+    // SAFETY: as above.
+    unsafe { store_result(result_out, &outcome) };
+    Ok(rootseal_status::Ok)
 }
 
 /// Like [`rootseal_verity_format`], over caller-supplied devices: `data` needs `read`
@@ -340,25 +445,55 @@ pub unsafe extern "C" fn rootseal_verity_format_io(
     hash: *const rootseal_io,
     result_out: *mut rootseal_verity_result,
 ) -> rootseal_status {
-    boundary(|| {
-        // SAFETY: the caller's contract covers every pointer.
-        let (opts, _) = unsafe { options_from(params) }?;
-        // SAFETY: as above.
-        let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
-        // SAFETY: as above.
-        let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", true) }?;
-        let same = !data.ctx().is_null() && data.ctx() == hash.ctx();
-        let outcome = verity::format(
-            &data as &dyn BlockRead,
-            &hash as &dyn BlockDevice,
-            same,
-            &opts,
-            &RunOptions { threads: Some(1), progress: None },
-        )?;
-        // SAFETY: as above.
-        unsafe { store_result(result_out, &outcome) };
-        Ok(rootseal_status::Ok)
-    })
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { format_io(ptr::null(), params, data, hash, result_out) })
+}
+
+/// [`rootseal_verity_format_io`] with the hashing backend (or FIPS mode) of `engine`; a
+/// NULL `engine` means the process default.
+///
+/// # Safety
+/// As for [`rootseal_verity_format_io`]; `engine` must be NULL or a live engine.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_verity_engine_format_io(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data: *const rootseal_io,
+    hash: *const rootseal_io,
+    result_out: *mut rootseal_verity_result,
+) -> rootseal_status {
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { format_io(engine, params, data, hash, result_out) })
+}
+
+/// The body of `rootseal_verity_verify_io` and `rootseal_verity_engine_verify_io`.
+///
+/// # Safety
+/// As for [`rootseal_verity_engine_verify_io`].
+unsafe fn verify_io(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data: *const rootseal_io,
+    hash: *const rootseal_io,
+    root_hash: *const u8,
+    root_hash_size: usize,
+    report_out: *mut *mut rootseal_verity_report,
+) -> Result<rootseal_status, Failure> {
+    // SAFETY: the caller's contract covers every pointer.
+    let (opts, _) = unsafe { options_from(params) }?;
+    // SAFETY: as above.
+    let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
+    // SAFETY: as above.
+    let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
+    // SAFETY: as above.
+    let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
+    // SAFETY: as above.
+    let hashing = unsafe { hashing_of(engine) }?;
+    let same = data.same_device_as(&hash);
+    let report =
+        verity::verify(&data, &hash, same, &opts, root, &RunOptions { threads: Some(1), progress: None, hashing })?;
+    // SAFETY: as above.
+    Ok(unsafe { finish_verify(report, report_out) })
 }
 
 /// Like [`rootseal_verity_verify`], over caller-supplied devices (`read` and `size` are
@@ -376,20 +511,28 @@ pub unsafe extern "C" fn rootseal_verity_verify_io(
     root_hash_size: usize,
     report_out: *mut *mut rootseal_verity_report,
 ) -> rootseal_status {
-    boundary(|| {
-        // SAFETY: the caller's contract covers every pointer.
-        let (opts, _) = unsafe { options_from(params) }?;
-        // SAFETY: as above.
-        let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
-        // SAFETY: as above.
-        let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
-        // SAFETY: as above.
-        let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
-        let same = !data.ctx().is_null() && data.ctx() == hash.ctx();
-        let report = verity::verify(&data, &hash, same, &opts, root, &RunOptions { threads: Some(1), progress: None })?;
-        // SAFETY: as above.
-        Ok(unsafe { finish_verify(report, report_out) })
-    })
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { verify_io(ptr::null(), params, data, hash, root_hash, root_hash_size, report_out) })
+}
+
+/// [`rootseal_verity_verify_io`] with the hashing backend (or FIPS mode) of `engine`; a
+/// NULL `engine` means the process default.
+/// A report stored in `*report_out` is freed with `rootseal_verity_report_free`.
+///
+/// # Safety
+/// As for [`rootseal_verity_verify_io`]; `engine` must be NULL or a live engine.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_verity_engine_verify_io(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data: *const rootseal_io,
+    hash: *const rootseal_io,
+    root_hash: *const u8,
+    root_hash_size: usize,
+    report_out: *mut *mut rootseal_verity_report,
+) -> rootseal_status {
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { verify_io(engine, params, data, hash, root_hash, root_hash_size, report_out) })
 }
 
 /// Returns the corrupted data block indexes and stores their number in `*count_out`.
@@ -429,22 +572,21 @@ unsafe fn report_list(
     count_out: *mut usize,
     pick: fn(&VerifyReport) -> &Vec<u64>,
 ) -> *const u64 {
-    let caught = std::panic::catch_unwind(|| {
+    query(|| {
         // SAFETY: NULL or a live report per the caller's contract.
         let (ptr, count) = match unsafe { report.as_ref() } {
             Some(r) => {
                 let list = pick(&r.report);
-                (if list.is_empty() { std::ptr::null() } else { list.as_ptr() }, list.len())
+                (if list.is_empty() { ptr::null() } else { list.as_ptr() }, list.len())
             }
-            None => (std::ptr::null(), 0),
+            None => (ptr::null(), 0),
         };
         if !count_out.is_null() {
             // SAFETY: non-NULL and writable per the caller's contract.
             unsafe { count_out.write(count) };
         }
-        ptr
-    });
-    caught.unwrap_or(std::ptr::null())
+        Ok(ptr)
+    })
 }
 
 /// Frees a report. NULL is a no-op; freeing twice is a caller bug.
@@ -453,8 +595,11 @@ unsafe fn report_list(
 /// `report` must be NULL or a report from this library not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rootseal_verity_report_free(report: *mut rootseal_verity_report) {
-    if !report.is_null() {
-        // SAFETY: it came from Box::into_raw in finish_verify and is freed once.
-        drop(unsafe { Box::from_raw(report) });
-    }
+    query(|| {
+        if !report.is_null() {
+            // SAFETY: it came from Box::into_raw in finish_verify and is freed once.
+            drop(unsafe { Box::from_raw(report) });
+        }
+        Ok(())
+    })
 }

@@ -1,11 +1,13 @@
 //! C entry point for verifying part of the data through callbacks: what a bootloader
 //! needs to check the kernel image it is about to load, without hashing the whole slot.
 
+use super::engine::{hashing_of, rootseal_verity_engine};
 use super::io::{CallbackDevice, rootseal_io};
 use super::status::rootseal_status;
 use super::verity::{finish_verify, options_from, root_hash_arg, rootseal_verity_params, rootseal_verity_report};
-use super::{boundary, check_params, null};
+use super::{Failure, boundary, check_params, null};
 use crate::verity;
+use std::ptr;
 
 /// Current version of [`rootseal_verity_range`].
 pub const ROOTSEAL_VERITY_RANGE_VERSION: u32 = 1;
@@ -58,25 +60,69 @@ pub unsafe extern "C" fn rootseal_verity_verify_range_io(
     range: *const rootseal_verity_range,
     report_out: *mut *mut rootseal_verity_report,
 ) -> rootseal_status {
-    boundary(|| {
-        // SAFETY: the caller's contract covers every pointer.
-        let (opts, _) = unsafe { options_from(params) }?;
-        // SAFETY: as above.
-        let range = unsafe { range.as_ref() }.ok_or_else(|| null("range"))?;
-        let reserved_zero = range.reserved0 == 0 && range.reserved.iter().all(|&r| r == 0);
-        check_params("range", range.version, ROOTSEAL_VERITY_RANGE_VERSION, reserved_zero)?;
-        let end = range.offset.checked_add(range.length).ok_or_else(|| {
-            super::Failure::new(rootseal_status::InvalidArgument, "range offset + length overflows 64 bits")
-        })?;
-        // SAFETY: as above.
-        let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
-        // SAFETY: as above.
-        let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
-        // SAFETY: as above.
-        let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
-        let same = !data.ctx().is_null() && data.ctx() == hash.ctx();
-        let report = verity::verify_range(&data, &hash, same, &opts, root, range.offset..end)?;
-        // SAFETY: as above.
-        Ok(unsafe { finish_verify(report, report_out) })
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe {
+        verify_range_io(ptr::null(), params, data, hash, root_hash, root_hash_size, range, report_out)
     })
+}
+
+/// [`rootseal_verity_verify_range_io`] with the hashing backend (or FIPS mode) of
+/// `engine`; a NULL `engine` means the process default. A report stored in
+/// `*report_out` is freed with `rootseal_verity_report_free`.
+///
+/// # Safety
+/// As for [`rootseal_verity_verify_range_io`]; `engine` must be NULL or a live engine.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn rootseal_verity_engine_verify_range_io(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data: *const rootseal_io,
+    hash: *const rootseal_io,
+    root_hash: *const u8,
+    root_hash_size: usize,
+    range: *const rootseal_verity_range,
+    report_out: *mut *mut rootseal_verity_report,
+) -> rootseal_status {
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { verify_range_io(engine, params, data, hash, root_hash, root_hash_size, range, report_out) })
+}
+
+/// The body of the two range entry points.
+///
+/// # Safety
+/// As for [`rootseal_verity_engine_verify_range_io`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn verify_range_io(
+    engine: *const rootseal_verity_engine,
+    params: *const rootseal_verity_params,
+    data: *const rootseal_io,
+    hash: *const rootseal_io,
+    root_hash: *const u8,
+    root_hash_size: usize,
+    range: *const rootseal_verity_range,
+    report_out: *mut *mut rootseal_verity_report,
+) -> Result<rootseal_status, Failure> {
+    // SAFETY: the caller's contract covers every pointer.
+    let (opts, _) = unsafe { options_from(params) }?;
+    // SAFETY: as above.
+    let range = unsafe { range.as_ref() }.ok_or_else(|| null("range"))?;
+    let reserved_zero = range.reserved0 == 0 && range.reserved.iter().all(|&r| r == 0);
+    check_params("range", range.version, ROOTSEAL_VERITY_RANGE_VERSION, reserved_zero)?;
+    let end = range
+        .offset
+        .checked_add(range.length)
+        .ok_or_else(|| Failure::new(rootseal_status::InvalidArgument, "range offset + length overflows 64 bits"))?;
+    // SAFETY: as above.
+    let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
+    // SAFETY: as above.
+    let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
+    // SAFETY: as above.
+    let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
+    // SAFETY: as above.
+    let hashing = unsafe { hashing_of(engine) }?;
+    let same = data.same_device_as(&hash);
+    let report = verity::verify_range(&data, &hash, same, &opts, root, range.offset..end, &hashing)?;
+    // SAFETY: as above.
+    Ok(unsafe { finish_verify(report, report_out) })
 }

@@ -5,7 +5,8 @@
 use super::status::rootseal_status;
 use super::verity::rootseal_verity_result;
 use super::{Failure, boundary, check_params, null};
-use crate::verity::{self, CorruptionMode, HashAlgorithm, HashType, TableOptions, Uuid, VerityConfig};
+use crate::text::Uuid;
+use crate::verity::{self, CorruptionMode, HashType, TableOptions, VerityConfig};
 use std::ffi::{CStr, c_char};
 
 /// Current version of [`rootseal_verity_table_params`].
@@ -49,14 +50,9 @@ pub struct rootseal_verity_table_params {
 /// starts, which tells whether a superblock precedes it.
 fn config_from_result(tree: &rootseal_verity_result) -> Result<VerityConfig, Failure> {
     let invalid = |what: String| Failure::new(rootseal_status::InvalidArgument, what);
-    let hash_algorithm = match tree.hash_algorithm {
-        super::verity::ROOTSEAL_HASH_SHA1 => HashAlgorithm::Sha1,
-        super::verity::ROOTSEAL_HASH_SHA224 => HashAlgorithm::Sha224,
-        super::verity::ROOTSEAL_HASH_SHA256 => HashAlgorithm::Sha256,
-        super::verity::ROOTSEAL_HASH_SHA384 => HashAlgorithm::Sha384,
-        super::verity::ROOTSEAL_HASH_SHA512 => HashAlgorithm::Sha512,
-        other => return Err(invalid(format!("result hash_algorithm {other} is not a ROOTSEAL_HASH_* number"))),
-    };
+    let hash_algorithm = super::verity::algorithm_of_number(tree.hash_algorithm).ok_or_else(|| {
+        invalid(format!("result hash_algorithm {} is not a ROOTSEAL_HASH_* number", tree.hash_algorithm))
+    })?;
     let salt_size = tree.salt_size as usize;
     if salt_size > tree.salt.len() || tree.root_hash_size as usize > tree.root_hash.len() {
         return Err(invalid("result salt_size or root_hash_size is out of range".into()));

@@ -211,7 +211,7 @@ pub fn open_path(path: &Path, block_size: BlockSize, writable: bool) -> Result<G
     }
     let device = FileDevice::new(file).map_err(|e| Error::io(context(), e))?;
     let block_size = if device.capacity().map_err(|e| Error::io(context(), e))?.is_some() {
-        let actual = crate::ffi::logical_block_size(device.file()).map_err(|e| Error::io(context(), e))?;
+        let actual = crate::sys::blkdev::logical_block_size(device.file()).map_err(|e| Error::io(context(), e))?;
         match block_size {
             BlockSize::Fixed(requested) if requested != actual => {
                 return Err(Error::BlockSizeMismatch { device: actual, requested });

@@ -2,7 +2,7 @@
 //! bytes as written), shown in the usual lowercase text form.
 
 use super::Error;
-use crate::verity::Uuid;
+use crate::text::Uuid;
 use std::fmt;
 use std::str::FromStr;
 
@@ -34,7 +34,12 @@ impl Guid {
 
     /// Converts the bytes in the order the text form spells them (RFC 4122 order).
     const fn from_text_order(t: [u8; 16]) -> Self {
-        Guid([t[3], t[2], t[1], t[0], t[5], t[4], t[7], t[6], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15]])
+        Guid(Uuid(t).to_mixed_endian())
+    }
+
+    /// The GUID as a UUID in text order.
+    pub const fn to_uuid(self) -> Uuid {
+        Uuid::from_mixed_endian(self.0)
     }
 
     /// True for the GUID of an unused entry.
@@ -54,8 +59,7 @@ impl FromStr for Guid {
 
 impl fmt::Display for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The byte swap is its own inverse.
-        Uuid(Guid::from_text_order(self.0).0).fmt(f)
+        self.to_uuid().fmt(f)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Detached signatures over a file or a buffer, checked against every trusted key.
 //!
-//! The data is read once (a file with `pread` in bounded chunks, see [`super::source`]),
+//! The data is read once (a file with `pread` in bounded chunks, see
+//! [`crate::io::FileReader`]),
 //! and that one pass computes every digest the (key, scheme) pairs need, with digests
 //! fetched from the store's context (`fips=yes` in FIPS mode). Each pair is then checked
 //! with `EVP_PKEY_verify` over its digest, so two trusted keys cost one SHA-256, not two.
@@ -17,10 +18,11 @@
 
 use super::detect;
 use super::error::{Error, Result};
-use super::policy::{DigestAlg, Padding, Policy, Scheme};
-use super::source::FileSource;
+use super::policy::{Padding, Policy, Scheme};
 use super::trust::{Fingerprint, KeyType, TrustStore, TrustedKey};
-use crate::ffi::openssl_sys_ext::{self as ossl, RsaPad};
+use crate::crypto::HashAlgorithm;
+use crate::io::{BlockRead, FileReader};
+use crate::sys::openssl::{self as ossl, RsaPad};
 use openssl::md::Md;
 use openssl::md_ctx::MdCtx;
 use openssl::pkey::{PKeyRef, Public};
@@ -35,6 +37,10 @@ pub const MAX_ED25519_FILE: u64 = 256 << 20;
 
 /// Every Ed25519 signature is this long (RFC 8032).
 const ED25519_SIGNATURE_LEN: usize = 64;
+
+/// Bytes read per `pread`: large enough to amortise the call, small enough to stay in
+/// the L2 cache while every needed digest runs over it.
+pub(crate) const READ_CHUNK: usize = 1 << 20;
 
 /// A successful verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +141,7 @@ fn plan<'a>(store: &'a TrustStore, signature: &[u8], scheme: Option<Scheme>, pol
                 _ => {
                     // ECDSA: all allowed digests, and SHA-1 only to name a refusal.
                     let mut all = digest_schemes(Padding::Pkcs1);
-                    all.push(Scheme { digest: DigestAlg::Sha1, padding: Padding::Pkcs1 });
+                    all.push(Scheme { digest: HashAlgorithm::Sha1, padding: Padding::Pkcs1 });
                     all
                 }
             },
@@ -164,7 +170,9 @@ fn refused_digest(key: &TrustedKey, scheme: Scheme, reason: &str) -> String {
 
 /// SHA-256/384/512 with `padding`.
 fn digest_schemes(padding: Padding) -> Vec<Scheme> {
-    [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512].map(|digest| Scheme { digest, padding }).to_vec()
+    [HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512]
+        .map(|digest| Scheme { digest, padding })
+        .to_vec()
 }
 
 /// The schemes an RSA signature can be under `key`, read from the signature. Empty when
@@ -193,7 +201,7 @@ fn rsa_candidates(store: &TrustStore, key: &TrustedKey, pkey: &PKeyRef<Public>, 
     let Ok(raw) = ossl::rsa_recover(ctx.libctx(), ctx.properties(), pkey, signature, false) else {
         return every();
     };
-    let hash = |alg: DigestAlg, parts: &[&[u8]]| -> Option<Vec<u8>> {
+    let hash = |alg: HashAlgorithm, parts: &[&[u8]]| -> Option<Vec<u8>> {
         let md = Md::fetch(ctx.libctx(), alg.openssl_name(), ctx.properties()).ok()?;
         let mut md_ctx = MdCtx::new().ok()?;
         md_ctx.digest_init(&md).ok()?;
@@ -211,19 +219,21 @@ fn rsa_candidates(store: &TrustStore, key: &TrustedKey, pkey: &PKeyRef<Public>, 
 
 /// Where the signed bytes come from.
 enum Data<'a> {
+    /// Already in memory: hashed and, for Ed25519, verified in place.
     Bytes(&'a [u8]),
-    File(&'a Path),
+    /// Read in chunks, named in errors by the path.
+    Reader(&'a dyn BlockRead, &'a Path),
 }
 
 /// The digests of one pass, computed in the store's context.
 struct Digests {
-    running: Vec<(DigestAlg, Md, MdCtx)>,
+    running: Vec<(HashAlgorithm, Md, MdCtx)>,
 }
 
 impl Digests {
     fn new(store: &TrustStore, attempts: &[Attempt<'_>]) -> Result<Self> {
         let ctx = store.context();
-        let mut running: Vec<(DigestAlg, Md, MdCtx)> = Vec::new();
+        let mut running: Vec<(HashAlgorithm, Md, MdCtx)> = Vec::new();
         for alg in attempts.iter().filter_map(|a| a.scheme.map(|s| s.digest)) {
             if running.iter().all(|(d, _, _)| *d != alg) {
                 let md = Md::fetch(ctx.libctx(), alg.openssl_name(), ctx.properties())
@@ -249,7 +259,7 @@ impl Digests {
         Ok(())
     }
 
-    fn finish(self) -> Result<Vec<(DigestAlg, Md, Vec<u8>)>> {
+    fn finish(self) -> Result<Vec<(HashAlgorithm, Md, Vec<u8>)>> {
         let mut done = Vec::with_capacity(self.running.len());
         for (alg, md, mut md_ctx) in self.running {
             let mut out = vec![0u8; md.size()];
@@ -289,23 +299,25 @@ fn verify(
             digests.update(bytes)?;
             Some(bytes)
         }
-        Data::File(path) => {
-            let source = FileSource::open(path)?;
-            let keep = wants_message && source.size() <= MAX_ED25519_FILE;
+        Data::Reader(source, path) => {
+            let size = source.size().map_err(|e| Error::io(path, e))?;
+            let keep = wants_message && size <= MAX_ED25519_FILE;
             if wants_message && !keep {
-                too_large = Some(source.size());
+                too_large = Some(size);
             }
             if !digests.running.is_empty() || keep {
                 if keep {
                     // The size was checked against MAX_ED25519_FILE, so it fits in usize.
-                    gathered.reserve(usize::try_from(source.size()).unwrap_or(0));
+                    gathered.reserve(usize::try_from(size).unwrap_or(0));
                 }
-                source.stream(|_, chunk| {
+                let read_error = |e| Error::io(path, e);
+                crate::io::for_each_chunk(source, 0..size, READ_CHUNK, read_error, |_, chunk| {
                     if keep {
                         gathered.extend_from_slice(chunk);
                     }
                     digests.update(chunk)
                 })?;
+                source.check_unchanged().map_err(|e| Error::io(path, e))?;
             }
             keep.then_some(gathered.as_slice())
         }
@@ -372,7 +384,21 @@ impl TrustStore {
     /// Verifies `signature` over the file at `path`, read once in bounded chunks (never
     /// memory-mapped: a file truncated meanwhile gives [`Error::FileChanged`], not SIGBUS).
     pub fn verify_file(&self, path: &Path, signature: &[u8], scheme: Scheme, policy: Policy) -> Result<Verified> {
-        verify(self, Data::File(path), signature, Some(scheme), policy)
+        let source = FileReader::open(path).map_err(|e| Error::io(path, e))?;
+        verify(self, Data::Reader(&source, path), signature, Some(scheme), policy)
+    }
+
+    /// Verifies `signature` over every byte of `source` (a file, a device, a caller's
+    /// callbacks), read once in bounded chunks; `name` names it in errors.
+    pub fn verify_reader(
+        &self,
+        source: &dyn BlockRead,
+        name: &Path,
+        signature: &[u8],
+        scheme: Option<Scheme>,
+        policy: Policy,
+    ) -> Result<Verified> {
+        verify(self, Data::Reader(source, name), signature, scheme, policy)
     }
 
     /// Verifies `signature` over `data` without knowing how it was made; see the module
@@ -383,14 +409,15 @@ impl TrustStore {
 
     /// As [`TrustStore::verify_bytes_auto`] for a file, in one pass over it.
     pub fn verify_file_auto(&self, path: &Path, signature: &[u8], policy: Policy) -> Result<Verified> {
-        verify(self, Data::File(path), signature, None, policy)
+        let source = FileReader::open(path).map_err(|e| Error::io(path, e))?;
+        verify(self, Data::Reader(&source, path), signature, None, policy)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sig::CryptoContext;
+    use crate::crypto::CryptoContext;
     use openssl::hash::MessageDigest;
     use openssl::pkey::PKey;
     use openssl::rsa::{Padding as OsslPadding, Rsa};
@@ -414,7 +441,7 @@ mod tests {
         let key = &store.keys()[0];
         let pkey = key.key.as_ref().unwrap();
         let data = b"payload".repeat(100);
-        let sha384_pss = Scheme { digest: DigestAlg::Sha384, padding: Padding::Pss };
+        let sha384_pss = Scheme { digest: HashAlgorithm::Sha384, padding: Padding::Pss };
         let signature = (0..20_000)
             .map(|_| {
                 let mut signer = Signer::new(MessageDigest::sha384(), &private).unwrap();
@@ -422,7 +449,9 @@ mod tests {
                 signer.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH).unwrap();
                 signer.sign_oneshot_to_vec(&data).unwrap()
             })
-            .find(|signature| rsa_candidates(&store, key, pkey, signature).iter().any(|s| s.digest == DigestAlg::Sha1))
+            .find(|signature| {
+                rsa_candidates(&store, key, pkey, signature).iter().any(|s| s.digest == HashAlgorithm::Sha1)
+            })
             .expect("a salt that also unmasks under SHA-1 within 20,000 signatures");
         let candidates = rsa_candidates(&store, key, pkey, &signature);
         assert!(candidates.contains(&sha384_pss), "{candidates:?}");

@@ -88,6 +88,15 @@ pub enum Error {
     },
 }
 
+impl From<crate::crypto::Error> for Error {
+    fn from(err: crate::crypto::Error) -> Self {
+        match err {
+            crate::crypto::Error::FipsUnavailable(detail) => Error::FipsUnavailable(detail),
+            crate::crypto::Error::FipsConfigMissing => Error::FipsConfigMissing,
+        }
+    }
+}
+
 impl Error {
     /// True when the input was processed and found untrustworthy: a signature that does
     /// not verify, a key the policy refuses, or a payload that differs from the announced
@@ -96,8 +105,12 @@ impl Error {
         matches!(self, Error::BadSignature { .. } | Error::PolicyRefused { .. } | Error::PayloadMismatch { .. })
     }
 
+    /// A failed read of `path`; a file that changed while it was read is its own error.
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        match crate::io::ChangedWhileReading::of(&source) {
+            Some(changed) => Error::FileChanged { path: path.into(), detail: changed.detail.clone() },
+            None => Error::Io { path: path.into(), source },
+        }
     }
 
     pub(crate) fn openssl(what: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> Self {

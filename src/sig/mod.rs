@@ -3,7 +3,8 @@
 //! provider running in a private library context.
 //!
 //! ```no_run
-//! use rootseal::sig::{CryptoContext, Policy, Scheme, TrustStore};
+//! use rootseal::crypto::CryptoContext;
+//! use rootseal::sig::{Policy, Scheme, TrustStore};
 //! use std::sync::Arc;
 //!
 //! let context = Arc::new(CryptoContext::fips(None)?); // ROOTSEAL_FIPS_CONFIG names the config
@@ -21,18 +22,15 @@
 mod detached;
 mod detect;
 mod error;
-mod fips;
 mod payload;
 mod policy;
 mod roothash;
-mod source;
 mod trust;
 
 pub use detached::{MAX_ED25519_FILE, MAX_SIGNATURE_LEN, Verified};
 pub use error::{Error, Result};
-pub use fips::{CryptoContext, FIPS_CONFIG_ENV, FipsStatus, ProviderInfo, default_context_is_fips};
 pub use payload::{OmahaCheck, PayloadVerified, parse_sha256_text};
-pub use policy::{DigestAlg, Padding, Policy, Scheme};
+pub use policy::{Padding, Policy, SIGNATURE_DIGESTS, Scheme, parse_signature_digest};
 pub use roothash::{RootHashVerified, sign_root_hash};
 pub use trust::{Fingerprint, KeyType, MAX_KEY_FILE, TrustStore, TrustedKey};
 
@@ -40,10 +38,7 @@ pub use trust::{Fingerprint, KeyType, MAX_KEY_FILE, TrustStore, TrustedKey};
 /// pipes and devices too, whose metadata length says nothing (`/dev/zero` would
 /// otherwise be read until memory runs out).
 pub fn read_bounded(path: &std::path::Path, max: u64, what: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::sys::file::read_at_most(path, max).map_err(|e| Error::io(path, e))?;
     if bytes.len() as u64 > max {
         return Err(Error::InvalidArgument(format!("{} is larger than {max} bytes: not a {what}", path.display())));
     }

@@ -12,9 +12,9 @@
 use super::detached::eligible_keys;
 use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
-use super::source::{FileSource, SignedSource};
 use super::trust::{Fingerprint, KeyType, TrustStore, TrustedKey};
-use crate::ffi::openssl_sys_ext::{self as ossl, RsaPad};
+use crate::io::{BlockRead, FileReader};
+use crate::sys::openssl::{self as ossl, RsaPad};
 use openssl::md::Md;
 use openssl::md_ctx::MdCtx;
 use prost::Message as _;
@@ -183,7 +183,7 @@ fn layout(file_size: u64, read: &dyn Fn(Range<u64>) -> Result<Vec<u8>>) -> Resul
 pub fn parse_sha256_text(text: &str) -> Result<[u8; 32]> {
     let text = text.trim();
     let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        crate::verity::decode_hex(text).map_err(Error::InvalidArgument)?
+        crate::text::decode_hex(text).map_err(|e| Error::InvalidArgument(e.to_string()))?
     } else {
         openssl::base64::decode_block(text)
             .map_err(|_| Error::InvalidArgument(format!("{text:?} is neither 64 hex digits nor base64")))?
@@ -198,18 +198,22 @@ impl TrustStore {
     /// payload signatures (RSA PKCS#1 v1.5 SHA-256; any signature under any key).
     pub fn verify_payload(&self, path: &Path, omaha: OmahaCheck, policy: Policy) -> Result<PayloadVerified> {
         // Read with pread, not mapped: a payload truncated while it is checked (a download
-        // restarting) must give an error, not SIGBUS (see source.rs).
-        self.verify_payload_in(&FileSource::open(path)?, omaha, policy)
+        // restarting) must give an error, not SIGBUS (see crate::io::FileReader).
+        let source = FileReader::open(path).map_err(|e| Error::io(path, e))?;
+        self.verify_payload_reader(&source, path, omaha, policy)
     }
 
     /// As [`TrustStore::verify_payload`], for a payload already in memory.
     pub fn verify_payload_bytes(&self, payload: &[u8], omaha: OmahaCheck, policy: Policy) -> Result<PayloadVerified> {
-        self.verify_payload_in(payload, omaha, policy)
+        self.verify_payload_reader(&payload, Path::new("the payload"), omaha, policy)
     }
 
-    fn verify_payload_in(
+    /// As [`TrustStore::verify_payload`], for a payload read from `source` (a file, a
+    /// device, a caller's callbacks); `name` names it in errors.
+    pub fn verify_payload_reader(
         &self,
-        source: &(impl SignedSource + ?Sized),
+        source: &dyn BlockRead,
+        name: &Path,
         omaha: OmahaCheck,
         policy: Policy,
     ) -> Result<PayloadVerified> {
@@ -224,7 +228,8 @@ impl TrustStore {
                 reasons: "payload signatures are RSA PKCS#1 v1.5, and no trusted RSA key is allowed".into(),
             });
         }
-        let file_size = source.size();
+        let read_error = |e| Error::io(name, e);
+        let file_size = source.size().map_err(read_error)?;
         if let Some(expected) = omaha.size
             && expected != file_size
         {
@@ -234,7 +239,12 @@ impl TrustStore {
                 found: file_size.to_string(),
             });
         }
-        let read = |range: Range<u64>| source.read_range(range);
+        let read = |range: Range<u64>| -> Result<Vec<u8>> {
+            let len = usize::try_from(range.end - range.start)
+                .map_err(|_| Error::InvalidArgument("range too large to read".into()))?;
+            let mut scratch = Vec::new();
+            Ok(source.read_view(range.start, len, &mut scratch).map_err(read_error)?.to_vec())
+        };
         let layout = layout(file_size, &read)?;
         debug_assert!(layout.manifest.end <= file_size);
         let blob = SignaturesMessage::decode(read(layout.signatures.clone())?.as_slice())
@@ -273,7 +283,7 @@ impl TrustStore {
             }
             Ok(())
         };
-        source.stream(&mut |offset, chunk| {
+        crate::io::for_each_chunk(source, 0..file_size, super::detached::READ_CHUNK, read_error, |offset, chunk| {
             for range in &layout.signed {
                 feed(&mut signed, range, offset, chunk)?;
             }
@@ -285,14 +295,16 @@ impl TrustStore {
             }
             Ok(())
         })?;
+        // Every digest covers one reading of the file: it must not have changed since.
+        source.check_unchanged().map_err(read_error)?;
         if let (Some(w), Some(expected)) = (whole.as_mut(), omaha.sha256) {
             let mut found = [0u8; 32];
             w.digest_final(&mut found).map_err(Error::openssl("finishing SHA-256"))?;
             if found != expected {
                 return Err(Error::PayloadMismatch {
                     what: "sha256",
-                    expected: crate::verity::encode_hex(&expected),
-                    found: crate::verity::encode_hex(&found),
+                    expected: crate::text::encode_hex(&expected),
+                    found: crate::text::encode_hex(&found),
                 });
             }
         }

@@ -8,8 +8,9 @@
 //! still verifies SHA-1 and RSA-1024 signatures ("legacy use" in SP 800-131A), rootseal
 //! refuses them, because no update system needs to accept a new signature made that way.
 
-use super::fips::CryptoContext;
 use super::trust::{KeyType, TrustedKey};
+use crate::crypto::CryptoContext;
+use crate::crypto::HashAlgorithm;
 use openssl::bn::BigNumRef;
 
 /// A signature policy.
@@ -49,9 +50,10 @@ impl Policy {
             return Err(reason.clone());
         }
         let key_type = &key.key_type;
-        let digest_ok = |digest: DigestAlg| match digest {
-            DigestAlg::Sha256 | DigestAlg::Sha384 | DigestAlg::Sha512 => Ok(()),
-            DigestAlg::Sha1 => Err(format!("{key_type} with SHA-1 is refused (SHA-1 signatures are forgeable)")),
+        let digest_ok = |digest: HashAlgorithm| match digest {
+            HashAlgorithm::Sha256 | HashAlgorithm::Sha384 | HashAlgorithm::Sha512 => Ok(()),
+            HashAlgorithm::Sha1 => Err(format!("{key_type} with SHA-1 is refused (SHA-1 signatures are forgeable)")),
+            HashAlgorithm::Sha224 => Err(format!("{key_type} with SHA-224 is not accepted for signatures")),
         };
         match key_type {
             KeyType::Rsa { bits } | KeyType::RsaPss { bits } => {
@@ -94,60 +96,15 @@ fn fips_exponent_ok(key_type: &KeyType, e: Option<&BigNumRef>) -> Result<(), Str
     ))
 }
 
-/// A digest for signatures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DigestAlg {
-    /// SHA-1 (known so that it can be refused with a clear reason).
-    Sha1,
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
+/// The digests signatures may name. SHA-1 is among them only so that it can be refused
+/// with a clear reason; SHA-224 is not used for signatures.
+pub const SIGNATURE_DIGESTS: [HashAlgorithm; 4] =
+    [HashAlgorithm::Sha1, HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512];
 
-impl DigestAlg {
-    /// Parses "sha1", "sha256", "sha384", "sha512" (any case, with or without a dash).
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.to_ascii_lowercase().replace('-', "").as_str() {
-            "sha1" => Some(DigestAlg::Sha1),
-            "sha256" => Some(DigestAlg::Sha256),
-            "sha384" => Some(DigestAlg::Sha384),
-            "sha512" => Some(DigestAlg::Sha512),
-            _ => None,
-        }
-    }
-
-    /// The name OpenSSL fetches it by.
-    pub(crate) fn openssl_name(self) -> &'static str {
-        match self {
-            DigestAlg::Sha1 => "SHA1",
-            DigestAlg::Sha256 => "SHA2-256",
-            DigestAlg::Sha384 => "SHA2-384",
-            DigestAlg::Sha512 => "SHA2-512",
-        }
-    }
-
-    /// Output length in bytes.
-    pub(crate) fn size(self) -> usize {
-        match self {
-            DigestAlg::Sha1 => 20,
-            DigestAlg::Sha256 => 32,
-            DigestAlg::Sha384 => 48,
-            DigestAlg::Sha512 => 64,
-        }
-    }
-
-    /// "SHA-256" and so on.
-    pub fn label(self) -> &'static str {
-        match self {
-            DigestAlg::Sha1 => "SHA-1",
-            DigestAlg::Sha256 => "SHA-256",
-            DigestAlg::Sha384 => "SHA-384",
-            DigestAlg::Sha512 => "SHA-512",
-        }
-    }
+/// Parses a signature digest: "sha1", "sha256", "sha384", "sha512" (any case, with or
+/// without a dash). Anything else, SHA-224 included, is None.
+pub fn parse_signature_digest(text: &str) -> Option<HashAlgorithm> {
+    HashAlgorithm::from_name_or_label(text).filter(|digest| SIGNATURE_DIGESTS.contains(digest))
 }
 
 /// RSA signature padding.
@@ -164,7 +121,7 @@ pub enum Padding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Scheme {
     /// The digest.
-    pub digest: DigestAlg,
+    pub digest: HashAlgorithm,
     /// The RSA padding.
     pub padding: Padding,
 }
@@ -172,7 +129,7 @@ pub struct Scheme {
 impl Default for Scheme {
     /// SHA-256 with PKCS#1 v1.5, what `openssl dgst -sha256 -sign` makes.
     fn default() -> Self {
-        Scheme { digest: DigestAlg::Sha256, padding: Padding::Pkcs1 }
+        Scheme { digest: HashAlgorithm::Sha256, padding: Padding::Pkcs1 }
     }
 }
 

@@ -10,10 +10,10 @@
 
 use super::detached::eligible_keys;
 use super::error::{Error, Result};
-use super::fips::CryptoContext;
 use super::policy::{Policy, Scheme};
 use super::trust::{Fingerprint, TrustStore};
-use crate::ffi::openssl_sys_ext as ossl;
+use crate::crypto::CryptoContext;
+use crate::sys::openssl as ossl;
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
@@ -134,7 +134,7 @@ impl TrustStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sig::CryptoContext;
+    use crate::crypto::CryptoContext;
     use std::path::PathBuf;
     use std::process::Command;
 

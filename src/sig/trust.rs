@@ -6,8 +6,8 @@
 //! `openssl pkey -pubin -outform DER | sha256sum`.
 
 use super::error::{Error, Result};
-use super::fips::CryptoContext;
-use crate::ffi::openssl_sys_ext as ossl;
+use crate::crypto::CryptoContext;
+use crate::sys::openssl as ossl;
 use openssl::pkey::{PKey, Public};
 use openssl::x509::X509;
 use sha2::Digest as _;
@@ -30,7 +30,7 @@ impl Fingerprint {
 
 impl std::fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::verity::encode_hex(&self.0))
+        f.write_str(&crate::text::encode_hex(&self.0))
     }
 }
 

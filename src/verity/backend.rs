@@ -10,23 +10,26 @@
 //!
 //! SHA-1, SHA-224 and SHA-384, and hash type 0 (`H(block || salt)`), use the portable
 //! code, as does any algorithm a chosen backend does not implement. The backend is
-//! picked at run time from the CPU's features, never from compile flags;
-//! [`force_hash_backend`] or the environment variable [`HASH_BACKEND_ENV`] (values
-//! `avx512`, `shani`, `portable`, `openssl`) override the choice, and forcing a backend
-//! the CPU lacks is an error, never a crash.
+//! picked at run time from the CPU's features, never from compile flags. A caller forces
+//! one through [`HashChoice::backend`] (the CLI and the C library take the name from the
+//! environment variable [`HASH_BACKEND_ENV`]: `avx512`, `shani`, `portable`, `openssl`);
+//! forcing a backend the CPU lacks is an error, never a crash.
 //!
-//! **FIPS mode** ([`use_fips_provider`](super::use_fips_provider)) overrides all of this: every digest, of every
+//! **FIPS mode** ([`HashChoice::fips`]) overrides all of this: every digest, of every
 //! algorithm and both hash types, is computed by the OpenSSL FIPS provider through EVP.
 //! Certification beats speed there; expect the speed of one `sha256sum` per core.
+//!
+//! The choice is a value the caller passes with each call, never process-wide state, so
+//! two users in one process cannot change each other's mode.
 
 use super::error::{Error, Result};
-use super::evp::{EvpSalted, SaltPosition, fips_provider};
-use super::params::HashAlgorithm;
-use crate::sig::CryptoContext;
+use super::evp::{EvpSalted, SaltPosition};
+use super::hasher::SaltedDigests;
+use super::params::{HashAlgorithm, HashType};
+use crate::crypto::CryptoContext;
 use sha2::Digest;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Environment variable that forces a backend: `avx512`, `shani`, `portable` or `openssl`.
 /// [`force_hash_backend`] takes precedence over it.
@@ -117,7 +120,8 @@ impl HashBackend {
         }
     }
 
-    fn check_available(self) -> Result<()> {
+    /// Ok when this CPU can run the backend; otherwise why not.
+    pub fn check_available(self) -> Result<()> {
         match self.unavailable_reason() {
             None => Ok(()),
             Some(reason) => Err(Error::HashBackendUnavailable { backend: self.name(), reason }),
@@ -131,50 +135,34 @@ impl fmt::Display for HashBackend {
     }
 }
 
-/// 0: not forced; otherwise 1 + the index in [`HashBackend::ALL`].
-static FORCED: AtomicU8 = AtomicU8::new(0);
+/// Who computes a call's digests. The default is the fastest backend this CPU runs.
+#[derive(Debug, Clone, Default)]
+pub struct HashChoice {
+    /// A backend to use instead of the fastest one; an algorithm it does not implement
+    /// runs on the portable code (see [`HashBackend::implements`]).
+    pub backend: Option<HashBackend>,
+    /// FIPS mode: every digest, whatever `backend` says, is computed by the FIPS provider
+    /// of this context, which must be a FIPS context ([`CryptoContext::fips`]).
+    pub fips: Option<Arc<CryptoContext>>,
+}
 
-/// Forces every later format and verify in this process onto `backend` (`None` goes
-/// back to the environment variable, then the automatic choice). Fails, changing
-/// nothing, when the CPU cannot run it.
-pub fn force_hash_backend(backend: Option<HashBackend>) -> Result<()> {
-    let code = match backend {
-        None => 0,
-        Some(b) => {
-            b.check_available()?;
-            1 + HashBackend::ALL.iter().position(|&x| x == b).unwrap_or(0) as u8
+impl HashChoice {
+    /// Checks the choice before anything is hashed or written: a FIPS context must really
+    /// be one (it would only look like FIPS mode otherwise), and outside FIPS mode a
+    /// forced backend must run on this CPU.
+    pub fn check(&self) -> Result<()> {
+        match (&self.fips, self.backend) {
+            (Some(context), _) if !context.is_fips() => Err(Error::InvalidParameter(
+                "verity FIPS mode needs a FIPS crypto context (CryptoContext::fips)".into(),
+            )),
+            (None, Some(backend)) => backend.check_available(),
+            _ => Ok(()),
         }
-    };
-    FORCED.store(code, Ordering::Relaxed);
-    Ok(())
-}
-
-/// The backend forced by [`force_hash_backend`] or else by [`HASH_BACKEND_ENV`];
-/// `None` for the automatic choice. An unknown name in the variable is an error.
-pub fn forced_hash_backend() -> Result<Option<HashBackend>> {
-    match FORCED.load(Ordering::Relaxed) {
-        0 => match std::env::var(HASH_BACKEND_ENV) {
-            Ok(name) if !name.trim().is_empty() => HashBackend::from_name(&name).map(Some),
-            _ => Ok(None),
-        },
-        code => Ok(HashBackend::ALL.get(code as usize - 1).copied()),
     }
-}
 
-/// Computes `H(salt || message)` for many messages of one length: the one operation
-/// every backend provides.
-///
-/// This is also where an OpenSSL (FIPS provider) backend slots in: implement this trait
-/// over `EVP_DigestInit_ex`/`EVP_MD_CTX_copy_ex` of the salted context, add a variant to
-/// [`HashBackend`], and return it from [`SaltedMultiHasher::with_backend`].
-pub(crate) trait SaltedDigests: Send + Sync {
-    /// Writes the digest of each message to consecutive digest-size chunks of `out`.
-    /// The caller guarantees equal lengths and a large enough `out`. Only OpenSSL can fail.
-    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()>;
-
-    /// The OpenSSL provider that computes the digests, for an OpenSSL backend.
-    fn provider(&self) -> Option<&str> {
-        None
+    /// Where the OpenSSL backend runs: the FIPS context in FIPS mode, else the default one.
+    fn openssl_context(&self) -> Arc<CryptoContext> {
+        self.fips.clone().unwrap_or_else(|| Arc::new(CryptoContext::default_provider()))
     }
 }
 
@@ -222,7 +210,7 @@ const SHA_NI_STREAMS: usize = 4;
 /// ```
 /// use rootseal::verity::{HashAlgorithm, SaltedMultiHasher};
 ///
-/// let hasher = SaltedMultiHasher::new(HashAlgorithm::Sha256, b"salt").unwrap();
+/// let hasher = SaltedMultiHasher::new(HashAlgorithm::Sha256, b"salt", &Default::default()).unwrap();
 /// let blocks = [[1u8; 4096], [2u8; 4096], [3u8; 4096]];
 /// let messages: Vec<&[u8]> = blocks.iter().map(|b| &b[..]).collect();
 /// let mut digests = vec![0u8; 3 * hasher.digest_size()];
@@ -241,27 +229,27 @@ impl fmt::Debug for SaltedMultiHasher {
 }
 
 impl SaltedMultiHasher {
-    /// In FIPS mode ([`use_fips_provider`](super::use_fips_provider)) the FIPS provider; otherwise the forced
-    /// backend ([`forced_hash_backend`]) or else the fastest this CPU runs (see
-    /// [`fastest_hash_backend`]).
-    pub fn new(algorithm: HashAlgorithm, salt: &[u8]) -> Result<Self> {
-        if let Some(context) = fips_provider() {
-            return Self::openssl(algorithm, salt, SaltPosition::Prefix, context);
+    /// In FIPS mode (`choice.fips`) the FIPS provider; otherwise the forced backend or
+    /// else the fastest this CPU runs (see [`fastest_hash_backend`]).
+    pub fn new(algorithm: HashAlgorithm, salt: &[u8], choice: &HashChoice) -> Result<Self> {
+        choice.check()?;
+        if let Some(context) = &choice.fips {
+            return Self::openssl(algorithm, salt, SaltPosition::Prefix, context.clone());
         }
-        match forced_hash_backend()? {
-            Some(backend) => Self::with_backend(algorithm, salt, backend),
-            None => Self::with_backend(algorithm, salt, fastest_hash_backend(algorithm)),
+        let backend = choice.backend.unwrap_or_else(|| fastest_hash_backend(algorithm));
+        if backend == HashBackend::OpenSsl {
+            return Self::openssl(algorithm, salt, SaltPosition::Prefix, choice.openssl_context());
         }
+        Self::with_backend(algorithm, salt, backend)
     }
 
     /// Exactly `backend`, or the portable code for an algorithm it does not implement
     /// (see [`HashBackend::implements`]). Fails when the CPU cannot run `backend`.
-    /// [`HashBackend::OpenSsl`] runs in the FIPS context in FIPS mode, else in OpenSSL's
-    /// default context.
+    /// [`HashBackend::OpenSsl`] runs in OpenSSL's default context.
     pub fn with_backend(algorithm: HashAlgorithm, salt: &[u8], backend: HashBackend) -> Result<Self> {
         backend.check_available()?;
         if backend == HashBackend::OpenSsl {
-            return Self::openssl(algorithm, salt, SaltPosition::Prefix, openssl_context());
+            return Self::openssl(algorithm, salt, SaltPosition::Prefix, HashChoice::default().openssl_context());
         }
         let (inner, backend): (Box<dyn SaltedDigests>, HashBackend) = match (backend, algorithm) {
             #[cfg(target_arch = "x86_64")]
@@ -289,18 +277,10 @@ impl SaltedMultiHasher {
     /// `H(message || salt)` (hash type 0), which only OpenSSL computes here: in FIPS mode
     /// or when OpenSSL is forced. None means the caller's portable code does it; a forced
     /// backend the CPU lacks is still an error.
-    pub(crate) fn new_salt_last(algorithm: HashAlgorithm, salt: &[u8]) -> Result<Option<Self>> {
-        let openssl = match fips_provider() {
-            Some(_) => true,
-            None => match forced_hash_backend()? {
-                Some(backend) => {
-                    backend.check_available()?;
-                    backend == HashBackend::OpenSsl
-                }
-                None => false,
-            },
-        };
-        openssl.then(|| Self::openssl(algorithm, salt, SaltPosition::Suffix, openssl_context())).transpose()
+    pub(crate) fn new_salt_last(algorithm: HashAlgorithm, salt: &[u8], choice: &HashChoice) -> Result<Option<Self>> {
+        choice.check()?;
+        let openssl = choice.fips.is_some() || choice.backend == Some(HashBackend::OpenSsl);
+        openssl.then(|| Self::openssl(algorithm, salt, SaltPosition::Suffix, choice.openssl_context())).transpose()
     }
 
     /// The OpenSSL backend in `context`, with the salt before or after each message.
@@ -347,12 +327,37 @@ impl SaltedMultiHasher {
                 messages.len()
             )));
         }
-        self.digest_unchecked(messages, out)
+        self.inner.digest_all(messages, out)
     }
 
-    /// [`digest_many`](Self::digest_many) for callers that already guarantee its rules.
-    pub(crate) fn digest_unchecked(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()> {
+    /// The hasher for a tree's blocks: in FIPS mode or with OpenSSL forced, OpenSSL for
+    /// both hash types; otherwise the chosen SIMD or portable backend for hash type 1,
+    /// and None (the portable code) for hash type 0. Also says who hashes.
+    pub(crate) fn for_tree(
+        algorithm: HashAlgorithm,
+        hash_type: HashType,
+        salt: &[u8],
+        choice: &HashChoice,
+    ) -> Result<(Option<Self>, HashedBy)> {
+        let multi = match hash_type {
+            HashType::Normal => Some(Self::new(algorithm, salt, choice)?),
+            HashType::ChromeOs => Self::new_salt_last(algorithm, salt, choice)?,
+        };
+        let hashed_by = match &multi {
+            Some(multi) => HashedBy { backend: multi.backend(), provider: multi.provider().map(str::to_string) },
+            None => HashedBy { backend: HashBackend::Portable, provider: None },
+        };
+        Ok((multi, hashed_by))
+    }
+}
+
+impl SaltedDigests for SaltedMultiHasher {
+    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()> {
         self.inner.digest_all(messages, out)
+    }
+
+    fn provider(&self) -> Option<&str> {
+        self.inner.provider()
     }
 }
 
@@ -360,11 +365,6 @@ impl HashBackend {
     fn unavailable(self) -> Error {
         Error::HashBackendUnavailable { backend: self.name(), reason: "the CPU lacks its features" }
     }
-}
-
-/// Where the OpenSSL backend runs: the FIPS context in FIPS mode, else the default one.
-fn openssl_context() -> Arc<CryptoContext> {
-    fips_provider().unwrap_or_else(|| Arc::new(CryptoContext::default_provider()))
 }
 
 fn portable(algorithm: HashAlgorithm, salt: &[u8]) -> Box<dyn SaltedDigests> {

@@ -1,15 +1,30 @@
 //! Resolving what the caller asked for into a complete [`VerityConfig`]: defaults and
 //! random salt/UUID for a new tree, the superblock (checked against the options) for an
 //! existing one.
+//!
+//! Pure logic: the random bytes and the stored superblock come in from the caller, so
+//! nothing here does I/O or draws randomness.
 
+use super::Warning;
 use super::error::{Error, Result};
 use super::params::{
-    DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, SUPERBLOCK_SIZE, Uuid, VerityConfig, VerityOptions,
-    check_block_size, encode_hex, fill_random,
+    DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, VerityConfig, VerityOptions, check_block_size,
 };
-use super::{Warning, superblock};
-use crate::io::BlockRead;
-use std::fmt;
+use crate::text::{Uuid, encode_hex};
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Random bytes for a new tree: the salt and UUID used when the options give none. The
+/// caller draws them (from the OS on a host), so resolving a configuration is a pure
+/// function that can be repeated and tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeRandomness {
+    /// The salt when none is given.
+    pub salt: [u8; DEFAULT_SALT_SIZE],
+    /// The bytes of the version-4 UUID when none is given.
+    pub uuid: [u8; 16],
+}
 
 pub(crate) fn algorithm_warnings(config: &VerityConfig, warnings: &mut Vec<Warning>) {
     if config.hash_algorithm == HashAlgorithm::Sha1 {
@@ -53,22 +68,19 @@ fn config_from_options(
     })
 }
 
-/// Resolves the options for a new tree: defaults, random salt and UUID, and a data
-/// block count taken from `data_size` when not given.
-pub fn resolve_new_config(opts: &VerityOptions, data_size: u64) -> Result<(VerityConfig, Vec<Warning>)> {
+/// Resolves the options for a new tree: defaults, the salt and UUID from `random` when
+/// not given, and a data block count taken from `data_size` when not given.
+pub fn resolve_new_config(
+    opts: &VerityOptions,
+    data_size: u64,
+    random: &TreeRandomness,
+) -> Result<(VerityConfig, Vec<Warning>)> {
     let mut warnings = Vec::new();
-    let salt = match &opts.salt {
-        Some(salt) => salt.clone(),
-        None => {
-            let mut salt = vec![0u8; DEFAULT_SALT_SIZE];
-            fill_random(&mut salt)?;
-            salt
-        }
-    };
+    let salt = opts.salt.clone().unwrap_or_else(|| random.salt.to_vec());
     let superblock_uuid = match (opts.no_superblock, opts.uuid) {
         (true, _) => None,
         (false, Some(uuid)) => Some(uuid),
-        (false, None) => Some(Uuid::random()?),
+        (false, None) => Some(Uuid::from_random_bytes(random.uuid)),
     };
     let config = config_from_options(opts, data_size, salt, superblock_uuid, &mut warnings)?;
     algorithm_warnings(&config, &mut warnings);
@@ -84,44 +96,27 @@ fn check_agrees<T: PartialEq + fmt::Display>(field: &'static str, given: Option<
     }
 }
 
-/// Reads the superblock at `hash_offset` on `hash`.
-pub fn read_superblock(hash: &dyn BlockRead, hash_offset: u64) -> Result<VerityConfig> {
-    let mut scratch = Vec::new();
-    let size = hash.size().map_err(|e| Error::io("reading the hash device size", e))?;
-    let end = hash_offset.checked_add(SUPERBLOCK_SIZE).ok_or(Error::Overflow("the superblock end"))?;
-    if !hash_offset.is_multiple_of(SUPERBLOCK_SIZE) {
-        return Err(Error::MisalignedHashOffset { offset: hash_offset, alignment: SUPERBLOCK_SIZE, why: "" });
-    }
-    if end > size {
-        return Err(Error::HashDeviceTooSmall { needed: end, actual: size });
-    }
-    let bytes = hash
-        .read_view(hash_offset, SUPERBLOCK_SIZE as usize, &mut scratch)
-        .map_err(|e| Error::io(format!("reading the superblock at offset {hash_offset}"), e))?;
-    superblock::decode(bytes, hash_offset)
-}
-
-/// Resolves the parameters of an existing tree: from the superblock (explicit options
-/// must agree with it), or from the options alone with `no_superblock`, where a missing
-/// salt means no salt, as in veritysetup.
-pub fn resolve_existing_config(
-    hash: &dyn BlockRead,
+/// Resolves the parameters of an existing tree: the `stored` superblock, with which
+/// explicit options must agree, or without one (`no_superblock`) the options alone,
+/// where a missing salt means no salt, as in veritysetup.
+pub fn resolve_existing_config_with(
     opts: &VerityOptions,
+    stored: Option<VerityConfig>,
     data_size: u64,
 ) -> Result<(VerityConfig, Vec<Warning>)> {
     let mut warnings = Vec::new();
-    let config = if opts.no_superblock {
-        config_from_options(opts, data_size, opts.salt.clone().unwrap_or_default(), None, &mut warnings)?
-    } else {
-        let stored = read_superblock(hash, opts.hash_offset)?;
-        check_agrees("hash algorithm", opts.hash_algorithm, stored.hash_algorithm)?;
-        check_agrees("hash type", opts.hash_type.map(HashType::as_u32), stored.hash_type.as_u32())?;
-        check_agrees("data block size", opts.data_block_size, stored.data_block_size)?;
-        check_agrees("hash block size", opts.hash_block_size, stored.hash_block_size)?;
-        check_agrees("data block count", opts.data_blocks, stored.data_blocks)?;
-        check_agrees("salt", opts.salt.as_deref().map(encode_hex), encode_hex(&stored.salt))?;
-        check_agrees("UUID", opts.uuid, stored.superblock_uuid.unwrap_or(Uuid([0; 16])))?;
-        stored
+    let config = match stored {
+        None => config_from_options(opts, data_size, opts.salt.clone().unwrap_or_default(), None, &mut warnings)?,
+        Some(stored) => {
+            check_agrees("hash algorithm", opts.hash_algorithm, stored.hash_algorithm)?;
+            check_agrees("hash type", opts.hash_type.map(HashType::as_u32), stored.hash_type.as_u32())?;
+            check_agrees("data block size", opts.data_block_size, stored.data_block_size)?;
+            check_agrees("hash block size", opts.hash_block_size, stored.hash_block_size)?;
+            check_agrees("data block count", opts.data_blocks, stored.data_blocks)?;
+            check_agrees("salt", opts.salt.as_deref().map(encode_hex), encode_hex(&stored.salt))?;
+            check_agrees("UUID", opts.uuid, stored.superblock_uuid.unwrap_or(Uuid([0; 16])))?;
+            stored
+        }
     };
     algorithm_warnings(&config, &mut warnings);
     Ok((config, warnings))

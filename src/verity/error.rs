@@ -1,5 +1,6 @@
 //! Errors of the dm-verity module.
 
+use core::fmt;
 use std::io;
 
 /// Everything that can stop a verity operation before it reaches a verdict.
@@ -28,7 +29,7 @@ pub enum Error {
     #[error("invalid {what}: {reason}")]
     InvalidHex {
         /// What was being parsed.
-        what: &'static str,
+        what: HexInput,
         /// Why it was rejected.
         reason: String,
     },
@@ -160,6 +161,27 @@ pub enum Error {
 impl Error {
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io { context: context.into(), source }
+    }
+}
+
+/// Which hex input [`Error::InvalidHex`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HexInput {
+    /// The salt.
+    Salt,
+    /// A root hash argument.
+    RootHash,
+    /// A root hash file.
+    RootHashFile,
+}
+
+impl fmt::Display for HexInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HexInput::Salt => "salt",
+            HexInput::RootHash => "root hash",
+            HexInput::RootHashFile => "root hash file",
+        })
     }
 }
 

@@ -1,5 +1,5 @@
-//! The OpenSSL backend: verity digests computed by an OpenSSL provider through EVP, and
-//! the process-wide FIPS mode that routes every verity digest through it.
+//! The OpenSSL backend: verity digests computed by an OpenSSL provider through EVP, which
+//! in FIPS mode ([`super::HashChoice::fips`]) computes every verity digest.
 //!
 //! In FIPS mode correctness and certification come before speed: the tree is hashed by
 //! the FIPS provider of a [`CryptoContext`], one message per `EVP_Digest*` call, on every
@@ -8,10 +8,10 @@
 
 use super::error::{Error, Result};
 use super::params::HashAlgorithm;
-use crate::sig::CryptoContext;
+use crate::crypto::CryptoContext;
 use openssl::md::Md;
 use openssl::md_ctx::MdCtx;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Where the salt goes: before the block (format 1) or after it (format 0, Chrome OS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +40,9 @@ impl EvpSalted {
         position: SaltPosition,
         context: Arc<CryptoContext>,
     ) -> Result<Self> {
-        let md = Md::fetch(context.libctx(), openssl_name(algorithm), context.properties())
-            .map_err(|e| Error::Digest(format!("fetching {}: {e}", openssl_name(algorithm))))?;
-        let provider = crate::ffi::openssl_sys_ext::digest_provider_name(&md);
+        let md = Md::fetch(context.libctx(), algorithm.openssl_name(), context.properties())
+            .map_err(|e| Error::Digest(format!("fetching {}: {e}", algorithm.openssl_name())))?;
+        let provider = crate::sys::openssl::digest_provider_name(&md);
         Ok(EvpSalted { md, salt: salt.to_vec(), position, provider, _context: context })
     }
 
@@ -73,38 +73,4 @@ impl EvpSalted {
         }
         Ok(())
     }
-}
-
-fn openssl_name(algorithm: HashAlgorithm) -> &'static str {
-    match algorithm {
-        HashAlgorithm::Sha1 => "SHA1",
-        HashAlgorithm::Sha224 => "SHA2-224",
-        HashAlgorithm::Sha256 => "SHA2-256",
-        HashAlgorithm::Sha384 => "SHA2-384",
-        HashAlgorithm::Sha512 => "SHA2-512",
-    }
-}
-
-static FIPS_CONTEXT: RwLock<Option<Arc<CryptoContext>>> = RwLock::new(None);
-
-/// Puts verity hashing in this process into FIPS mode: every later format and verify
-/// computes its digests in `context`'s FIPS provider, whatever backend is forced or
-/// detected. `None` leaves FIPS mode. A context that is not in FIPS mode is refused
-/// (it would only look like FIPS mode), and nothing changes.
-pub fn use_fips_provider(context: Option<Arc<CryptoContext>>) -> Result<()> {
-    if let Some(context) = &context
-        && !context.is_fips()
-    {
-        return Err(Error::InvalidParameter(
-            "verity FIPS mode needs a FIPS crypto context (CryptoContext::fips)".into(),
-        ));
-    }
-    // A poisoned lock only means another thread panicked while swapping an Arc.
-    *FIPS_CONTEXT.write().unwrap_or_else(|p| p.into_inner()) = context;
-    Ok(())
-}
-
-/// The context verity hashing runs in when in FIPS mode (see [`use_fips_provider`]).
-pub fn fips_provider() -> Option<Arc<CryptoContext>> {
-    FIPS_CONTEXT.read().unwrap_or_else(|p| p.into_inner()).clone()
 }

@@ -1,12 +1,11 @@
 //! Format and verify on paths: files and block devices, with the checks that must
 //! happen before the hash file is created.
 
-use super::config::resolve_new_config;
+use super::config::{TreeRandomness, resolve_new_config};
+use super::device::{check_devices, resolve_existing_config};
 use super::error::{Error, Result};
-use super::params::{Uuid, VerityConfig, VerityOptions};
-use super::{
-    FormatOutcome, RunOptions, VerifyReport, Warning, check_devices, config::resolve_existing_config, format, verify,
-};
+use super::params::{VerityConfig, VerityOptions};
+use super::{FormatOutcome, HashChoice, RunOptions, VerifyReport, Warning, format_config, verify};
 use crate::io::{BlockRead, FileDevice, MappedFile};
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -61,19 +60,16 @@ pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOpt
     let data_meta = data_file.metadata().map_err(|e| Error::io("reading data metadata", e))?;
     let same = std::fs::metadata(hash).is_ok_and(|meta| same_device(&meta, &data_meta));
     let data_size = crate::io::device_size(&data_file).map_err(|e| Error::io("reading the data size", e))?;
-    // A dry run of the checks with a fixed salt and UUID, so that nothing random is
-    // drawn and no hash file is created for parameters that will be refused.
-    let dry = VerityOptions { salt: opts.salt.clone().or(Some(Vec::new())), uuid: Some(Uuid([0; 16])), ..opts.clone() };
-    let (probe, _) = resolve_new_config(&dry, data_size)?;
-    check_devices(&probe, &probe.validate()?, data_size, same)?;
-    // A forced hash backend that is unknown or missing on this CPU fails here too.
-    super::SaltedMultiHasher::new(probe.hash_algorithm, &[])?;
+    // Everything that can be refused is checked before the hash file is created.
+    let (config, warnings) = resolve_new_config(opts, data_size, &TreeRandomness::from_os()?)?;
+    check_devices(&config, &config.validate()?, data_size, same)?;
+    run.hashing.check()?;
     let source = data_source(data_file, data)?;
 
     let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
     let hash_meta = hash_dev.file().metadata().map_err(|e| Error::io("reading hash metadata", e))?;
     let same = same_device(&data_meta, &hash_meta);
-    format(source.as_ref(), &hash_dev, same, opts, run)
+    format_config(source.as_ref(), &hash_dev, same, config, warnings, run)
 }
 
 /// [`verify()`] on files or block devices.
@@ -99,12 +95,13 @@ pub fn verify_range_paths(
     opts: &VerityOptions,
     root_hash: &[u8],
     bytes: std::ops::Range<u64>,
+    hashing: &HashChoice,
 ) -> Result<VerifyReport> {
     let data_file = open_read(data, "data")?;
     let hash_file = open_read(hash, "hash")?;
     let same = same_file(&data_file, &hash_file)?;
     let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
-    super::verify_range(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, bytes)
+    super::verify_range(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, bytes, hashing)
 }
 
 /// Reads the parameters of an existing tree from files: the superblock, or the

@@ -1,18 +1,35 @@
 //! Salted block digests: `H(salt || block)` for type 1, `H(block || salt)` for type 0.
+//!
+//! Pure logic: which backend computes the digests is decided elsewhere (`backend.rs`)
+//! and handed in as a [`SaltedDigests`].
 
-use super::backend::{HashBackend, HashedBy, SaltedMultiHasher};
 use super::error::Result;
 use super::params::{HashAlgorithm, HashType};
+use alloc::vec;
+use alloc::vec::Vec;
 use sha2::Digest;
 
+/// Computes `H(salt || message)` (or `H(message || salt)`, as the backend was built) for
+/// many messages of one length: the one operation every hashing backend provides.
+pub(crate) trait SaltedDigests: Send + Sync {
+    /// Writes the digest of each message to consecutive digest-size chunks of `out`.
+    /// The caller guarantees equal lengths and a large enough `out`. Only OpenSSL can fail.
+    fn digest_all(&self, messages: &[&[u8]], out: &mut [u8]) -> Result<()>;
+
+    /// The OpenSSL provider that computes the digests, for an OpenSSL backend.
+    fn provider(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// Algorithm, format and salt: everything that decides a block's digest, plus the
-/// backend that computes format 1 digests.
+/// backend that computes the digests.
 pub(crate) struct BlockHasher<'a> {
     pub algorithm: HashAlgorithm,
     pub hash_type: HashType,
     pub salt: &'a [u8],
     /// None for hash type 0 outside OpenSSL, which `chromeos_run` hashes.
-    multi: Option<SaltedMultiHasher>,
+    multi: Option<&'a dyn SaltedDigests>,
 }
 
 /// Blocks handed to the backend per call: a multiple of every backend's lane count,
@@ -43,28 +60,21 @@ impl SlotPlacement {
 }
 
 impl<'a> BlockHasher<'a> {
-    /// Picks the backend: the FIPS provider in FIPS mode (for both hash types), else
-    /// forced ([`super::forced_hash_backend`]) or the fastest one.
-    pub fn new(algorithm: HashAlgorithm, hash_type: HashType, salt: &'a [u8]) -> Result<Self> {
-        let multi = match hash_type {
-            HashType::Normal => Some(SaltedMultiHasher::new(algorithm, salt)?),
-            HashType::ChromeOs => SaltedMultiHasher::new_salt_last(algorithm, salt)?,
-        };
-        Ok(BlockHasher { algorithm, hash_type, salt, multi })
-    }
-
-    /// The backend and, for OpenSSL, the provider that computes the digests.
-    pub fn hashed_by(&self) -> HashedBy {
-        match &self.multi {
-            Some(multi) => HashedBy { backend: multi.backend(), provider: multi.provider().map(str::to_string) },
-            None => HashedBy { backend: HashBackend::Portable, provider: None },
-        }
+    /// A hasher whose digests `multi` computes: with the salt in front for hash type 1,
+    /// behind for type 0. Without `multi` the portable code computes them.
+    pub fn new(
+        algorithm: HashAlgorithm,
+        hash_type: HashType,
+        salt: &'a [u8],
+        multi: Option<&'a dyn SaltedDigests>,
+    ) -> Self {
+        BlockHasher { algorithm, hash_type, salt, multi }
     }
 
     /// Digests each `block_size` chunk of `blocks` into `out` at the slots `placement`
     /// gives. `out` must already be zeroed where padding belongs.
     pub fn digest_run(&self, blocks: &[u8], block_size: usize, out: &mut [u8], placement: SlotPlacement) -> Result<()> {
-        let Some(multi) = &self.multi else {
+        let Some(multi) = self.multi else {
             self.chromeos_run(blocks, block_size, out, placement);
             return Ok(());
         };
@@ -76,7 +86,7 @@ impl<'a> BlockHasher<'a> {
             for (slot, block) in messages.iter_mut().zip(group.chunks_exact(block_size)) {
                 *slot = block;
             }
-            multi.digest_unchecked(&messages[..count], &mut digests)?;
+            multi.digest_all(&messages[..count], &mut digests)?;
             for (i, digest) in digests.chunks_exact(size).take(count).enumerate() {
                 let at = placement.offset(g * GROUP + i);
                 out[at..at + size].copy_from_slice(digest);
@@ -128,8 +138,8 @@ mod tests {
     fn salt_goes_first_for_type1_and_last_for_type0() {
         let block = [7u8; 512];
         let salt = [1u8, 2, 3];
-        let normal = BlockHasher::new(HashAlgorithm::Sha256, HashType::Normal, &salt).unwrap();
-        let chromeos = BlockHasher::new(HashAlgorithm::Sha256, HashType::ChromeOs, &salt).unwrap();
+        let normal = BlockHasher::new(HashAlgorithm::Sha256, HashType::Normal, &salt, None);
+        let chromeos = BlockHasher::new(HashAlgorithm::Sha256, HashType::ChromeOs, &salt, None);
         let mut pre = salt.to_vec();
         pre.extend_from_slice(&block);
         let mut post = block.to_vec();
@@ -146,7 +156,8 @@ mod tests {
         for algorithm in [HashAlgorithm::Sha256, HashAlgorithm::Sha512] {
             for salt_len in [0usize, 1, 32, 63, 64, 65, 127, 128, 200, 256] {
                 let salt: Vec<u8> = (0..salt_len).map(|i| (i * 7 + 1) as u8).collect();
-                let hasher = BlockHasher::new(algorithm, HashType::Normal, &salt).unwrap();
+                let fast = crate::verity::SaltedMultiHasher::new(algorithm, &salt, &Default::default()).unwrap();
+                let hasher = BlockHasher::new(algorithm, HashType::Normal, &salt, Some(&fast));
                 for block_size in [512usize, 1024, 4096] {
                     for count in [1usize, 3, 4, 7, 8, 9, 13] {
                         let blocks = &data[..count * block_size];

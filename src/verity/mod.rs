@@ -22,6 +22,7 @@
 
 mod backend;
 mod config;
+mod device;
 mod error;
 mod evp;
 mod files;
@@ -33,36 +34,37 @@ mod roothash;
 pub mod superblock;
 mod table;
 mod tree;
+mod warning;
 
-pub use backend::{
-    HASH_BACKEND_ENV, HashBackend, HashedBy, SaltedMultiHasher, fastest_hash_backend, force_hash_backend,
-    forced_hash_backend,
-};
-pub use config::{read_superblock, resolve_existing_config, resolve_new_config};
-pub use error::{Error, Result};
-pub use evp::{fips_provider, use_fips_provider};
+pub use backend::{HASH_BACKEND_ENV, HashBackend, HashChoice, HashedBy, SaltedMultiHasher, fastest_hash_backend};
+pub use config::{TreeRandomness, resolve_existing_config_with, resolve_new_config};
+pub use device::{read_superblock, resolve_existing_config};
+pub use error::{Error, HexInput, Result};
 pub use files::{config_from_paths, format_paths, verify_paths, verify_range_paths};
 pub use layout::{Level, TreeLayout};
 pub use params::{
     DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, MAX_BLOCK_SIZE, MAX_SALT_SIZE, MIN_BLOCK_SIZE,
-    SUPERBLOCK_SIZE, Uuid, VerityConfig, VerityOptions, decode_hex, encode_hex, parse_salt,
+    SUPERBLOCK_SIZE, VerityConfig, VerityOptions, check_digest_length, parse_hash_algorithm, parse_salt, parse_uuid,
 };
 pub use range::verify_range;
 pub use roothash::{parse_root_hash, read_root_hash_file, write_root_hash_file};
 pub use table::{CorruptionMode, TableOptions, kernel_table};
 pub use tree::Progress;
+pub use warning::Warning;
 
 use crate::io::{BlockDevice, BlockRead};
-use hasher::BlockHasher;
-use std::fmt;
+use device::{check_devices, device_size, invalidate_old_superblock, prepare_verify};
+use hasher::{BlockHasher, SaltedDigests};
 
-/// How to run a walk: thread count and an optional progress callback.
-#[derive(Clone, Copy, Default)]
+/// How to run a walk: thread count, progress callback, and who computes the digests.
+#[derive(Clone, Default)]
 pub struct RunOptions<'a> {
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
     /// Called with `(bytes hashed, total bytes)` as work completes, from worker threads.
     pub progress: Option<Progress<'a>>,
+    /// The hashing backend, or FIPS mode; the default is the fastest backend.
+    pub hashing: HashChoice,
 }
 
 impl RunOptions<'_> {
@@ -71,65 +73,6 @@ impl RunOptions<'_> {
     fn thread_count(&self) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         self.threads.unwrap_or(cores).clamp(1, cores)
-    }
-}
-
-/// Something worth telling the user that does not stop the operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Warning {
-    /// SHA-1 trees are for verifying legacy images only.
-    Sha1Legacy,
-    /// The data device size is not a multiple of the block size; its tail is not covered.
-    UncoveredTail {
-        /// Bytes after the last whole block.
-        bytes: u64,
-    },
-    /// The kernel refuses data blocks larger than the page size.
-    DataBlockExceedsPageSize {
-        /// The data block size.
-        size: u32,
-    },
-    /// The tree checks out against itself, but its root hash is not the one given: the
-    /// wrong root hash, or a top hash block damaged in its digests' padding only.
-    RootHashDiffers,
-    /// Not one digest of the top hash block matches its child: the tree was probably
-    /// built with another salt, algorithm, hash type or block size.
-    NothingMatches,
-    /// The hash device ends before the tree start the kernel table names. Only possible
-    /// for a single data block (an empty tree), which veritysetup writes the same way;
-    /// the kernel refuses such a table with "Hash device is too small".
-    HashDeviceShorterThanTable {
-        /// Bytes the kernel wants.
-        needed: u64,
-        /// Bytes there are.
-        actual: u64,
-    },
-}
-
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Warning::Sha1Legacy => f.write_str("sha1 is not collision resistant; use it only to verify legacy images"),
-            Warning::UncoveredTail { bytes } => write!(
-                f,
-                "the data size is not a multiple of the data block size: its last {bytes} bytes are not covered by the tree"
-            ),
-            Warning::DataBlockExceedsPageSize { size } => write!(
-                f,
-                "the kernel cannot activate a device whose data block size ({size}) exceeds the page size (4096)"
-            ),
-            Warning::RootHashDiffers => f.write_str(
-                "every block matches the tree, but the tree's root hash is not the one given",
-            ),
-            Warning::NothingMatches => f.write_str(
-                "no digest in the top hash block matches: the salt, hash algorithm, hash type or block sizes are probably not the ones the tree was built with",
-            ),
-            Warning::HashDeviceShorterThanTable { needed, actual } => write!(
-                f,
-                "the hash device has {actual} bytes but the kernel table needs {needed}; extend it before activation"
-            ),
-        }
     }
 }
 
@@ -172,46 +115,9 @@ impl VerifyReport {
     }
 }
 
-/// Device checks shared by format and verify, done before any byte is written.
-pub(crate) fn check_devices(
-    config: &VerityConfig,
-    layout: &TreeLayout,
-    data_size: u64,
-    same_device: bool,
-) -> Result<()> {
-    let data_end = config.data_area_bytes()?;
-    if data_size < data_end {
-        return Err(Error::DataTooShort { needed: data_end, actual: data_size });
-    }
-    if same_device && data_end > config.hash_offset {
-        return Err(Error::AreasOverlap { data_end, hash_start: config.hash_offset });
-    }
-    layout.hash_end_bytes()?;
-    Ok(())
-}
-
-pub(crate) fn device_size(dev: &dyn BlockRead, what: &str) -> Result<u64> {
-    dev.size().map_err(|e| Error::io(format!("reading the {what} device size"), e))
-}
-
-/// Before a tree is rewritten in place, the old superblock's signature is cleared, so
-/// that an interrupted format never leaves a valid-looking superblock over a half-new
-/// tree. The new superblock is written last.
-fn invalidate_old_superblock(hash: &dyn BlockDevice, offset: u64) -> Result<()> {
-    let size = device_size(hash, "hash")?;
-    let mut scratch = Vec::new();
-    if offset.checked_add(8).is_some_and(|end| end <= size)
-        && hash.read_view(offset, 8, &mut scratch).is_ok_and(|sig| sig == superblock::SIGNATURE)
-    {
-        hash.write_at(offset, &[0; 8]).map_err(|e| Error::io("clearing the old superblock", e))?;
-        hash.flush().map_err(|e| Error::io("flushing the hash device", e))?;
-    }
-    Ok(())
-}
-
 /// Builds the tree for `data` on `hash`. Everything is validated before the first
 /// write. `same_device` says that data and hash are one device (the areas must then
-/// not overlap).
+/// not overlap). A salt or UUID the options leave open is drawn from the OS.
 pub fn format(
     data: &dyn BlockRead,
     hash: &dyn BlockDevice,
@@ -220,7 +126,20 @@ pub fn format(
     run: &RunOptions<'_>,
 ) -> Result<FormatOutcome> {
     let data_size = device_size(data, "data")?;
-    let (config, mut warnings) = resolve_new_config(opts, data_size)?;
+    let (config, warnings) = resolve_new_config(opts, data_size, &TreeRandomness::from_os()?)?;
+    format_config(data, hash, same_device, config, warnings, run)
+}
+
+/// [`format()`] with the configuration already resolved.
+pub(crate) fn format_config(
+    data: &dyn BlockRead,
+    hash: &dyn BlockDevice,
+    same_device: bool,
+    config: VerityConfig,
+    mut warnings: Vec<Warning>,
+    run: &RunOptions<'_>,
+) -> Result<FormatOutcome> {
+    let data_size = device_size(data, "data")?;
     let layout = config.validate()?;
     check_devices(&config, &layout, data_size, same_device)?;
     let needed = layout.hash_end_bytes()?;
@@ -231,8 +150,9 @@ pub fn format(
     }
 
     // The backend is chosen (and a forced one checked) before anything is written.
-    let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
-    let hashed_by = hasher.hashed_by();
+    let (multi, hashed_by) =
+        SaltedMultiHasher::for_tree(config.hash_algorithm, config.hash_type, &config.salt, &run.hashing)?;
+    let hasher = block_hasher(&config, multi.as_ref());
     if config.superblock_uuid.is_some() {
         invalidate_old_superblock(hash, config.hash_offset)?;
     }
@@ -261,30 +181,9 @@ pub fn format(
     Ok(FormatOutcome { config, layout, root_hash, hashed_by, warnings })
 }
 
-/// The checks verify and verify_range share: the configuration (from the superblock when
-/// there is one), the layout, the root hash length and the device sizes.
-fn prepare_verify(
-    data: &dyn BlockRead,
-    hash: &dyn BlockRead,
-    same_device: bool,
-    opts: &VerityOptions,
-    root_hash: &[u8],
-) -> Result<(VerityConfig, TreeLayout, Vec<Warning>)> {
-    let data_size = device_size(data, "data")?;
-    let (config, mut warnings) = resolve_existing_config(hash, opts, data_size)?;
-    let layout = config.validate()?;
-    config.check_root_hash(root_hash)?;
-    check_devices(&config, &layout, data_size, same_device)?;
-    let needed = layout.hash_end_bytes()?;
-    let hash_size = device_size(hash, "hash")?;
-    if hash_size < needed {
-        // With a single data block there is no tree to read, and veritysetup accepts it.
-        if !layout.levels.is_empty() {
-            return Err(Error::HashDeviceTooSmall { needed, actual: hash_size });
-        }
-        warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: hash_size });
-    }
-    Ok((config, layout, warnings))
+/// The block hasher of `config`, over the backend `multi` (None: the portable code).
+fn block_hasher<'a>(config: &'a VerityConfig, multi: Option<&'a SaltedMultiHasher>) -> BlockHasher<'a> {
+    BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt, multi.map(|m| m as &dyn SaltedDigests))
 }
 
 /// Recomputes the tree of `data` and compares it with `hash` and `root_hash`.
@@ -298,11 +197,11 @@ pub fn verify(
     run: &RunOptions<'_>,
 ) -> Result<VerifyReport> {
     let (config, layout, mut warnings) = prepare_verify(data, hash, same_device, opts, root_hash)?;
-    let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
-    let hashed_by = hasher.hashed_by();
+    let (multi, hashed_by) =
+        SaltedMultiHasher::for_tree(config.hash_algorithm, config.hash_type, &config.salt, &run.hashing)?;
     let walk = tree::Walk {
         layout: &layout,
-        hasher,
+        hasher: block_hasher(&config, multi.as_ref()),
         data_block_size: config.data_block_size,
         threads: run.thread_count(),
         progress: run.progress,

@@ -1,9 +1,12 @@
 //! Parameters: what the caller asks for ([`VerityOptions`]) and the fully resolved,
 //! validated set a tree is built with ([`VerityConfig`]).
 
-use super::error::{Error, Result};
+use super::error::{Error, HexInput, Result};
 use super::layout::TreeLayout;
-use std::fmt;
+pub use crate::crypto::HashAlgorithm;
+use crate::text::{Uuid, decode_hex};
+use alloc::string::ToString;
+use alloc::vec::Vec;
 
 /// Default block size for data and hash blocks, as in veritysetup.
 pub const DEFAULT_BLOCK_SIZE: u32 = 4096;
@@ -18,75 +21,22 @@ pub const MAX_BLOCK_SIZE: u32 = 512 * 1024;
 /// Size of the on-disk superblock.
 pub const SUPERBLOCK_SIZE: u64 = 512;
 
-/// A digest algorithm for the tree. The names are the kernel crypto API names, which
-/// is what both the superblock and the dm table carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HashAlgorithm {
-    /// SHA-1: legacy images only; verifying them works, new trees get a warning.
-    Sha1,
-    /// SHA-224.
-    Sha224,
-    /// SHA-256, the default.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
+/// Parses a hash algorithm's kernel name, ignoring case, as veritysetup does.
+pub fn parse_hash_algorithm(name: &str) -> Result<HashAlgorithm> {
+    HashAlgorithm::from_name(name).ok_or_else(|| Error::UnsupportedAlgorithm(name.to_string()))
 }
 
-impl HashAlgorithm {
-    /// Every supported algorithm.
-    pub const ALL: [HashAlgorithm; 5] = [
-        HashAlgorithm::Sha1,
-        HashAlgorithm::Sha224,
-        HashAlgorithm::Sha256,
-        HashAlgorithm::Sha384,
-        HashAlgorithm::Sha512,
-    ];
-
-    /// Digest length in bytes.
-    pub const fn digest_size(self) -> usize {
-        match self {
-            HashAlgorithm::Sha1 => 20,
-            HashAlgorithm::Sha224 => 28,
-            HashAlgorithm::Sha256 => 32,
-            HashAlgorithm::Sha384 => 48,
-            HashAlgorithm::Sha512 => 64,
-        }
-    }
-
-    /// Lowercase kernel crypto API name (the table is case-sensitive).
-    pub const fn name(self) -> &'static str {
-        match self {
-            HashAlgorithm::Sha1 => "sha1",
-            HashAlgorithm::Sha224 => "sha224",
-            HashAlgorithm::Sha256 => "sha256",
-            HashAlgorithm::Sha384 => "sha384",
-            HashAlgorithm::Sha512 => "sha512",
-        }
-    }
-
-    /// Checks that a root hash of `given` bytes fits this algorithm.
-    pub fn check_digest_length(self, given: usize) -> Result<()> {
-        if given != self.digest_size() {
-            return Err(Error::RootHashLength { algorithm: self.name(), expected: self.digest_size(), given });
-        }
-        Ok(())
-    }
-
-    /// Parses a name case-insensitively, as veritysetup does.
-    pub fn from_name(name: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| Error::UnsupportedAlgorithm(name.to_string()))
-    }
+/// Parses a superblock UUID in the 8-4-4-4-12 form, either case.
+pub fn parse_uuid(text: &str) -> Result<Uuid> {
+    Uuid::parse(text).map_err(|_| Error::InvalidUuid(text.to_string()))
 }
 
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+/// Checks that a root hash of `given` bytes fits `algorithm`.
+pub fn check_digest_length(algorithm: HashAlgorithm, given: usize) -> Result<()> {
+    if given != algorithm.digest_size() {
+        return Err(Error::RootHashLength { algorithm: algorithm.name(), expected: algorithm.digest_size(), given });
     }
+    Ok(())
 }
 
 /// The dm-verity hash format ("version" in the kernel table).
@@ -114,85 +64,12 @@ impl HashType {
     }
 }
 
-/// A 16-byte UUID in RFC 4122 byte order (the hex digits in textual order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Uuid(pub [u8; 16]);
-
-impl Uuid {
-    /// Parses the 8-4-4-4-12 textual form, case-insensitively.
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = || Error::InvalidUuid(text.to_string());
-        let groups: Vec<&str> = text.split('-').collect();
-        let lens = [8, 4, 4, 4, 12];
-        if groups.len() != 5 || groups.iter().zip(lens).any(|(g, l)| g.len() != l) {
-            return Err(bad());
-        }
-        let bytes = decode_hex(&groups.concat()).map_err(|_| bad())?;
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&bytes);
-        Ok(Uuid(out))
-    }
-
-    /// A random version-4 UUID, like `uuid_generate()` gives veritysetup.
-    pub fn random() -> Result<Self> {
-        let mut bytes = [0u8; 16];
-        fill_random(&mut bytes)?;
-        bytes[6] = (bytes[6] & 0x0f) | 0x40;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        Ok(Uuid(bytes))
-    }
-}
-
-impl fmt::Display for Uuid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, b) in self.0.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                f.write_str("-")?;
-            }
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
-    getrandom::fill(buf)
-        .map_err(|e| Error::io("reading the system random source", std::io::Error::other(e.to_string())))
-}
-
-/// Lowercase hex of a byte string.
-pub fn encode_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
-/// Decodes hex, accepting either case.
-pub fn decode_hex(text: &str) -> std::result::Result<Vec<u8>, String> {
-    if !text.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", text.len()));
-    }
-    let nibble = |c: u8| -> std::result::Result<u8, String> {
-        match c {
-            b'0'..=b'9' => Ok(c - b'0'),
-            b'a'..=b'f' => Ok(c - b'a' + 10),
-            b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(format!("{:?} is not a hex digit", c as char)),
-        }
-    };
-    text.as_bytes().chunks_exact(2).map(|pair| Ok((nibble(pair[0])? << 4) | nibble(pair[1])?)).collect()
-}
-
 /// Parses a salt as veritysetup does: hex, or `-` for no salt.
 pub fn parse_salt(text: &str) -> Result<Vec<u8>> {
     if text == "-" {
         return Ok(Vec::new());
     }
-    let salt = decode_hex(text).map_err(|reason| Error::InvalidHex { what: "salt", reason })?;
+    let salt = decode_hex(text).map_err(|e| Error::InvalidHex { what: HexInput::Salt, reason: e.to_string() })?;
     if salt.len() > MAX_SALT_SIZE {
         return Err(Error::SaltTooLong { len: salt.len() });
     }
@@ -307,6 +184,6 @@ impl VerityConfig {
 
     /// Checks that `root_hash` has this algorithm's digest length.
     pub fn check_root_hash(&self, root_hash: &[u8]) -> Result<()> {
-        self.hash_algorithm.check_digest_length(root_hash.len())
+        check_digest_length(self.hash_algorithm, root_hash.len())
     }
 }

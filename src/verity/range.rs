@@ -8,10 +8,11 @@
 //! this walk catches everything the full top-down [`super::verify()`] catches under the
 //! range; it just blames a damaged padding byte on the block that holds it.
 
+use super::device::prepare_verify;
 use super::error::{Error, Result};
 use super::hasher::{BlockHasher, SlotPlacement};
 use super::layout::TreeLayout;
-use super::{VerifyReport, VerityOptions, prepare_verify};
+use super::{HashChoice, SaltedMultiHasher, VerifyReport, VerityOptions, block_hasher};
 use crate::io::BlockRead;
 use std::ops::Range;
 
@@ -100,6 +101,7 @@ pub fn verify_range(
     opts: &VerityOptions,
     root_hash: &[u8],
     bytes: Range<u64>,
+    hashing: &HashChoice,
 ) -> Result<VerifyReport> {
     let (config, layout, warnings) = prepare_verify(data, hash, same_device, opts, root_hash)?;
     let area = config.data_area_bytes()?;
@@ -111,8 +113,9 @@ pub fn verify_range(
     }
     let block_size = config.data_block_size as u64;
     let blocks = bytes.start / block_size..bytes.end.div_ceil(block_size);
-    let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, &config.salt)?;
-    let hashed_by = hasher.hashed_by();
+    let (multi, hashed_by) =
+        SaltedMultiHasher::for_tree(config.hash_algorithm, config.hash_type, &config.salt, hashing)?;
+    let hasher = block_hasher(&config, multi.as_ref());
     let mut path = HashPath {
         layout: &layout,
         hasher: &hasher,
@@ -202,7 +205,8 @@ mod tests {
             }
             let t = MemoryDevice::new(t);
             let full = verify(&d, &t, false, &opts, &built.root_hash, &RunOptions::default()).unwrap();
-            let part = verify_range(&d, &t, false, &opts, &built.root_hash, range.clone()).unwrap();
+            let part =
+                verify_range(&d, &t, false, &opts, &built.root_hash, range.clone(), &HashChoice::default()).unwrap();
             let in_range: Vec<u64> =
                 full.corrupted_data_blocks.iter().copied().filter(|b| (700..1100).contains(b)).collect();
             assert_eq!(part.corrupted_data_blocks, in_range, "flip at {at} (tree: {in_tree})");
@@ -226,10 +230,12 @@ mod tests {
         // Built from bounds, as a caller's arithmetic would: empty, reversed, too long.
         for (start, end) in [(5, 5), (9, 3), (0, 8 * 4096 + 1)] {
             let range = start..end;
-            let err = verify_range(&data, &hash, false, &opts, &built.root_hash, range).unwrap_err();
+            let err =
+                verify_range(&data, &hash, false, &opts, &built.root_hash, range, &HashChoice::default()).unwrap_err();
             assert!(matches!(err, Error::InvalidParameter(_)), "{err}");
         }
-        let whole = verify_range(&data, &hash, false, &opts, &built.root_hash, 0..8 * 4096).unwrap();
+        let whole =
+            verify_range(&data, &hash, false, &opts, &built.root_hash, 0..8 * 4096, &HashChoice::default()).unwrap();
         assert!(whole.is_intact());
     }
 
@@ -239,9 +245,14 @@ mod tests {
         let opts = VerityOptions { salt: Some(vec![1]), no_superblock: true, ..Default::default() };
         let hash = MemoryDevice::default();
         let built = format(&data, &hash, false, &opts, &RunOptions::default()).unwrap();
-        assert!(verify_range(&data, &hash, false, &opts, &built.root_hash, 0..1).unwrap().is_intact());
+        assert!(
+            verify_range(&data, &hash, false, &opts, &built.root_hash, 0..1, &HashChoice::default())
+                .unwrap()
+                .is_intact()
+        );
         data[4095] ^= 1;
-        let report = verify_range(&data, &hash, false, &opts, &built.root_hash, 4000..4096).unwrap();
+        let report =
+            verify_range(&data, &hash, false, &opts, &built.root_hash, 4000..4096, &HashChoice::default()).unwrap();
         assert_eq!(report.corrupted_data_blocks, [0]);
     }
 }

@@ -1,31 +1,30 @@
 //! Root hashes as text: command-line arguments and `--root-hash-file` files.
 
-use super::error::{Error, Result};
-use super::params::{HashAlgorithm, decode_hex, encode_hex};
+use super::error::{Error, HexInput, Result};
+use super::params::{HashAlgorithm, check_digest_length};
+use crate::text::{decode_hex, encode_hex};
 use std::path::Path;
 
 /// Parses a root hash given as hex (either case) and checks its length.
 pub fn parse_root_hash(text: &str, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
-    let bytes = decode_hex(text).map_err(|reason| Error::InvalidHex { what: "root hash", reason })?;
-    algorithm.check_digest_length(bytes.len())?;
+    let bytes = decode_hex(text).map_err(|e| Error::InvalidHex { what: HexInput::RootHash, reason: e.to_string() })?;
+    check_digest_length(algorithm, bytes.len())?;
     Ok(bytes)
 }
 
 /// Reads a root hash file. The format is the lowercase hex with no newline; a single
 /// trailing newline is tolerated because veritysetup tolerates it too.
 pub fn read_root_hash_file(path: &Path, algorithm: HashAlgorithm) -> Result<Vec<u8>> {
-    use std::io::Read;
     let io_err = |e| Error::io(format!("reading root hash file {}", path.display()), e);
     let max = algorithm.digest_size() as u64 * 2 + 1;
     // Read at most one byte more than a valid file holds: a pipe or /dev/zero has no
     // length to check up front.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path).map_err(io_err)?.take(max + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    let bytes = crate::sys::file::read_at_most(path, max).map_err(io_err)?;
     if bytes.len() as u64 > max {
-        return Err(Error::InvalidHex { what: "root hash file", reason: format!("more than {max} bytes") });
+        return Err(Error::InvalidHex { what: HexInput::RootHashFile, reason: format!("more than {max} bytes") });
     }
     let text = String::from_utf8(bytes)
-        .map_err(|_| Error::InvalidHex { what: "root hash file", reason: "not text".into() })?;
+        .map_err(|_| Error::InvalidHex { what: HexInput::RootHashFile, reason: "not text".into() })?;
     parse_root_hash(text.strip_suffix('\n').unwrap_or(&text), algorithm)
 }
 

@@ -1,7 +1,8 @@
 //! The 512-byte veritysetup superblock ("verity header"), little-endian and packed.
 
 use super::error::{Error, Result};
-use super::params::{HashAlgorithm, HashType, MAX_SALT_SIZE, SUPERBLOCK_SIZE, Uuid, VerityConfig, check_block_size};
+use super::params::{HashAlgorithm, HashType, MAX_SALT_SIZE, SUPERBLOCK_SIZE, VerityConfig, check_block_size};
+use crate::text::Uuid;
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout, Unaligned};
 
@@ -78,7 +79,7 @@ pub fn decode(bytes: &[u8], hash_offset: u64) -> Result<VerityConfig> {
     let name = std::str::from_utf8(&raw.algorithm[..name_len])
         .map_err(|_| corrupt("hash algorithm name is not text".into()))?;
     let hash_algorithm =
-        HashAlgorithm::from_name(name).map_err(|_| corrupt(format!("unsupported hash algorithm {name:?}")))?;
+        HashAlgorithm::from_name(name).ok_or_else(|| corrupt(format!("unsupported hash algorithm {name:?}")))?;
     let data_block_size = raw.data_block_size.get();
     let hash_block_size = raw.hash_block_size.get();
     check_block_size("data", data_block_size).map_err(|e| corrupt(e.to_string()))?;

@@ -1,7 +1,8 @@
 //! The kernel dm-verity table line, as `dmsetup create` takes it.
 
 use super::error::{Error, Result};
-use super::params::{VerityConfig, encode_hex};
+use super::params::VerityConfig;
+use crate::text::encode_hex;
 
 /// What the kernel does when it finds a corrupted block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

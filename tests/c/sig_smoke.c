@@ -96,6 +96,22 @@ int main(int argc, char **argv) {
     CHECK(strcmp(result.provider, "fips") == 0 && result.policy == ROOTSEAL_SIG_POLICY_FIPS);
     print_fingerprint(&result);
     CHECK(rootseal_sig_verify_buffer(store, &p, data, data_len, sig, sig_len, NULL) == ROOTSEAL_STATUS_OK);
+    /* The same bytes through a caller's read callbacks (short reads of 1000 bytes). */
+    {
+        struct memdisk disk = memdisk_new(data, data_len);
+        rootseal_io io = memdisk_io(&disk);
+        CHECK(disk.bytes != NULL);
+        memset(&result, 0, sizeof result);
+        CHECK(rootseal_sig_verify_io(store, &p, &io, sig, sig_len, &result) == ROOTSEAL_STATUS_OK);
+        CHECK(strcmp(result.provider, "fips") == 0);
+        disk.bytes[data_len / 3] ^= 1;
+        CHECK(rootseal_sig_verify_io(store, &p, &io, sig, sig_len, NULL) == ROOTSEAL_STATUS_SIG_INVALID);
+        disk.bytes[data_len / 3] ^= 1;
+        disk.fail_reads = 1;
+        CHECK(rootseal_sig_verify_io(store, &p, &io, sig, sig_len, NULL) == ROOTSEAL_STATUS_CALLBACK_FAILED);
+        CHECK(rootseal_sig_verify_io(store, &p, NULL, sig, sig_len, NULL) == ROOTSEAL_STATUS_NULL_PARAMETER);
+        free(disk.bytes);
+    }
     data[data_len / 2] ^= 1;
     memset(&untouched, 0xa5, sizeof untouched);
     result = untouched;
@@ -161,6 +177,22 @@ int main(int argc, char **argv) {
     CHECK(rootseal_sig_verify_payload_buffer(store, &p, payload, payload_len, NULL, NULL) == ROOTSEAL_STATUS_SIG_INVALID);
     CHECK(rootseal_sig_verify_payload_buffer(store, &p, payload, payload_len - 1, NULL, NULL) == ROOTSEAL_STATUS_SIG_INVALID_PAYLOAD);
     CHECK(rootseal_sig_verify_payload_buffer(store, &p, NULL, 5, NULL, NULL) == ROOTSEAL_STATUS_NULL_PARAMETER);
+    payload[payload_len / 2] ^= 1;
+    /* And through read callbacks. */
+    {
+        struct memdisk disk = memdisk_new(payload, payload_len);
+        rootseal_io io = memdisk_io(&disk);
+        CHECK(disk.bytes != NULL);
+        memset(&result, 0, sizeof result);
+        CHECK(rootseal_sig_verify_payload_io(store, &p, &io, NULL, &result) == ROOTSEAL_STATUS_OK);
+        CHECK(result.signature_index == 0 && strcmp(result.provider, "fips") == 0);
+        disk.bytes[payload_len / 2] ^= 1;
+        CHECK(rootseal_sig_verify_payload_io(store, &p, &io, NULL, NULL) == ROOTSEAL_STATUS_SIG_INVALID);
+        disk.bytes[payload_len / 2] ^= 1;
+        disk.reads_end = payload_len / 2;
+        CHECK(rootseal_sig_verify_payload_io(store, &p, &io, NULL, NULL) == ROOTSEAL_STATUS_CALLBACK_FAILED);
+        free(disk.bytes);
+    }
     free(payload);
     p.padding = ROOTSEAL_SIG_PADDING_PSS;
     CHECK(rootseal_sig_verify_payload(store, &p, path("payload.crau"), NULL, NULL) == ROOTSEAL_STATUS_INVALID_ARGUMENT);

@@ -81,3 +81,15 @@ pub fn parse_root_hash(stdout: &[u8]) -> String {
     );
     hex.to_string()
 }
+
+/// How the library tests hash: with the backend CI forces through
+/// `ROOTSEAL_HASH_BACKEND` (the library never reads the variable; the CLI does), else
+/// the automatic choice. Every core.
+pub fn run_options() -> rootseal::verity::RunOptions<'static> {
+    let backend = std::env::var(rootseal::verity::HASH_BACKEND_ENV)
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .map(|name| rootseal::verity::HashBackend::from_name(&name).expect("a known backend name"));
+    let hashing = rootseal::verity::HashChoice { backend, fips: None };
+    rootseal::verity::RunOptions { hashing, ..Default::default() }
+}

@@ -4,9 +4,8 @@
 
 use crate::Outcome;
 use clap::{Args, Subcommand};
-use rootseal::sig::{
-    CryptoContext, DigestAlg, Error, OmahaCheck, Padding, Policy, Scheme, TrustStore, parse_sha256_text, sign_root_hash,
-};
+use rootseal::crypto::CryptoContext;
+use rootseal::sig::{Error, OmahaCheck, Padding, Policy, Scheme, TrustStore, parse_sha256_text, sign_root_hash};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -195,7 +194,8 @@ fn sign_verify(cmd: SignCommand) -> CliResult {
         None
     } else {
         let digest = digest.as_deref().unwrap_or("sha256");
-        let digest = DigestAlg::parse(digest).ok_or_else(|| format!("unknown digest {digest:?}"))?;
+        let digest =
+            rootseal::sig::parse_signature_digest(digest).ok_or_else(|| format!("unknown digest {digest:?}"))?;
         let padding = if padding.as_deref() == Some("pss") { Padding::Pss } else { Padding::Pkcs1 };
         Some(Scheme { digest, padding })
     };
@@ -318,7 +318,7 @@ pub fn run_fips(cmd: FipsCommand) -> CliResult {
                 let obj = json!({
                     "active": true, "provider": provider.name, "version": provider.version,
                     "build": provider.build, "config": config,
-                    "default_context_fips": rootseal::sig::default_context_is_fips(),
+                    "default_context_fips": rootseal::crypto::default_context_is_fips(),
                 });
                 println!("{obj}");
             } else {
@@ -327,13 +327,12 @@ pub fn run_fips(cmd: FipsCommand) -> CliResult {
             }
             Ok(Outcome::Success)
         }
-        Err(e @ (Error::FipsUnavailable(_) | Error::FipsConfigMissing)) => {
+        Err(e) => {
             if json {
                 println!("{}", json!({ "active": false, "error": e.to_string() }));
             }
             eprintln!("rootseal: {e}");
             Ok(Outcome::CheckFailed)
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -3,9 +3,10 @@
 use crate::Outcome;
 use crate::sig_cmd::FipsArgs;
 use clap::{Args, Subcommand};
+use rootseal::text::encode_hex;
 use rootseal::verity::{
-    self, CorruptionMode, FormatOutcome, HashAlgorithm, HashType, HashedBy, RunOptions, TableOptions, Uuid,
-    VerityConfig, VerityOptions, Warning, encode_hex,
+    self, CorruptionMode, FormatOutcome, HashBackend, HashChoice, HashType, HashedBy, RunOptions, TableOptions,
+    VerityConfig, VerityOptions, Warning,
 };
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -138,7 +139,7 @@ pub struct TreeArgs {
 impl TreeArgs {
     fn options(&self) -> Result<VerityOptions, verity::Error> {
         Ok(VerityOptions {
-            hash_algorithm: self.hash_algorithm.as_deref().map(HashAlgorithm::from_name).transpose()?,
+            hash_algorithm: self.hash_algorithm.as_deref().map(verity::parse_hash_algorithm).transpose()?,
             hash_type: self.hash_type.map(HashType::from_u32).transpose()?,
             data_block_size: self.data_block_size,
             hash_block_size: self.hash_block_size,
@@ -146,7 +147,7 @@ impl TreeArgs {
             data_blocks: self.data_blocks.filter(|&n| n != 0),
             hash_offset: self.hash_offset,
             salt: self.salt.as_deref().map(verity::parse_salt).transpose()?,
-            uuid: self.uuid.as_deref().map(Uuid::parse).transpose()?,
+            uuid: self.uuid.as_deref().map(verity::parse_uuid).transpose()?,
             no_superblock: self.no_superblock,
         })
     }
@@ -155,13 +156,13 @@ impl TreeArgs {
 pub fn run(cmd: VerityCommand) -> CliResult {
     match cmd {
         VerityCommand::Format { data, hash, params, root_hash_file, fips, json } => {
-            enter_fips_mode(&fips)?;
-            format(&data, &hash, &params, root_hash_file.as_deref(), json)
+            let hashing = hash_choice(&fips)?;
+            format(&data, &hash, &params, &hashing, root_hash_file.as_deref(), json)
         }
         VerityCommand::Verify { data, hash, root_hash, params, root_hash_file, range, fips, json } => {
-            enter_fips_mode(&fips)?;
+            let hashing = hash_choice(&fips)?;
             let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
-            verify(&data, &hash, root, range, &params, json)
+            verify(&data, &hash, root, range, &params, &hashing, json)
         }
         VerityCommand::Dump { hash, hash_offset, json } => dump(&hash, hash_offset, json),
         VerityCommand::Table {
@@ -188,14 +189,18 @@ pub fn run(cmd: VerityCommand) -> CliResult {
     }
 }
 
-/// With `--fips`, every digest of this run comes from the FIPS provider; a provider that
-/// cannot be loaded stops the command before anything is read or written.
-fn enter_fips_mode(fips: &FipsArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// Who hashes this run: with `--fips` the FIPS provider (one that cannot be loaded stops
+/// the command before anything is read or written); otherwise the backend named by
+/// `ROOTSEAL_HASH_BACKEND`, or the fastest. The CLI is the one place that reads it.
+fn hash_choice(fips: &FipsArgs) -> Result<HashChoice, Box<dyn std::error::Error>> {
     let context = fips.context()?;
-    if context.is_fips() {
-        verity::use_fips_provider(Some(context))?;
-    }
-    Ok(())
+    let backend = match std::env::var(verity::HASH_BACKEND_ENV) {
+        Ok(name) if !name.trim().is_empty() => Some(HashBackend::from_name(&name)?),
+        _ => None,
+    };
+    let hashing = HashChoice { backend, fips: context.is_fips().then_some(context) };
+    hashing.check()?;
+    Ok(hashing)
 }
 
 fn hashed_by_json(hashed_by: &HashedBy) -> serde_json::Value {
@@ -245,11 +250,16 @@ impl Drop for Bar {
     }
 }
 
-fn with_progress<T>(what: &str, threads: Option<usize>, body: impl FnOnce(&RunOptions<'_>) -> T) -> T {
+fn with_progress<T>(
+    what: &str,
+    threads: Option<usize>,
+    hashing: &HashChoice,
+    body: impl FnOnce(&RunOptions<'_>) -> T,
+) -> T {
     let bar = Bar::new(what);
     let update = |done, total| bar.update(done, total);
-    let run = RunOptions { threads, progress: bar.0.as_ref().map(|_| &update as verity::Progress<'_>) };
-    body(&run)
+    let progress = bar.0.as_ref().map(|_| &update as verity::Progress<'_>);
+    body(&RunOptions { threads, progress, hashing: hashing.clone() })
 }
 
 fn config_json(config: &VerityConfig, hash_blocks: Option<u64>) -> serde_json::Value {
@@ -308,10 +318,17 @@ fn header_text(
     text
 }
 
-fn format(data: &Path, hash: &Path, params: &TreeArgs, root_hash_file: Option<&Path>, json: bool) -> CliResult {
+fn format(
+    data: &Path,
+    hash: &Path,
+    params: &TreeArgs,
+    hashing: &HashChoice,
+    root_hash_file: Option<&Path>,
+    json: bool,
+) -> CliResult {
     let opts = params.options()?;
     let outcome: FormatOutcome =
-        with_progress("format", params.threads, |run| verity::format_paths(data, hash, &opts, run))?;
+        with_progress("format", params.threads, hashing, |run| verity::format_paths(data, hash, &opts, run))?;
     warn(&outcome.warnings);
     let hash_blocks = outcome.layout.hash_blocks();
     let text = if json {
@@ -360,6 +377,7 @@ fn verify(
     root_hash: Root<'_>,
     range: Option<std::ops::Range<u64>>,
     params: &TreeArgs,
+    hashing: &HashChoice,
     json: bool,
 ) -> CliResult {
     let opts = params.options()?;
@@ -371,8 +389,10 @@ fn verify(
         _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
     };
     let report = match &range {
-        Some(bytes) => verity::verify_range_paths(data, hash, &opts, &root, bytes.clone())?,
-        None => with_progress("verify", params.threads, |run| verity::verify_paths(data, hash, &opts, &root, run))?,
+        Some(bytes) => verity::verify_range_paths(data, hash, &opts, &root, bytes.clone(), hashing)?,
+        None => {
+            with_progress("verify", params.threads, hashing, |run| verity::verify_paths(data, hash, &opts, &root, run))?
+        }
     };
     warn(&report.warnings);
     let text = if json {

@@ -8,7 +8,7 @@
 //! falls back to the default provider.
 
 use super::error::{Error, Result};
-use crate::ffi::openssl_sys_ext as ossl;
+use crate::sys::openssl as ossl;
 use openssl::lib_ctx::{LibCtx, LibCtxRef};
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! The signature code needs every key, digest and verify context created inside a chosen
 //! `OSSL_LIB_CTX` (the private FIPS one, or the default one when it is `None`). The
 //! crate's safe API always uses the default context for these, so the `_ex` variants are
-//! declared here. Nothing outside `crate::ffi` sees a raw pointer.
+//! declared here. Nothing outside `crate::sys` sees a raw pointer.
 
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl::error::ErrorStack;

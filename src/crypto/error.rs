@@ -1,0 +1,17 @@
+//! Errors of building a crypto context.
+
+/// Why a [`super::CryptoContext`] could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// FIPS mode was asked for, but the provider is missing, misconfigured or failed its
+    /// self-test. Nothing falls back to the default provider.
+    #[error("FIPS mode unavailable: {0}")]
+    FipsUnavailable(String),
+    /// No FIPS config path was given and `ROOTSEAL_FIPS_CONFIG` is not set.
+    #[error("FIPS mode needs a config file: pass one or set ROOTSEAL_FIPS_CONFIG")]
+    FipsConfigMissing,
+}
+
+/// Result alias for this module.
+pub type Result<T> = std::result::Result<T, Error>;

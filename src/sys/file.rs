@@ -1,0 +1,73 @@
+//! Opening and reading files with the checks every reader needs: only regular files and
+//! block devices, sizes that hold for both, reads capped for pipes and devices, and a
+//! stamp that tells whether a file changed while it was read.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+
+/// Size of a regular file or block device (whose metadata length is 0).
+pub(crate) fn device_size(file: &File) -> io::Result<u64> {
+    let meta = file.metadata()?;
+    if meta.file_type().is_block_device() {
+        let mut handle = file;
+        handle.seek(SeekFrom::End(0))
+    } else {
+        Ok(meta.len())
+    }
+}
+
+/// Fails unless `file` is a regular file or a block device: a pipe, FIFO, character
+/// device or /proc file has no length that means anything, and data of "no length" must
+/// never stand for its contents.
+pub(crate) fn check_regular_or_block(file: &File) -> io::Result<()> {
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() || kind.is_block_device() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "not a regular file or block device (pipes and character devices have no fixed length)",
+    ))
+}
+
+/// Reads at most `max + 1` bytes of `path`: a caller that gets more than `max` knows the
+/// file is too large without reading all of a pipe or `/dev/zero`.
+pub(crate) fn read_at_most(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    File::open(path)?.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// What identifies one version of a file's contents: its size and, for regular files,
+/// its modification and change times (a block device's times are the node's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    pub size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    /// The stamp of `file` now.
+    pub(crate) fn of(file: &File) -> io::Result<Self> {
+        let meta = file.metadata()?;
+        if meta.file_type().is_block_device() {
+            return Ok(Stamp { size: device_size(file)?, mtime: (0, 0), ctime: (0, 0) });
+        }
+        Ok(Stamp {
+            size: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    /// How `now` differs from this stamp, or None when it does not.
+    pub(crate) fn change_to(&self, now: &Stamp) -> Option<String> {
+        if now.size != self.size {
+            return Some(format!("its size went from {} to {} bytes", self.size, now.size));
+        }
+        (now != self).then(|| "it was modified".to_string())
+    }
+}
