@@ -4,6 +4,7 @@
 use super::attrs::Attributes;
 use super::error::{Error, Fault};
 use super::guid::Guid;
+use alloc::{format, string::String, vec::Vec};
 
 const ATTRIBUTES_AT: usize = 48;
 

@@ -1,6 +1,8 @@
 //! Errors of the GPT module, and the reasons a single GPT copy is rejected.
 
 use super::Guid;
+use alloc::string::String;
+#[cfg(not(rootseal_freestanding))]
 use std::io;
 
 /// Which of the two GPT copies.
@@ -12,8 +14,8 @@ pub enum Which {
     Backup,
 }
 
-impl std::fmt::Display for Which {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Which {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Which::Primary => "primary",
             Which::Backup => "backup",
@@ -122,6 +124,7 @@ pub enum Fault {
 #[non_exhaustive]
 pub enum Error {
     /// An I/O call failed.
+    #[cfg(not(rootseal_freestanding))]
     #[error("{context}: {source}")]
     Io {
         /// What was being done.
@@ -133,6 +136,7 @@ pub enum Error {
     /// A write or flush failed part way through an operation. The copy being written may
     /// be torn; the other one is intact, so the disk still reads as the old or the new
     /// table and `repair` finishes the job.
+    #[cfg(not(rootseal_freestanding))]
     #[error("{context}: {source}")]
     Write {
         /// What was being written.
@@ -226,10 +230,11 @@ pub enum Error {
 }
 
 impl Error {
+    #[cfg(not(rootseal_freestanding))]
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io { context: context.into(), source }
     }
 }
 
 /// Result alias for the GPT module.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;

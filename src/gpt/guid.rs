@@ -3,8 +3,9 @@
 
 use super::Error;
 use crate::text::Uuid;
-use std::fmt;
-use std::str::FromStr;
+use alloc::string::ToString;
+use core::fmt;
+use core::str::FromStr;
 
 /// A GUID as it is stored in a GPT header or entry.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -3,6 +3,7 @@
 
 use super::error::{Fault, Which};
 use super::guid::Guid;
+use alloc::{format, string::String, string::ToString, vec, vec::Vec};
 
 /// `EFI PART`.
 pub(crate) const SIGNATURE: [u8; 8] = *b"EFI PART";

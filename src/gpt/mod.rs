@@ -33,6 +33,7 @@ mod pmbr;
 mod prioritize;
 mod read;
 mod slots;
+mod table;
 pub mod write;
 
 pub use attrs::{AttrChange, AttrFlags, Attributes, MAX_NIBBLE};
@@ -43,5 +44,6 @@ pub use guid::Guid;
 pub use header::Header;
 pub use pmbr::Pmbr;
 pub use prioritize::{PrioritizeRequest, prioritize};
-pub use read::{CopyState, Gpt, read};
+pub use read::read;
 pub use slots::{FlatcarSlots, USR_A_PARTUUID, USR_B_PARTUUID, partition_device};
+pub use table::{CopyState, Gpt};

@@ -8,7 +8,8 @@ use super::guid::Guid;
 use super::next;
 use super::pmbr::Pmbr;
 use super::prioritize::{PrioritizeRequest, prioritize};
-use super::read::{CopyState, Gpt};
+use super::table::{CopyState, Gpt};
+use alloc::vec::Vec;
 
 impl Gpt {
     /// Logical block size in bytes.
@@ -39,7 +40,7 @@ impl Gpt {
         self.source
     }
     /// The trusted header.
-    pub fn header(&self) -> &super::Header {
+    pub fn header(&self) -> &super::header::Header {
         &self.header
     }
     /// True when the backup header is not at the last LBA (the disk has grown).

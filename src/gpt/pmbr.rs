@@ -1,6 +1,8 @@
 //! The protective MBR at LBA 0. A bad one is reported, never fatal (as in GRUB), and is
 //! rewritten only when the caller asks for it. Pure logic.
 
+use alloc::{string::String, vec, vec::Vec};
+
 /// Bytes of the MBR sector that matter (the rest of a 4 KiB LBA 0 is left alone).
 pub(crate) const MBR_BYTES: usize = 512;
 const RECORDS_AT: usize = 446;

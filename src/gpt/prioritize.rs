@@ -4,7 +4,8 @@
 
 use super::Error;
 use super::attrs::MAX_NIBBLE;
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::{vec, vec::Vec};
 
 /// cgpt keys the target's group 99, above every real priority.
 const TARGET_KEY: u8 = 99;

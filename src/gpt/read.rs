@@ -5,43 +5,8 @@ use super::entries::EntryArray;
 use super::error::{Error, Fault, Result, Which};
 use super::header::Header;
 use super::pmbr::{MBR_BYTES, Pmbr};
+use super::table::{CopyState, Gpt};
 use crate::io::BlockRead;
-
-/// How one copy fared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CopyState {
-    /// Where its header was looked for.
-    pub header_lba: u64,
-    /// `None` when valid, otherwise why it is not trusted.
-    pub fault: Option<Fault>,
-}
-
-impl CopyState {
-    /// True when the copy passed every check.
-    pub fn is_valid(&self) -> bool {
-        self.fault.is_none()
-    }
-}
-
-/// A GPT as read from a disk: the trusted header and entries plus the state of each
-/// copy. Operations change it in memory; [`super::GptDisk`] writes it back.
-#[derive(Debug, Clone)]
-pub struct Gpt {
-    pub(super) block_size: u32,
-    pub(super) blocks: u64,
-    pub(super) pmbr: Pmbr,
-    pub(super) mbr_sector: Vec<u8>,
-    pub(super) primary: CopyState,
-    pub(super) backup: CopyState,
-    /// The header of the trusted copy.
-    pub(super) header: Header,
-    /// The entries of the trusted copy, with any in-memory changes.
-    pub(super) entries: EntryArray,
-    /// The trusted copy.
-    pub(super) source: Which,
-    /// Headers of the copies as they are on disk, when valid.
-    pub(super) on_disk: [Option<(Header, EntryArray)>; 2],
-}
 
 /// One copy read in full: header and entry array, each checked.
 type ReadCopy = std::result::Result<(Header, EntryArray), Fault>;

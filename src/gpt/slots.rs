@@ -4,7 +4,7 @@
 use super::entries::Partition;
 use super::error::{Error, Result};
 use super::guid::Guid;
-use super::read::Gpt;
+use super::table::Gpt;
 use std::path::{Path, PathBuf};
 
 /// The fixed PARTUUID of USR-A in Flatcar images.

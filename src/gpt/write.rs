@@ -15,7 +15,7 @@
 use super::error::{Error, Result, Which};
 use super::header::Header;
 use super::pmbr::{self, MBR_BYTES};
-use super::read::Gpt;
+use super::table::Gpt;
 use crate::io::BlockWrite;
 
 /// One I/O call of a write plan.

@@ -5,7 +5,7 @@
 /// truncates, and treats the mapped bytes as untrusted input whatever they contain.
 pub(crate) fn map_readonly(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     // A block device's metadata length is 0, so the length is given explicitly.
-    let len = usize::try_from(crate::io::device_size(file)?).map_err(std::io::Error::other)?;
+    let len = usize::try_from(super::file::device_size(file)?).map_err(std::io::Error::other)?;
     // No MAP_POPULATE: it maps every page on this one thread before any hashing starts
     // (about 50 ms per GiB here) and would make the whole image resident; faulting pages
     // in from the worker threads overlaps with hashing, and `release_mapped` drops them.

@@ -1,6 +1,8 @@
 //! Errors of the dm-verity module.
 
+use alloc::string::String;
 use core::fmt;
+#[cfg(not(rootseal_freestanding))]
 use std::io;
 
 /// Everything that can stop a verity operation before it reaches a verdict.
@@ -148,6 +150,7 @@ pub enum Error {
     #[error("{0}")]
     InvalidParameter(String),
     /// An I/O failure, with what was being done.
+    #[cfg(not(rootseal_freestanding))]
     #[error("{context}: {source}")]
     Io {
         /// What was being read or written.
@@ -159,6 +162,7 @@ pub enum Error {
 }
 
 impl Error {
+    #[cfg(not(rootseal_freestanding))]
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io { context: context.into(), source }
     }
@@ -186,4 +190,4 @@ impl fmt::Display for HexInput {
 }
 
 /// Result alias for this module.
-pub type Result<T> = std::result::Result<T, Error>;
+pub type Result<T> = core::result::Result<T, Error>;

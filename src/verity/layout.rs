@@ -3,6 +3,7 @@
 
 use super::error::{Error, Result};
 use super::params::HashType;
+use alloc::{vec, vec::Vec};
 
 /// Most levels the kernel and veritysetup accept.
 pub const MAX_LEVELS: u32 = 63;

@@ -3,6 +3,7 @@
 use super::error::{Error, Result};
 use super::params::{HashAlgorithm, HashType, MAX_SALT_SIZE, SUPERBLOCK_SIZE, VerityConfig, check_block_size};
 use crate::text::Uuid;
+use alloc::{format, string::String, string::ToString};
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout, Unaligned};
 
@@ -76,7 +77,7 @@ pub fn decode(bytes: &[u8], hash_offset: u64) -> Result<VerityConfig> {
         .iter()
         .position(|&b| b == 0)
         .ok_or_else(|| corrupt("hash algorithm name is not NUL-terminated".into()))?;
-    let name = std::str::from_utf8(&raw.algorithm[..name_len])
+    let name = core::str::from_utf8(&raw.algorithm[..name_len])
         .map_err(|_| corrupt("hash algorithm name is not text".into()))?;
     let hash_algorithm =
         HashAlgorithm::from_name(name).ok_or_else(|| corrupt(format!("unsupported hash algorithm {name:?}")))?;

@@ -1,0 +1,5 @@
+//! Shared cryptographic vocabulary: the digest enum.
+
+#[path = "../../src/crypto/digest.rs"]
+mod digest;
+pub use digest::HashAlgorithm;
