@@ -13,5 +13,13 @@ pub enum Error {
     FipsConfigMissing,
 }
 
+impl Error {
+    /// A context that cannot be made is bad input to whatever asked for it: a config
+    /// that names no working FIPS provider.
+    pub fn class(&self) -> crate::ErrorClass {
+        crate::ErrorClass::BadInput
+    }
+}
+
 /// Result alias for this module.
 pub type Result<T> = std::result::Result<T, Error>;

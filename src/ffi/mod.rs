@@ -2,7 +2,7 @@
 //! else. The library's own bindings to the system live in `crate::sys`.
 //!
 //! Conventions, as in rustls-ffi and libfsverity:
-//! - every entry point runs inside the one [`boundary`] (operations) or [`query`]
+//! - every entry point runs inside the one `boundary` (operations) or `query`
 //!   (accessors, `_free`, descriptions): a Rust panic comes back as
 //!   `ROOTSEAL_STATUS_PANIC` (or the function's neutral value) and the process carries on;
 //! - pointers are checked for NULL before use;

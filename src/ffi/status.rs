@@ -3,7 +3,7 @@
 //! Numbers are grouped by domain (1–99 generic, 100s verity, 200s GPT, 300s
 //! signatures) and are never reused: a retired code stays here, commented "reserved".
 //! The enum is the one definition of the list: `build.rs` reads it and generates
-//! [`rootseal_status::ALL`], [`rootseal_status::COUNT`] and the `rootseal_strerror` texts
+//! `rootseal_status::ALL`, [`rootseal_status::COUNT`] and the `rootseal_strerror` texts
 //! (the `strerror:` line of each variant).
 
 use crate::{gpt, sig, verity};

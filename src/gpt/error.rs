@@ -230,6 +230,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// What kind of failure this is: a usable table in a state the operation cannot
+    /// work with (nothing to boot, a copy to repair first, a repair that cannot be done)
+    /// and a write that failed part way are failed operations; a disk that cannot be
+    /// read is an I/O failure; everything else (no GPT, no valid copy, a wrong partition
+    /// or value) is bad input.
+    #[cfg(not(rootseal_freestanding))]
+    pub fn class(&self) -> crate::ErrorClass {
+        match self {
+            Error::NoBootableSlot(_)
+            | Error::NeedsRepair { .. }
+            | Error::CannotRepair(_)
+            | Error::Write { .. }
+            | Error::Locked(_) => crate::ErrorClass::CheckFailed,
+            Error::Io { .. } => crate::ErrorClass::Io,
+            _ => crate::ErrorClass::BadInput,
+        }
+    }
+
     #[cfg(not(rootseal_freestanding))]
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io { context: context.into(), source }

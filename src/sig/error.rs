@@ -102,7 +102,18 @@ impl Error {
     /// not verify, a key the policy refuses, or a payload that differs from the announced
     /// size or hash. The CLI maps these to exit code 1, everything else to 2.
     pub fn is_rejection(&self) -> bool {
-        matches!(self, Error::BadSignature { .. } | Error::PolicyRefused { .. } | Error::PayloadMismatch { .. })
+        self.class() == crate::ErrorClass::CheckFailed
+    }
+
+    /// What kind of failure this is.
+    pub fn class(&self) -> crate::ErrorClass {
+        match self {
+            Error::BadSignature { .. } | Error::PolicyRefused { .. } | Error::PayloadMismatch { .. } => {
+                crate::ErrorClass::CheckFailed
+            }
+            Error::Io { .. } | Error::FileChanged { .. } => crate::ErrorClass::Io,
+            _ => crate::ErrorClass::BadInput,
+        }
     }
 
     /// A failed read of `path`; a file that changed while it was read is its own error.

@@ -32,7 +32,9 @@ use std::fmt;
 use std::sync::Arc;
 
 /// Environment variable that forces a backend: `avx512`, `shani`, `portable` or `openssl`.
-/// [`force_hash_backend`] takes precedence over it.
+/// The library never reads it: the `rootseal` command does, and the C library's process
+/// default (unless `rootseal_hash_backend_force` set one). Rust callers set
+/// [`HashChoice::backend`].
 pub const HASH_BACKEND_ENV: &str = "ROOTSEAL_HASH_BACKEND";
 
 /// What computed a tree's digests: the backend and, for [`HashBackend::OpenSsl`], the

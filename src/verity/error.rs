@@ -162,6 +162,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// What kind of failure this is. A corrupted image is not an error (verify reports
+    /// it), so every error here is bad input or failed I/O.
+    #[cfg(not(rootseal_freestanding))]
+    pub fn class(&self) -> crate::ErrorClass {
+        match self {
+            Error::Io { .. } => crate::ErrorClass::Io,
+            _ => crate::ErrorClass::BadInput,
+        }
+    }
+
     #[cfg(not(rootseal_freestanding))]
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io { context: context.into(), source }

@@ -52,7 +52,7 @@ fn data_source(file: File, path: &Path) -> Result<Box<dyn BlockRead>> {
     }
 }
 
-/// [`format()`] on files or block devices. The hash file is created if missing and never
+/// [`format()`](super::format()) on files or block devices. The hash file is created if missing and never
 /// truncated; it may be the data file itself. Nothing is created or written unless the
 /// parameters and the data device pass every check.
 pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOptions<'_>) -> Result<FormatOutcome> {
@@ -102,6 +102,26 @@ pub fn verify_range_paths(
     let same = same_file(&data_file, &hash_file)?;
     let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
     super::verify_range(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, bytes, hashing)
+}
+
+/// The configuration a kernel table line for `data_dev` and `hash_dev` describes: the
+/// superblock on the hash device, or without one (`no_superblock`) the options alone.
+/// The data device is opened only to learn its size when `data_blocks` is not given;
+/// neither device is opened otherwise, so a table can be made for devices that exist
+/// only on the target machine.
+pub fn table_config_from_paths(data_dev: &Path, hash_dev: &Path, opts: &VerityOptions) -> Result<VerityConfig> {
+    if !opts.no_superblock {
+        let hash = FileDevice::new(open_read(hash_dev, "hash device")?)
+            .map_err(|e| Error::io(format!("opening hash device {}", hash_dev.display()), e))?;
+        return Ok(resolve_existing_config(&hash, opts, 0)?.0);
+    }
+    let data_size = match opts.data_blocks {
+        Some(_) => 0,
+        None => File::open(data_dev).and_then(|file| crate::io::device_size(&file)).map_err(|e| {
+            Error::io(format!("--data-blocks is missing and the size of {} cannot be read", data_dev.display()), e)
+        })?,
+    };
+    Ok(super::config::resolve_existing_config_with(opts, None, data_size)?.0)
 }
 
 /// Reads the parameters of an existing tree from files: the superblock, or the

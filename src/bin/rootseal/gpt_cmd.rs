@@ -144,29 +144,9 @@ impl TargetArgs {
     }
 }
 
-/// Errors about the state of a usable table, and writes that failed part way, end in
-/// exit 1 ("the operation failed"); the rest are bad usage or bad input (exit 2): a
-/// partition of the wrong type (the caller named the wrong partition), and a disk with
-/// no GPT copy to trust at all, which is malformed input like a disk with no GPT.
-fn failed_operation(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::NoBootableSlot(_)
-            | Error::NeedsRepair { .. }
-            | Error::CannotRepair(_)
-            | Error::Write { .. }
-            | Error::Locked(_)
-    )
-}
-
+/// Runs one GPT command; the library's [`Error::class`] decides its exit status.
 pub fn run(cmd: GptCommand) -> CliResult {
-    match execute(cmd) {
-        Err(err) if failed_operation(&err) => {
-            eprintln!("rootseal: {err}");
-            Ok(Outcome::CheckFailed)
-        }
-        other => Ok(other?),
-    }
+    Ok(execute(cmd)?)
 }
 
 fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
@@ -215,7 +195,7 @@ fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
             let boot = disk.open_at(&disk.disk, true)?.next(type_guid)?;
             let p = &boot.partition;
             if json {
-                let mut object = slot_json(p);
+                let mut object = partition_json(p, PartitionDetail::Slot);
                 object["written"] = boot.written.into();
                 println!("{object}");
             } else {
@@ -257,14 +237,36 @@ fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-fn slot_json(p: &Partition) -> Value {
-    json!({
-        "index": p.index,
-        "partuuid": p.unique_guid.to_string(),
-        "priority": p.attributes.priority(),
-        "tries": p.attributes.tries(),
-        "successful": u8::from(p.attributes.successful()),
-    })
+/// How much of a partition an object shows.
+#[derive(Clone, Copy, PartialEq)]
+enum PartitionDetail {
+    /// A slot as `next` reports it: number, PARTUUID and A/B attributes.
+    Slot,
+    /// A partition as `show` lists it: everything in its entry.
+    Entry,
+}
+
+/// The one JSON form of a partition, at either level of detail.
+fn partition_json(p: &Partition, detail: PartitionDetail) -> Value {
+    let mut object = serde_json::Map::new();
+    object.insert("index".into(), p.index.into());
+    match detail {
+        PartitionDetail::Slot => {
+            object.insert("partuuid".into(), p.unique_guid.to_string().into());
+        }
+        PartitionDetail::Entry => {
+            object.insert("name".into(), p.name.clone().into());
+            object.insert("type_guid".into(), p.type_guid.to_string().into());
+            object.insert("unique_guid".into(), p.unique_guid.to_string().into());
+            object.insert("first_lba".into(), p.first_lba.into());
+            object.insert("last_lba".into(), p.last_lba.into());
+            object.insert("attributes".into(), format!("{:#018x}", p.attributes.0).into());
+        }
+    }
+    object.insert("priority".into(), p.attributes.priority().into());
+    object.insert("tries".into(), p.attributes.tries().into());
+    object.insert("successful".into(), u8::from(p.attributes.successful()).into());
+    Value::Object(object)
 }
 
 fn copy_json(state: &CopyState) -> Value {
@@ -284,24 +286,7 @@ fn pmbr_text(pmbr: &Pmbr) -> String {
 }
 
 fn show_json(table: &Gpt) -> Value {
-    let partitions: Vec<Value> = table
-        .partitions()
-        .iter()
-        .map(|p| {
-            json!({
-                "index": p.index,
-                "name": p.name,
-                "type_guid": p.type_guid.to_string(),
-                "unique_guid": p.unique_guid.to_string(),
-                "first_lba": p.first_lba,
-                "last_lba": p.last_lba,
-                "attributes": format!("{:#018x}", p.attributes.0),
-                "priority": p.attributes.priority(),
-                "tries": p.attributes.tries(),
-                "successful": u8::from(p.attributes.successful()),
-            })
-        })
-        .collect();
+    let partitions: Vec<Value> = table.partitions().iter().map(|p| partition_json(p, PartitionDetail::Entry)).collect();
     json!({
         "logical_block_size": table.block_size(),
         "disk_guid": table.disk_guid().to_string(),

@@ -8,6 +8,7 @@ mod sig_cmd;
 mod verity_cmd;
 
 use clap::{Parser, Subcommand};
+use rootseal::ErrorClass;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -69,8 +70,29 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(err) => {
-            eprintln!("rootseal: error: {err}");
-            ExitCode::from(2)
+            let class = class_of(err.as_ref());
+            if class == ErrorClass::CheckFailed {
+                eprintln!("rootseal: {err}");
+            } else {
+                eprintln!("rootseal: error: {err}");
+            }
+            ExitCode::from(class.exit_code())
         }
+    }
+}
+
+/// The class the library gives the error; anything else (a usage error found here) is
+/// bad input.
+fn class_of(err: &(dyn std::error::Error + 'static)) -> ErrorClass {
+    if let Some(e) = err.downcast_ref::<rootseal::verity::Error>() {
+        e.class()
+    } else if let Some(e) = err.downcast_ref::<rootseal::gpt::Error>() {
+        e.class()
+    } else if let Some(e) = err.downcast_ref::<rootseal::sig::Error>() {
+        e.class()
+    } else if let Some(e) = err.downcast_ref::<rootseal::crypto::Error>() {
+        e.class()
+    } else {
+        ErrorClass::BadInput
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::Outcome;
 use clap::{Args, Subcommand};
+use rootseal::ErrorClass;
 use rootseal::crypto::CryptoContext;
 use rootseal::sig::{Error, OmahaCheck, Padding, Policy, Scheme, TrustStore, parse_sha256_text, sign_root_hash};
 use serde_json::json;
@@ -158,7 +159,7 @@ pub enum FipsCommand {
 
 /// Prints a rejection (exit 1) or passes other errors up (exit 2).
 fn rejected(err: Error, json: bool, policy: Policy) -> CliResult {
-    if !err.is_rejection() {
+    if err.class() != ErrorClass::CheckFailed {
         return Err(err.into());
     }
     if json {

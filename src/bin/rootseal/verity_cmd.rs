@@ -450,22 +450,7 @@ fn dump(hash: &Path, hash_offset: u64, json: bool) -> CliResult {
 
 fn print_table(data_dev: &str, hash_dev: &str, root_hash: &str, params: &TreeArgs, table: &TableOptions) -> CliResult {
     let opts = params.options()?;
-    let config = if opts.no_superblock {
-        // Without a superblock everything comes from the options; the data size is only
-        // needed when --data-blocks is missing, and then DATA_DEV must be a readable path.
-        let data_size = match opts.data_blocks {
-            Some(_) => 0,
-            None => rootseal::io::device_size(
-                &std::fs::File::open(data_dev)
-                    .map_err(|e| format!("--data-blocks is missing and the size of {data_dev} cannot be read: {e}"))?,
-            )?,
-        };
-        let empty: Vec<u8> = Vec::new();
-        verity::resolve_existing_config(&empty, &opts, data_size)?.0
-    } else {
-        let file = std::fs::File::open(hash_dev).map_err(|e| format!("opening hash device {hash_dev}: {e}"))?;
-        verity::resolve_existing_config(&rootseal::io::FileDevice::new(file)?, &opts, 0)?.0
-    };
+    let config = verity::table_config_from_paths(Path::new(data_dev), Path::new(hash_dev), &opts)?;
     let root = verity::parse_root_hash(root_hash, config.hash_algorithm)?;
     let line = verity::kernel_table(&config, data_dev, hash_dev, &root, table)?;
     emit(&format!("{line}\n")).map_err(|e| format!("writing the output: {e}"))?;
