@@ -272,6 +272,20 @@
 #define ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE (1 << 1)
 
 /**
+ * `rootseal_verity_table_params.flags`: `try_verify_in_tasklet` (veritysetup
+ * `--use-tasklets`).
+ */
+#define ROOTSEAL_VERITY_TABLE_USE_TASKLETS (1 << 2)
+
+/**
+ * `rootseal_verity_table_params.flags`: I/O errors count as corruption
+ * (`restart_on_error` or `panic_on_error`; veritysetup `--error-as-corruption`). Needs
+ * the RESTART or PANIC corruption mode; with the others the call fails with
+ * `ROOTSEAL_STATUS_INVALID_ARGUMENT`.
+ */
+#define ROOTSEAL_VERITY_TABLE_ERROR_AS_CORRUPTION (1 << 3)
+
+/**
  * The ABI generation; it changes only with the SONAME (`librootseal.so.<abi>`).
  */
 #define ROOTSEAL_ABI_VERSION 0

@@ -86,7 +86,10 @@ fn table_line_matches_the_cli() {
 
     let key = CString::new("verity:usr").unwrap();
     let all = table_params(
-        ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS | ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE,
+        ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS
+            | ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE
+            | ROOTSEAL_VERITY_TABLE_USE_TASKLETS
+            | ROOTSEAL_VERITY_TABLE_ERROR_AS_CORRUPTION,
         ROOTSEAL_VERITY_CORRUPTION_RESTART,
         Some(&key),
     );
@@ -98,13 +101,27 @@ fn table_line_matches_the_cli() {
         root,
         &[
             "--restart-on-corruption",
+            "--error-as-corruption",
             "--ignore-zero-blocks",
             "--check-at-most-once",
+            "--use-tasklets",
             "--root-hash-sig-key-desc",
             "verity:usr",
         ],
     );
     assert_eq!(line, expected);
+    assert!(
+        line.ends_with(
+            " 7 restart_on_corruption restart_on_error ignore_zero_blocks check_at_most_once try_verify_in_tasklet \
+             root_hash_sig_key_desc verity:usr"
+        ),
+        "{line}"
+    );
+    // Error-as-corruption needs restart or panic, in C as on the command line.
+    let lone = table_params(ROOTSEAL_VERITY_TABLE_ERROR_AS_CORRUPTION, ROOTSEAL_VERITY_CORRUPTION_IGNORE, None);
+    assert_eq!(table(&result, Some(&lone), &hash).0, S::InvalidArgument);
+    let unknown = table_params(1 << 4, ROOTSEAL_VERITY_CORRUPTION_EIO, None);
+    assert_eq!(table(&result, Some(&unknown), &hash).0, S::InvalidArgument);
     let _ = data;
 }
 

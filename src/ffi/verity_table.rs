@@ -25,7 +25,18 @@ pub const ROOTSEAL_VERITY_CORRUPTION_PANIC: u32 = 3;
 pub const ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS: u32 = 1 << 0;
 /// `rootseal_verity_table_params.flags`: `check_at_most_once`.
 pub const ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE: u32 = 1 << 1;
-const KNOWN_TABLE_FLAGS: u32 = ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS | ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE;
+/// `rootseal_verity_table_params.flags`: `try_verify_in_tasklet` (veritysetup
+/// `--use-tasklets`).
+pub const ROOTSEAL_VERITY_TABLE_USE_TASKLETS: u32 = 1 << 2;
+/// `rootseal_verity_table_params.flags`: I/O errors count as corruption
+/// (`restart_on_error` or `panic_on_error`; veritysetup `--error-as-corruption`). Needs
+/// the RESTART or PANIC corruption mode; with the others the call fails with
+/// `ROOTSEAL_STATUS_INVALID_ARGUMENT`.
+pub const ROOTSEAL_VERITY_TABLE_ERROR_AS_CORRUPTION: u32 = 1 << 3;
+const KNOWN_TABLE_FLAGS: u32 = ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS
+    | ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE
+    | ROOTSEAL_VERITY_TABLE_USE_TASKLETS
+    | ROOTSEAL_VERITY_TABLE_ERROR_AS_CORRUPTION;
 
 /// The optional parameters of the table line. Zero it and set `version` to
 /// `ROOTSEAL_VERITY_TABLE_PARAMS_VERSION`; the reserved fields must be zero.
@@ -105,6 +116,8 @@ unsafe fn table_options(params: *const rootseal_verity_table_params) -> Result<T
         corruption,
         ignore_zero_blocks: p.flags & ROOTSEAL_VERITY_TABLE_IGNORE_ZERO_BLOCKS != 0,
         check_at_most_once: p.flags & ROOTSEAL_VERITY_TABLE_CHECK_AT_MOST_ONCE != 0,
+        use_tasklets: p.flags & ROOTSEAL_VERITY_TABLE_USE_TASKLETS != 0,
+        error_as_corruption: p.flags & ROOTSEAL_VERITY_TABLE_ERROR_AS_CORRUPTION != 0,
         root_hash_sig_key_desc,
     })
 }

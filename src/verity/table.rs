@@ -18,22 +18,58 @@ pub enum CorruptionMode {
     Panic,
 }
 
-/// Optional table parameters.
+/// Optional table parameters, as veritysetup's activation flags set them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableOptions {
     /// Corruption handling.
     pub corruption: CorruptionMode,
+    /// Treat I/O errors as corruption (`restart_on_error` with
+    /// [`CorruptionMode::Restart`], `panic_on_error` with [`CorruptionMode::Panic`];
+    /// veritysetup 2.8 `--error-as-corruption`, kernel 6.12). Meaningless, and refused,
+    /// with the other modes.
+    pub error_as_corruption: bool,
     /// Return zeros for blocks whose digest is the zero block's.
     pub ignore_zero_blocks: bool,
     /// Verify each data block only on its first read.
     pub check_at_most_once: bool,
+    /// Verify in a tasklet when the data is in the page cache (`try_verify_in_tasklet`,
+    /// veritysetup `--use-tasklets`, kernel 6.0).
+    pub use_tasklets: bool,
     /// Keyring description of a root-hash signature (`root_hash_sig_key_desc`).
     pub root_hash_sig_key_desc: Option<String>,
 }
 
+impl CorruptionMode {
+    /// The mode veritysetup's three flags give, as libcryptsetup resolves them: panic
+    /// wins over restart, and either wins over ignore. veritysetup itself refuses
+    /// `--ignore-corruption` and `--panic-on-corruption` together with
+    /// `--restart-on-corruption` (see [`CorruptionMode::from_veritysetup_flags`]).
+    pub fn resolve(ignore: bool, restart: bool, panic: bool) -> Self {
+        match (ignore, restart, panic) {
+            (_, _, true) => CorruptionMode::Panic,
+            (_, true, false) => CorruptionMode::Restart,
+            (true, false, false) => CorruptionMode::Ignore,
+            (false, false, false) => CorruptionMode::Eio,
+        }
+    }
+
+    /// The mode of veritysetup's command-line flags, refusing the pairs it refuses.
+    pub fn from_veritysetup_flags(ignore: bool, restart: bool, panic: bool) -> Result<Self> {
+        if restart && (ignore || panic) {
+            let other = if ignore { "--ignore-corruption" } else { "--panic-on-corruption" };
+            return Err(Error::InvalidParameter(format!(
+                "option {other} and --restart-on-corruption cannot be used together"
+            )));
+        }
+        Ok(Self::resolve(ignore, restart, panic))
+    }
+}
+
 /// Formats the table line:
 /// `0 <sectors> verity <type> <data_dev> <hash_dev> <dbs> <hbs> <blocks> <hash_start> <alg> <root> <salt|->`
-/// followed by the optional parameters in libcryptsetup's order.
+/// followed by the optional parameters in libcryptsetup's order (its
+/// `get_dm_verity_params`): the corruption mode, `*_on_error`, `ignore_zero_blocks`,
+/// `check_at_most_once`, `try_verify_in_tasklet`, `root_hash_sig_key_desc`.
 pub fn kernel_table(
     config: &VerityConfig,
     data_dev: &str,
@@ -69,11 +105,25 @@ pub fn kernel_table(
         CorruptionMode::Restart => extra.push("restart_on_corruption".into()),
         CorruptionMode::Panic => extra.push("panic_on_corruption".into()),
     }
+    if options.error_as_corruption {
+        match options.corruption {
+            CorruptionMode::Restart => extra.push("restart_on_error".into()),
+            CorruptionMode::Panic => extra.push("panic_on_error".into()),
+            CorruptionMode::Eio | CorruptionMode::Ignore => {
+                return Err(Error::InvalidParameter(
+                    "error-as-corruption needs the restart or the panic corruption mode".into(),
+                ));
+            }
+        }
+    }
     if options.ignore_zero_blocks {
         extra.push("ignore_zero_blocks".into());
     }
     if options.check_at_most_once {
         extra.push("check_at_most_once".into());
+    }
+    if options.use_tasklets {
+        extra.push("try_verify_in_tasklet".into());
     }
     if let Some(desc) = &options.root_hash_sig_key_desc {
         if desc.is_empty() || desc.chars().any(char::is_whitespace) {

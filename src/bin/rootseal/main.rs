@@ -25,8 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// dm-verity hash trees, compatible with veritysetup.
-    #[command(subcommand)]
-    Verity(verity_cmd::VerityCommand),
+    Verity(verity_cmd::VerityArgs),
     /// GPT A/B slot attributes, compatible with cgpt and GRUB gptprio.
     #[command(subcommand)]
     Gpt(gpt_cmd::GptCommand),

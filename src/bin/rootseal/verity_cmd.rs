@@ -14,6 +14,16 @@ use std::path::{Path, PathBuf};
 
 type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
 
+/// `rootseal verity`: the tree parameters, which may come before or after the verb (as
+/// veritysetup takes them), and the verb.
+#[derive(Args)]
+pub struct VerityArgs {
+    #[command(flatten)]
+    params: TreeArgs,
+    #[command(subcommand)]
+    command: VerityCommand,
+}
+
 #[derive(Subcommand)]
 pub enum VerityCommand {
     /// Build the hash tree of DATA into HASH (they may be the same file).
@@ -22,8 +32,6 @@ pub enum VerityCommand {
         data: PathBuf,
         /// Hash device or image (created if missing, never truncated).
         hash: PathBuf,
-        #[command(flatten)]
-        params: TreeArgs,
         /// Also write the root hash, as lowercase hex without newline, to this file.
         #[arg(long)]
         root_hash_file: Option<PathBuf>,
@@ -42,8 +50,6 @@ pub enum VerityCommand {
         hash: PathBuf,
         /// Root hash in hex (or use --root-hash-file).
         root_hash: Option<String>,
-        #[command(flatten)]
-        params: TreeArgs,
         /// Read the root hash from this file.
         #[arg(long, conflicts_with = "root_hash")]
         root_hash_file: Option<PathBuf>,
@@ -62,9 +68,6 @@ pub enum VerityCommand {
     Dump {
         /// Hash device or image.
         hash: PathBuf,
-        /// Byte offset of the superblock.
-        #[arg(long, default_value_t = 0)]
-        hash_offset: u64,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -78,23 +81,28 @@ pub enum VerityCommand {
         hash_dev: String,
         /// Root hash in hex.
         root_hash: String,
-        #[command(flatten)]
-        params: TreeArgs,
-        /// Log corruption but return the data.
-        #[arg(long, group = "mode")]
+        /// Log corruption but return the data (with --panic-on-corruption, panic wins).
+        #[arg(long)]
         ignore_corruption: bool,
         /// Reboot on corruption.
-        #[arg(long, group = "mode")]
+        #[arg(long)]
         restart_on_corruption: bool,
         /// Panic on corruption.
-        #[arg(long, group = "mode")]
+        #[arg(long)]
         panic_on_corruption: bool,
+        /// Treat I/O errors as corruption (restart_on_error or panic_on_error); needs
+        /// --restart-on-corruption or --panic-on-corruption.
+        #[arg(long)]
+        error_as_corruption: bool,
         /// Return zeros for blocks whose digest is that of a zero block.
         #[arg(long)]
         ignore_zero_blocks: bool,
         /// Verify each data block only on its first read.
         #[arg(long)]
         check_at_most_once: bool,
+        /// Verify in a tasklet when the data is cached (try_verify_in_tasklet).
+        #[arg(long)]
+        use_tasklets: bool,
         /// Keyring description of the root-hash signature.
         #[arg(long)]
         root_hash_sig_key_desc: Option<String>,
@@ -105,34 +113,34 @@ pub enum VerityCommand {
 #[derive(Args)]
 pub struct TreeArgs {
     /// Hash algorithm: sha256 (default), sha512, sha384, sha224 or sha1.
-    #[arg(long = "hash", value_name = "ALG")]
+    #[arg(global = true, long = "hash", value_name = "ALG")]
     hash_algorithm: Option<String>,
     /// Data block size in bytes (default 4096).
-    #[arg(long, value_name = "BYTES")]
+    #[arg(global = true, long, value_name = "BYTES")]
     data_block_size: Option<u32>,
     /// Hash block size in bytes (default 4096).
-    #[arg(long, value_name = "BYTES")]
+    #[arg(global = true, long, value_name = "BYTES")]
     hash_block_size: Option<u32>,
     /// Salt as hex, or - for none (default: 32 random bytes).
-    #[arg(long, value_name = "HEX|-", allow_hyphen_values = true)]
+    #[arg(global = true, long, value_name = "HEX|-", allow_hyphen_values = true)]
     salt: Option<String>,
     /// Superblock UUID (default: random).
-    #[arg(long)]
+    #[arg(global = true, long)]
     uuid: Option<String>,
     /// Hash type: 1 (normal, default) or 0 (Chrome OS).
-    #[arg(long = "format", value_name = "0|1")]
+    #[arg(global = true, long = "format", value_name = "0|1")]
     hash_type: Option<u32>,
     /// Do not write or read a superblock.
-    #[arg(long)]
+    #[arg(global = true, long)]
     no_superblock: bool,
     /// Byte offset of the superblock (or tree) on the hash device.
-    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    #[arg(global = true, long, value_name = "BYTES", default_value_t = 0)]
     hash_offset: u64,
     /// Number of data blocks (default: all whole blocks of DATA).
-    #[arg(long, value_name = "N")]
+    #[arg(global = true, long, value_name = "N")]
     data_blocks: Option<u64>,
     /// Worker threads (default: every core).
-    #[arg(long, hide = true)]
+    #[arg(global = true, long, hide = true)]
     threads: Option<usize>,
 }
 
@@ -153,38 +161,43 @@ impl TreeArgs {
     }
 }
 
-pub fn run(cmd: VerityCommand) -> CliResult {
-    match cmd {
-        VerityCommand::Format { data, hash, params, root_hash_file, fips, json } => {
+pub fn run(args: VerityArgs) -> CliResult {
+    let params = &args.params;
+    match args.command {
+        VerityCommand::Format { data, hash, root_hash_file, fips, json } => {
             let hashing = hash_choice(&fips)?;
-            format(&data, &hash, &params, &hashing, root_hash_file.as_deref(), json)
+            format(&data, &hash, params, &hashing, root_hash_file.as_deref(), json)
         }
-        VerityCommand::Verify { data, hash, root_hash, params, root_hash_file, range, fips, json } => {
+        VerityCommand::Verify { data, hash, root_hash, root_hash_file, range, fips, json } => {
             let hashing = hash_choice(&fips)?;
             let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
-            verify(&data, &hash, root, range, &params, &hashing, json)
+            verify(&data, &hash, root, range, params, &hashing, json)
         }
-        VerityCommand::Dump { hash, hash_offset, json } => dump(&hash, hash_offset, json),
+        VerityCommand::Dump { hash, json } => dump(&hash, params.hash_offset, json),
         VerityCommand::Table {
             data_dev,
             hash_dev,
             root_hash,
-            params,
             ignore_corruption,
             restart_on_corruption,
             panic_on_corruption,
+            error_as_corruption,
             ignore_zero_blocks,
             check_at_most_once,
+            use_tasklets,
             root_hash_sig_key_desc,
         } => {
-            let corruption = match (ignore_corruption, restart_on_corruption, panic_on_corruption) {
-                (true, _, _) => CorruptionMode::Ignore,
-                (_, true, _) => CorruptionMode::Restart,
-                (_, _, true) => CorruptionMode::Panic,
-                _ => CorruptionMode::Eio,
+            let corruption =
+                CorruptionMode::from_veritysetup_flags(ignore_corruption, restart_on_corruption, panic_on_corruption)?;
+            let table = TableOptions {
+                corruption,
+                error_as_corruption,
+                ignore_zero_blocks,
+                check_at_most_once,
+                use_tasklets,
+                root_hash_sig_key_desc,
             };
-            let table = TableOptions { corruption, ignore_zero_blocks, check_at_most_once, root_hash_sig_key_desc };
-            print_table(&data_dev, &hash_dev, &root_hash, &params, &table)
+            print_table(&data_dev, &hash_dev, &root_hash, params, &table)
         }
     }
 }
