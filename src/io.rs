@@ -243,9 +243,8 @@ impl FileDevice {
     /// Opens `path` for reading and writing, creating a regular file if it is missing.
     /// The file is never truncated: it may hold the data area too.
     pub fn open_rw(path: &Path) -> io::Result<Self> {
-        use std::os::unix::fs::OpenOptionsExt;
         // Owner-only, as veritysetup creates it.
-        let file = File::options().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
+        let file = crate::sys::file::open(path, crate::sys::file::Access::ReadWriteCreate)?;
         Self::new(file)
     }
 
@@ -275,8 +274,7 @@ impl FileReader {
     /// Opens `path`. Pipes, FIFOs and character devices are refused: their length says
     /// nothing, and a check over "nothing" must not pass for them.
     pub fn open(path: &Path) -> io::Result<Self> {
-        let file = File::open(path)?;
-        crate::sys::file::check_regular_or_block(&file)?;
+        let file = crate::sys::file::open(path, crate::sys::file::Access::Read)?;
         let stamp = Stamp::of(&file)?;
         Ok(FileReader { file, path: path.to_path_buf(), stamp })
     }

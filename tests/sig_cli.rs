@@ -225,12 +225,27 @@ fn non_regular_files_are_refused_not_taken_as_empty() {
         let out = rootseal(&[&base[..], &[device]].concat(), &[]);
         assert_eq!(out.status.code(), Some(2), "{device}: {}", describe(&out));
     }
-    // Keys and signatures from an endless device are cut off at their size cap.
+    // Keys and signatures from a character device are refused before any read (an endless
+    // device, or a FIFO with no writer, would otherwise be read or waited on)...
     let root = "ab".repeat(32);
     for args in [
         &["sign", "verify", "--key", "/dev/zero", "--sig", s(&sig), s(&empty)][..],
         &["sign", "verify", "--key", s(&key.public), "--sig", "/dev/zero", s(&empty)],
         &["roothash", "verify", "--cert", s(&key.public), "--sig", "/dev/zero", &root],
+    ] {
+        let out = rootseal(args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"), "{}", describe(&out));
+    }
+    // ...and regular files are still cut off at their size cap, read no further.
+    let huge_key = d.join("huge.pem");
+    std::fs::File::create(&huge_key).unwrap().set_len((4 << 20) + 1).unwrap();
+    let huge_sig = d.join("huge.sig");
+    std::fs::File::create(&huge_sig).unwrap().set_len((64 << 10) + 1).unwrap();
+    for args in [
+        &["sign", "verify", "--key", s(&huge_key), "--sig", s(&sig), s(&empty)][..],
+        &["sign", "verify", "--key", s(&key.public), "--sig", s(&huge_sig), s(&empty)],
+        &["roothash", "verify", "--cert", s(&key.public), "--sig", s(&huge_sig), &root],
     ] {
         let out = rootseal(args, &[]);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));

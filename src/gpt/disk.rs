@@ -206,7 +206,8 @@ fn lock_exclusive(file: &std::fs::File, path: &Path) -> Result<()> {
 /// exclusive advisory lock, so two rootseal processes never interleave their writes.
 pub fn open_path(path: &Path, block_size: BlockSize, writable: bool) -> Result<GptDisk<FileDevice>> {
     let context = || format!("opening {}", path.display());
-    let file = std::fs::File::options().read(true).write(writable).open(path).map_err(|e| Error::io(context(), e))?;
+    let access = if writable { crate::sys::file::Access::ReadWrite } else { crate::sys::file::Access::Read };
+    let file = crate::sys::file::open(path, access).map_err(|e| Error::io(context(), e))?;
     if writable {
         lock_exclusive(&file, path)?;
     }

@@ -2,10 +2,60 @@
 //! block devices, sizes that hold for both, reads capped for pipes and devices, and a
 //! stamp that tells whether a file changed while it was read.
 
+use std::ffi::c_int;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
+
+/// `O_NONBLOCK`, `F_GETFL` and `F_SETFL` as Linux defines them on every architecture
+/// rootseal builds for.
+const O_NONBLOCK: c_int = 0o4000;
+const F_GETFL: c_int = 3;
+const F_SETFL: c_int = 4;
+
+unsafe extern "C" {
+    fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+}
+
+/// How a path is opened by [`open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Read only.
+    Read,
+    /// Read and write an existing file or device.
+    ReadWrite,
+    /// Read and write, creating a regular file (owner-only, never truncated) if missing.
+    ReadWriteCreate,
+    /// Write only, creating (owner-only) or truncating a regular file.
+    WriteTruncate,
+}
+
+/// Opens `path` without ever blocking on it: the open itself is non-blocking, so a FIFO
+/// with no writer (or a terminal, a socket) cannot hang the caller, and anything that is
+/// not a regular file or a block device is refused at once, on the open descriptor (no
+/// race with a rename). The non-blocking flag is cleared again before the file is used.
+pub(crate) fn open(path: &Path, access: Access) -> io::Result<File> {
+    let mut options = File::options();
+    match access {
+        Access::Read => options.read(true),
+        Access::ReadWrite => options.read(true).write(true),
+        Access::ReadWriteCreate => options.read(true).write(true).create(true).truncate(false).mode(0o600),
+        Access::WriteTruncate => options.write(true).create(true).truncate(true).mode(0o600),
+    };
+    let file = options.custom_flags(O_NONBLOCK).open(path)?;
+    check_regular_or_block(&file)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: F_GETFL and F_SETFL take and return plain integers; `fd` is open for the
+    // duration of both calls because `file` owns it.
+    let flags = unsafe { fcntl(fd, F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { fcntl(fd, F_SETFL, flags & !O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file)
+}
 
 /// Size of a regular file or block device (whose metadata length is 0).
 pub(crate) fn device_size(file: &File) -> io::Result<u64> {
@@ -28,7 +78,7 @@ pub(crate) fn check_regular_or_block(file: &File) -> io::Result<()> {
     }
     Err(io::Error::new(
         io::ErrorKind::InvalidInput,
-        "not a regular file or block device (pipes and character devices have no fixed length)",
+        "not a regular file or block device (pipes, FIFOs, sockets and character devices are refused)",
     ))
 }
 
@@ -36,7 +86,7 @@ pub(crate) fn check_regular_or_block(file: &File) -> io::Result<()> {
 /// file is too large without reading all of a pipe or `/dev/zero`.
 pub(crate) fn read_at_most(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    File::open(path)?.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    open(path, Access::Read)?.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -14,17 +14,13 @@ use std::path::Path;
 /// Opens a regular file or block device; anything else (a directory, a pipe) is refused
 /// before it can be half-used.
 fn open_read(path: &Path, what: &str) -> Result<File> {
-    use std::os::unix::fs::FileTypeExt;
-    let file = File::open(path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))?;
-    let kind =
-        file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?.file_type();
-    if !(kind.is_file() || kind.is_block_device()) {
-        return Err(Error::InvalidParameter(format!(
-            "{what} {} is not a regular file or a block device",
-            path.display()
-        )));
-    }
-    Ok(file)
+    crate::sys::file::open(path, crate::sys::file::Access::Read).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidInput {
+            Error::InvalidParameter(format!("{what} {} is not a regular file or a block device", path.display()))
+        } else {
+            Error::io(format!("opening {what} {}", path.display()), e)
+        }
+    })
 }
 
 /// Same file, or the same block device through two device nodes.
@@ -117,9 +113,11 @@ pub fn table_config_from_paths(data_dev: &Path, hash_dev: &Path, opts: &VerityOp
     }
     let data_size = match opts.data_blocks {
         Some(_) => 0,
-        None => File::open(data_dev).and_then(|file| crate::io::device_size(&file)).map_err(|e| {
-            Error::io(format!("--data-blocks is missing and the size of {} cannot be read", data_dev.display()), e)
-        })?,
+        None => crate::sys::file::open(data_dev, crate::sys::file::Access::Read)
+            .and_then(|file| crate::io::device_size(&file))
+            .map_err(|e| {
+                Error::io(format!("--data-blocks is missing and the size of {} cannot be read", data_dev.display()), e)
+            })?,
     };
     Ok(super::config::resolve_existing_config_with(opts, None, data_size)?.0)
 }

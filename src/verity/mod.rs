@@ -47,7 +47,7 @@ pub use params::{
     SUPERBLOCK_SIZE, VerityConfig, VerityOptions, check_digest_length, parse_hash_algorithm, parse_salt, parse_uuid,
 };
 pub use range::verify_range;
-pub use roothash::{parse_root_hash, read_root_hash_file, write_root_hash_file};
+pub use roothash::{check_root_hash_file_target, parse_root_hash, read_root_hash_file, write_root_hash_file};
 pub use table::{CorruptionMode, TableOptions, kernel_table};
 pub use tree::Progress;
 pub use warning::Warning;

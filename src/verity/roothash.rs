@@ -28,13 +28,26 @@ pub fn read_root_hash_file(path: &Path, algorithm: HashAlgorithm) -> Result<Vec<
     parse_root_hash(text.strip_suffix('\n').unwrap_or(&text), algorithm)
 }
 
+/// Checks, before anything is written, that [`write_root_hash_file`] can write `path`: it
+/// is missing (and will be created) or a regular file. A FIFO, a device or a directory is
+/// refused, so that a format never builds a tree whose root hash then has nowhere to go.
+pub fn check_root_hash_file_target(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path).and_then(|_| std::fs::metadata(path)) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err(Error::InvalidParameter(format!(
+            "root hash file {} is not a regular file or a block device (pipes, FIFOs, sockets and character devices are refused)",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(format!("checking root hash file {}", path.display()), e)),
+    }
+}
+
 /// Writes the root hash as lowercase hex with no newline, like `veritysetup
 /// --root-hash-file` (and, like it, creates the file owner-only).
 pub fn write_root_hash_file(path: &Path, root_hash: &[u8]) -> Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let io_err = |e| Error::io(format!("writing root hash file {}", path.display()), e);
-    let mut file =
-        std::fs::File::options().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(io_err)?;
+    let mut file = crate::sys::file::open(path, crate::sys::file::Access::WriteTruncate).map_err(io_err)?;
     file.write_all(encode_hex(root_hash).as_bytes()).map_err(io_err)
 }

@@ -340,6 +340,9 @@ fn format(
     json: bool,
 ) -> CliResult {
     let opts = params.options()?;
+    if let Some(path) = root_hash_file {
+        verity::check_root_hash_file_target(path)?;
+    }
     let outcome: FormatOutcome =
         with_progress("format", params.threads, hashing, |run| verity::format_paths(data, hash, &opts, run))?;
     warn(&outcome.warnings);
@@ -448,8 +451,7 @@ fn verify(
 }
 
 fn dump(hash: &Path, hash_offset: u64, json: bool) -> CliResult {
-    let file = std::fs::File::open(hash).map_err(|e| format!("opening hash {}: {e}", hash.display()))?;
-    let device = rootseal::io::FileDevice::new(file)?;
+    let device = rootseal::io::FileReader::open(hash).map_err(|e| format!("opening hash {}: {e}", hash.display()))?;
     let config = verity::read_superblock(&device, hash_offset)?;
     let layout = config.validate()?;
     let text = if json {
