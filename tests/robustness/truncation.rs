@@ -2,7 +2,7 @@
 //! result when the change came after the read, and the process survives: a memory-mapped
 //! read would die of SIGBUS here, taking a C host process with it.
 
-mod sig_support;
+use crate::sig_support;
 
 use rootseal::sig::{CryptoContext, Error, OmahaCheck, Policy, Scheme, TrustStore};
 use sig_support::crau::build_payload;

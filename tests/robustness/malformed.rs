@@ -7,9 +7,9 @@
 //! Exit codes follow the CLI contract: 2 for input with nothing usable in it; 1 where
 //! one GPT copy is intact and the operation refuses until `repair` (cgpt's rule).
 
-mod common;
-mod gpt_support;
-mod sig_support;
+use crate::common;
+use crate::gpt_support;
+use crate::sig_support;
 
 use gpt_support::{DiskSpec, fix_header_crc, raw_copies};
 use rootseal::gpt::{self, AttrChange, BlockSize, Error as GptError, Fault, Which};

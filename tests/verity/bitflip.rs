@@ -12,7 +12,7 @@
 //! of a data block and of the single hash block is flipped on a two-block image, and one
 //! random bit of every block on a two-level image.
 
-mod common;
+use crate::common;
 
 use common::Rng;
 use rootseal::verity::{self, HashAlgorithm, RunOptions, VerifyReport, VerityOptions};

@@ -1,7 +1,7 @@
 //! The `rootseal` command-line contract: output formats, exit codes (0 success, 1 check
 //! failed, 2 bad usage or bad input), warnings, and "validation errors write nothing".
 
-mod common;
+use crate::common;
 use common::{describe, pseudo_random};
 use std::fs;
 use std::os::unix::fs::FileExt;

@@ -2,8 +2,7 @@
 //! gets a precise reason and never a panic or a huge allocation, and what rootseal
 //! writes back is accepted by sgdisk and cgpt.
 
-mod common;
-mod gpt_support;
+use crate::gpt_support;
 
 use gpt_support::*;
 use rootseal::gpt::{self, BlockSize, Error, Fault, GptDisk, Which};

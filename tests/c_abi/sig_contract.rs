@@ -1,5 +1,5 @@
 //! The signature part of the C ABI contract from Rust: NULL handling of the
-//! constructors. (The status numbers are pinned in tests/ffi_contract.rs.)
+//! constructors. (The status numbers are pinned in contract.rs.)
 
 use rootseal::ffi::sig::*;
 use rootseal::ffi::status::rootseal_status as S;

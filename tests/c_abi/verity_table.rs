@@ -1,7 +1,7 @@
 //! `rootseal_verity_kernel_table` from the result of `rootseal_verity_format`: the same
 //! line `rootseal verity table` prints (itself checked against the formula in
-//! veritysetup_compat.rs), for trees with and without a superblock and with every
-//! optional argument; and the buffer, NULL and params contract.
+//! tests/verity/veritysetup_compat.rs), for trees with and without a superblock and
+//! with every optional argument; and the buffer, NULL and params contract.
 
 use rootseal::ffi::status::rootseal_status as S;
 use rootseal::ffi::verity::*;
@@ -10,7 +10,7 @@ use std::ffi::{CStr, CString, c_char};
 use std::path::Path;
 use std::process::Command;
 
-mod common;
+use crate::common;
 
 fn format(dir: &Path, params: &rootseal_verity_params) -> (CString, CString, rootseal_verity_result) {
     let data = dir.join("data.img");

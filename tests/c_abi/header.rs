@@ -1,6 +1,6 @@
 //! The committed C header is what cbindgen generates now, its version macros match
 //! Cargo.toml, and it exports only rootseal_/ROOTSEAL_ names.
-//! Regenerate with `ROOTSEAL_BLESS=1 cargo test --test header`.
+//! Regenerate with `ROOTSEAL_BLESS=1 cargo test --test c_abi -- header::`.
 
 use std::path::PathBuf;
 
@@ -26,7 +26,7 @@ fn committed_header_matches_cbindgen() {
     }
     assert!(
         fresh == committed(),
-        "include/rootseal.h is stale: regenerate it with `ROOTSEAL_BLESS=1 cargo test --test header` and commit it"
+        "include/rootseal.h is stale: regenerate it with `ROOTSEAL_BLESS=1 cargo test --test c_abi -- header::` and commit it"
     );
 }
 

@@ -3,7 +3,7 @@
 //! load next to a good one, key-order independence, all-or-nothing bundles and DER with
 //! trailing bytes.
 
-mod sig_support;
+use crate::sig_support;
 
 use rootseal::sig::{CryptoContext, DigestAlg, Error, Padding, Policy, Scheme, TrustStore};
 use sig_support::*;

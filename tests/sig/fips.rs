@@ -3,7 +3,7 @@
 //! leaves the process's default context alone, and a broken provider means no
 //! verification at all.
 
-mod sig_support;
+use crate::sig_support;
 
 use openssl::hash::{MessageDigest, hash};
 use rootseal::sig::{CryptoContext, Policy, Scheme, TrustStore, default_context_is_fips};

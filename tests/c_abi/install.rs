@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod c_support;
-mod common;
+use crate::c_support;
+use crate::common;
 
 use c_support::{lib_dir, manifest_dir, run};
 

@@ -4,7 +4,7 @@
 //! the damage is real. Covers hash types 0 and 1, SHA-1/256/512, several block sizes, a
 //! superblock or none, and ranges that start and end inside blocks.
 
-mod common;
+use crate::common;
 use common::{describe, parse_root_hash, pseudo_random, veritysetup};
 use rootseal::verity::{self, HashType, VerityOptions, decode_hex};
 use std::path::Path;

@@ -3,15 +3,15 @@
 //! without libFuzzer; and checks the fuzz fixtures against the real tools: the template
 //! GPT disks with `sgdisk -v`, the reference verity trees with `veritysetup format`.
 //!
-//! `cargo test --test fuzz_replay -- --ignored write_seeds` rewrites the seed corpora
+//! `cargo test --test robustness -- --ignored write_seeds` rewrites the seed corpora
 //! (and the payload test key, whose private half is thrown away).
 
-mod common;
-mod gpt_support;
-mod sig_support;
+use crate::common;
+use crate::gpt_support;
+use crate::sig_support;
 
 #[allow(dead_code)]
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 mod fuzz_checks;
 
 use fuzz_checks::{TARGETS, gpt_image, verity_verify};

@@ -3,7 +3,7 @@
 //! lowercase hex, no newline), rootseal verifies; rootseal signs, `openssl cms -verify`
 //! checks.
 
-mod sig_support;
+use crate::sig_support;
 
 use rootseal::sig::{CryptoContext, Error, TrustStore, sign_root_hash};
 use sig_support::*;

@@ -8,8 +8,7 @@
 //! attribute with a 128-entry twin that cgpt did handle, and checked with sgdisk or
 //! sfdisk.
 
-mod common;
-mod gpt_support;
+use crate::gpt_support;
 
 use gpt_support::*;
 use rootseal::gpt::{self, AttrChange, BlockSize, GptDisk, Guid, PrioritizeRequest};

@@ -13,7 +13,7 @@
 //! The expected tree geometry is computed here from the format notes, independently of
 //! the crate's own layout code.
 
-mod common;
+use crate::common;
 use common::{describe, parse_root_hash, pseudo_random, veritysetup};
 use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, Uuid, VerifyReport, VerityOptions};
 use std::fmt::Write as _;

@@ -3,7 +3,7 @@
 //! policies, in the default library context and in the private FIPS one. Every expected
 //! accept or refuse is asserted, and so is the provider that did the work.
 
-mod sig_support;
+use crate::sig_support;
 
 use rootseal::sig::{CryptoContext, DigestAlg, Error, Padding, Policy, Scheme, TrustStore};
 use sig_support::*;

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod c_support;
-mod common;
-mod gpt_support;
+use crate::c_support;
+use crate::common;
+use crate::gpt_support;
 
 use c_support::{VALGRIND, compile, manifest_dir, run, wrapped};
 

@@ -2,8 +2,8 @@
 //! refused, 2 bad usage or input), JSON naming the matching key and the policy, and
 //! FIPS mode through --fips-config and ROOTSEAL_FIPS_CONFIG.
 
-mod common;
-mod sig_support;
+use crate::common;
+use crate::sig_support;
 
 use common::describe;
 use sig_support::crau::build_payload;

@@ -2,8 +2,7 @@
 //! the same disk, scenarios replayed against cgpt, and the exit codes scripts rely on
 //! (0 success, 1 the operation failed, 2 bad usage or bad input).
 
-mod common;
-mod gpt_support;
+use crate::gpt_support;
 
 use gpt_support::*;
 use serde_json::Value;

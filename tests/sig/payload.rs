@@ -4,7 +4,7 @@
 //! and `pkeyutl -sign -pkeyopt digest:sha256` over the hash as core_sign_update does).
 //! The protobufs are encoded by hand here, independently of rootseal's prost structs.
 
-mod sig_support;
+use crate::sig_support;
 
 use rootseal::sig::{CryptoContext, Error, OmahaCheck, Policy, TrustStore, parse_sha256_text};
 use sig_support::crau::build_payload;

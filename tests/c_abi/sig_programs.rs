@@ -2,8 +2,8 @@
 //! against the static and the shared library, runs it (also under valgrind) on inputs the
 //! openssl CLI made, and checks the fingerprint it printed against openssl's.
 
-mod c_support;
-mod sig_support;
+use crate::c_support;
+use crate::sig_support;
 
 use c_support::{VALGRIND, compile, run, wrapped};
 use sig_support::crau::build_payload;

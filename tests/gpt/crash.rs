@@ -12,8 +12,7 @@
 //!   reached the disk (a volatile cache persists them in any order), and also any
 //!   subset with one more of them torn at each 512-byte boundary.
 
-mod common;
-mod gpt_support;
+use crate::gpt_support;
 
 use gpt_support::*;
 use rootseal::gpt::{self, AttrChange, BlockSize, Gpt, GptDisk, Guid, PrioritizeRequest};

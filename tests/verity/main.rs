@@ -1,0 +1,20 @@
+//! Verity trees, checked against the real `veritysetup`: byte-for-byte compatibility,
+//! random parameter sets, range verification, every hashing backend against `sha2`, the
+//! bit-flip campaign and block devices. One test binary; each module is one topic.
+//!
+//! CI re-runs `veritysetup_compat`, `random_params` and `hash_backends` with each
+//! backend forced: `ROOTSEAL_HASH_BACKEND=portable cargo test --test verity --
+//! veritysetup_compat:: random_params:: hash_backends::`.
+//!
+//! Nothing here changes process-wide state (the forced backend, verity FIPS mode): the
+//! tests that do are binaries of their own (verity_fips, c_abi_hash_backend).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bitflip;
+mod block_devices;
+mod hash_backends;
+mod random_params;
+mod range;
+mod veritysetup_compat;
