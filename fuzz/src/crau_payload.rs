@@ -1,6 +1,6 @@
 //! The CrAU update payload parser and verifier, over arbitrary files, with one trusted
-//! RSA key (the seeds carry payloads it signed, made by `tests/fuzz_replay.rs`'s seed
-//! writer). Nothing but a correctly signed payload may verify.
+//! RSA key (the seeds carry payloads it signed, made by `examples/write_seeds.rs`
+//! --new-key). Nothing but a correctly signed payload may verify.
 //!
 //! Input: byte 0 bit 0 adds the Omaha size check (the real size), bit 1 uses the FIPS
 //! policy; the rest is the payload file.

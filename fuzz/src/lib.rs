@@ -1,7 +1,7 @@
 //! The checks behind the fuzz targets. Each target in `fuzz_targets/` is one line that
-//! calls a `check` here, and `tests/fuzz_replay.rs` includes this file by path to run
-//! every seed and regression input through the same checks on stable Rust, so CI covers
-//! them without libFuzzer. A check panics (a finding) when rootseal panics or when an
+//! calls a `check` here, and `tests/robustness/fuzz_replay.rs` includes this file by path
+//! to run every seed and regression input through the same checks on stable Rust, so CI
+//! covers them without libFuzzer. A check panics (a finding) when rootseal panics or when an
 //! invariant of the target fails; bad input that rootseal refuses cleanly is fine.
 //!
 //! Paths inside go through `super::`, never `crate::`: in the replay test this file is a
