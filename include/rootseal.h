@@ -45,6 +45,62 @@
 
 
 /**
+ * Hash algorithm numbers for `rootseal_verity_params.hash_algorithm`.
+ */
+#define ROOTSEAL_HASH_DEFAULT 0
+
+/**
+ * SHA-1 (legacy images only).
+ */
+#define ROOTSEAL_HASH_SHA1 1
+
+/**
+ * SHA-224.
+ */
+#define ROOTSEAL_HASH_SHA224 2
+
+/**
+ * SHA-256 (the default).
+ */
+#define ROOTSEAL_HASH_SHA256 3
+
+/**
+ * SHA-384.
+ */
+#define ROOTSEAL_HASH_SHA384 4
+
+/**
+ * SHA-512.
+ */
+#define ROOTSEAL_HASH_SHA512 5
+
+/**
+ * Backend numbers for `rootseal_hash_backend_force`: the automatic choice (the
+ * `ROOTSEAL_HASH_BACKEND` environment variable if set, else the fastest the CPU runs).
+ */
+#define ROOTSEAL_HASH_BACKEND_AUTO 0
+
+/**
+ * AVX-512 multi-buffer SHA-256 (16 lanes) and SHA-512 (8 lanes).
+ */
+#define ROOTSEAL_HASH_BACKEND_AVX512 1
+
+/**
+ * x86 SHA extensions, SHA-256 messages interleaved.
+ */
+#define ROOTSEAL_HASH_BACKEND_SHANI 2
+
+/**
+ * Portable code (the Rust `sha2` crate), available everywhere.
+ */
+#define ROOTSEAL_HASH_BACKEND_PORTABLE 3
+
+/**
+ * OpenSSL's EVP digests in the default library context (in FIPS mode, the FIPS one).
+ */
+#define ROOTSEAL_HASH_BACKEND_OPENSSL 4
+
+/**
  * Current version of [`rootseal_gpt_open_params`].
  */
 #define ROOTSEAL_GPT_OPEN_PARAMS_VERSION 1
@@ -105,32 +161,6 @@
 #define ROOTSEAL_GPT_REPAIRED_PMBR (1 << 3)
 
 /**
- * Backend numbers for `rootseal_hash_backend_force`: the automatic choice (the
- * `ROOTSEAL_HASH_BACKEND` environment variable if set, else the fastest the CPU runs).
- */
-#define ROOTSEAL_HASH_BACKEND_AUTO 0
-
-/**
- * AVX-512 multi-buffer SHA-256 (16 lanes) and SHA-512 (8 lanes).
- */
-#define ROOTSEAL_HASH_BACKEND_AVX512 1
-
-/**
- * x86 SHA extensions, SHA-256 messages interleaved.
- */
-#define ROOTSEAL_HASH_BACKEND_SHANI 2
-
-/**
- * Portable code (the Rust `sha2` crate), available everywhere.
- */
-#define ROOTSEAL_HASH_BACKEND_PORTABLE 3
-
-/**
- * OpenSSL's EVP digests in the default library context (in FIPS mode, the FIPS one).
- */
-#define ROOTSEAL_HASH_BACKEND_OPENSSL 4
-
-/**
  * Current version of [`rootseal_io`].
  */
 #define ROOTSEAL_IO_VERSION 1
@@ -185,36 +215,6 @@
  * Current version of [`rootseal_verity_params`].
  */
 #define ROOTSEAL_VERITY_PARAMS_VERSION 1
-
-/**
- * Hash algorithm numbers for `rootseal_verity_params.hash_algorithm`.
- */
-#define ROOTSEAL_HASH_DEFAULT 0
-
-/**
- * SHA-1 (legacy images only).
- */
-#define ROOTSEAL_HASH_SHA1 1
-
-/**
- * SHA-224.
- */
-#define ROOTSEAL_HASH_SHA224 2
-
-/**
- * SHA-256 (the default).
- */
-#define ROOTSEAL_HASH_SHA256 3
-
-/**
- * SHA-384.
- */
-#define ROOTSEAL_HASH_SHA384 4
-
-/**
- * SHA-512.
- */
-#define ROOTSEAL_HASH_SHA512 5
 
 /**
  * Flag: hash type 0 (Chrome OS) instead of type 1.

@@ -12,6 +12,7 @@
 use super::c_api::{Out, Session, after_call, patched_hash_device, reserved, root_hash, verity_params, version};
 use super::input::Input;
 use super::verity_verify;
+use rootseal::ffi::engine::*;
 use rootseal::ffi::gpt::*;
 use rootseal::ffi::hash::*;
 use rootseal::ffi::sig::*;

@@ -8,12 +8,23 @@
 //! use. Engines never look at it: two users in one process, each with an engine, cannot
 //! change each other's mode.
 
-use super::hash::backend_of;
 use super::sig::rootseal_sig_context;
 use super::status::rootseal_status;
 use super::{Failure, boundary, null, query};
 use crate::verity::{HASH_BACKEND_ENV, HashBackend, HashChoice};
 use std::sync::{OnceLock, RwLock};
+
+/// Backend numbers for `rootseal_hash_backend_force`: the automatic choice (the
+/// `ROOTSEAL_HASH_BACKEND` environment variable if set, else the fastest the CPU runs).
+pub const ROOTSEAL_HASH_BACKEND_AUTO: u32 = 0;
+/// AVX-512 multi-buffer SHA-256 (16 lanes) and SHA-512 (8 lanes).
+pub const ROOTSEAL_HASH_BACKEND_AVX512: u32 = 1;
+/// x86 SHA extensions, SHA-256 messages interleaved.
+pub const ROOTSEAL_HASH_BACKEND_SHANI: u32 = 2;
+/// Portable code (the Rust `sha2` crate), available everywhere.
+pub const ROOTSEAL_HASH_BACKEND_PORTABLE: u32 = 3;
+/// OpenSSL's EVP digests in the default library context (in FIPS mode, the FIPS one).
+pub const ROOTSEAL_HASH_BACKEND_OPENSSL: u32 = 4;
 
 /// A verity engine: the hashing backend (or FIPS mode) for the calls it is passed to.
 /// Opaque; create it with [`rootseal_verity_engine_new`] and free it with
@@ -31,6 +42,18 @@ impl rootseal_verity_engine {
 
     fn update(&self, change: impl FnOnce(&mut HashChoice)) {
         change(&mut self.hashing.write().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// The backend a `ROOTSEAL_HASH_BACKEND_*` number names; None for AUTO.
+pub(crate) fn backend_of(number: u32) -> Result<Option<HashBackend>, Failure> {
+    match number {
+        ROOTSEAL_HASH_BACKEND_AUTO => Ok(None),
+        ROOTSEAL_HASH_BACKEND_AVX512 => Ok(Some(HashBackend::Avx512)),
+        ROOTSEAL_HASH_BACKEND_SHANI => Ok(Some(HashBackend::ShaNi)),
+        ROOTSEAL_HASH_BACKEND_PORTABLE => Ok(Some(HashBackend::Portable)),
+        ROOTSEAL_HASH_BACKEND_OPENSSL => Ok(Some(HashBackend::OpenSsl)),
+        other => Err(Failure::new(rootseal_status::InvalidArgument, format!("unknown hash backend number {other}"))),
     }
 }
 

@@ -1,33 +1,11 @@
 //! C entry points for the hashing backend and FIPS mode of the calls without an engine
 //! (the process default, see [`super::engine`]).
 
+use super::engine;
 use super::sig::rootseal_sig_context;
 use super::status::rootseal_status;
-use super::{Failure, boundary, engine, null};
+use super::{boundary, null};
 use crate::verity;
-
-/// Backend numbers for `rootseal_hash_backend_force`: the automatic choice (the
-/// `ROOTSEAL_HASH_BACKEND` environment variable if set, else the fastest the CPU runs).
-pub const ROOTSEAL_HASH_BACKEND_AUTO: u32 = 0;
-/// AVX-512 multi-buffer SHA-256 (16 lanes) and SHA-512 (8 lanes).
-pub const ROOTSEAL_HASH_BACKEND_AVX512: u32 = 1;
-/// x86 SHA extensions, SHA-256 messages interleaved.
-pub const ROOTSEAL_HASH_BACKEND_SHANI: u32 = 2;
-/// Portable code (the Rust `sha2` crate), available everywhere.
-pub const ROOTSEAL_HASH_BACKEND_PORTABLE: u32 = 3;
-/// OpenSSL's EVP digests in the default library context (in FIPS mode, the FIPS one).
-pub const ROOTSEAL_HASH_BACKEND_OPENSSL: u32 = 4;
-
-pub(crate) fn backend_of(number: u32) -> Result<Option<verity::HashBackend>, Failure> {
-    match number {
-        ROOTSEAL_HASH_BACKEND_AUTO => Ok(None),
-        ROOTSEAL_HASH_BACKEND_AVX512 => Ok(Some(verity::HashBackend::Avx512)),
-        ROOTSEAL_HASH_BACKEND_SHANI => Ok(Some(verity::HashBackend::ShaNi)),
-        ROOTSEAL_HASH_BACKEND_PORTABLE => Ok(Some(verity::HashBackend::Portable)),
-        ROOTSEAL_HASH_BACKEND_OPENSSL => Ok(Some(verity::HashBackend::OpenSsl)),
-        other => Err(Failure::new(rootseal_status::InvalidArgument, format!("unknown hash backend number {other}"))),
-    }
-}
 
 /// Forces every later format and verify in this process that takes no engine onto one of
 /// the `ROOTSEAL_HASH_BACKEND_*` backends (`ROOTSEAL_HASH_BACKEND_AUTO` undoes it). It
@@ -55,7 +33,7 @@ pub unsafe extern "C" fn rootseal_hash_backend_available(backend: u32, available
         if available_out.is_null() {
             return Err(null("available_out"));
         }
-        let available = backend_of(backend)?.is_none_or(verity::HashBackend::is_available);
+        let available = engine::backend_of(backend)?.is_none_or(verity::HashBackend::is_available);
         // SAFETY: non-NULL and valid for a write, per this function's contract.
         unsafe { available_out.write(available) };
         Ok(rootseal_status::Ok)

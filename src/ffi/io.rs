@@ -1,6 +1,7 @@
 //! Caller-supplied I/O: a bootloader or an agent with its own disk layer passes
 //! callbacks instead of paths.
 
+use super::callback::callback_error;
 use super::status::rootseal_status;
 use super::{Failure, null};
 use crate::io::{BlockRead, BlockWrite};
@@ -53,25 +54,6 @@ pub struct rootseal_io {
     pub block_size: rootseal_block_size_fn,
     /// Reserved, must be NULL.
     pub reserved: [*mut c_void; 4],
-}
-
-/// Marks errors that came from a callback, so they map to `CALLBACK_FAILED`.
-#[derive(Debug)]
-struct CallbackError(String);
-
-impl std::fmt::Display for CallbackError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for CallbackError {}
-
-fn callback_error(message: String) -> io::Error {
-    io::Error::other(CallbackError(message))
-}
-
-pub(crate) fn is_callback_error(err: &io::Error) -> bool {
-    err.get_ref().is_some_and(|inner| inner.is::<CallbackError>())
 }
 
 /// A [`rootseal_io`] as a rootseal device.

@@ -17,6 +17,8 @@
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 
+pub mod algorithm;
+mod callback;
 pub mod engine;
 pub mod gpt;
 pub mod hash;

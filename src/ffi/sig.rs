@@ -157,7 +157,7 @@ unsafe fn scheme_from(params: *const rootseal_sig_params) -> Result<(Option<Sche
         ROOTSEAL_SIG_POLICY_FIPS => Policy::Fips,
         other => return Err(invalid(format!("policy {other} is unknown"))),
     };
-    use super::verity::{ROOTSEAL_HASH_DEFAULT, algorithm_of_number};
+    use super::algorithm::{ROOTSEAL_HASH_DEFAULT, algorithm_of_number};
     let digest = match (p.digest, algorithm_of_number(p.digest)) {
         (ROOTSEAL_HASH_DEFAULT, _) => HashAlgorithm::Sha256,
         (_, Some(digest)) if sig::SIGNATURE_DIGESTS.contains(&digest) => digest,

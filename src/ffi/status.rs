@@ -242,7 +242,7 @@ impl From<&verity::Error> for rootseal_status {
             E::CorruptSuperblock(_) => Self::VerityCorruptSuperblock,
             E::ConflictsWithSuperblock { .. } => Self::VerityConflictsWithSuperblock,
             E::RootHashLength { .. } => Self::VerityRootHashLength,
-            E::Io { source, .. } if super::io::is_callback_error(source) => Self::CallbackFailed,
+            E::Io { source, .. } if super::callback::is_callback_error(source) => Self::CallbackFailed,
             E::Io { .. } => Self::Io,
         }
     }
@@ -263,7 +263,7 @@ impl From<&gpt::Error> for rootseal_status {
     fn from(err: &gpt::Error) -> Self {
         use gpt::Error as E;
         match err {
-            E::Io { source, .. } | E::Write { source, .. } if super::io::is_callback_error(source) => {
+            E::Io { source, .. } | E::Write { source, .. } if super::callback::is_callback_error(source) => {
                 Self::CallbackFailed
             }
             E::Io { .. } | E::Write { .. } | E::Locked(_) => Self::Io,
@@ -299,7 +299,7 @@ impl From<&sig::Error> for rootseal_status {
             E::InvalidArgument(_) => Self::InvalidArgument,
             E::OpenSsl { .. } => Self::SigCryptoFailure,
             E::FileChanged { .. } => Self::SigFileChanged,
-            E::Io { source, .. } if super::io::is_callback_error(source) => Self::CallbackFailed,
+            E::Io { source, .. } if super::callback::is_callback_error(source) => Self::CallbackFailed,
             E::Io { .. } => Self::Io,
         }
     }

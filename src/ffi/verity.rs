@@ -1,30 +1,18 @@
 //! C entry points for dm-verity: format and verify, by path or by callbacks.
 
+use super::algorithm::{algorithm_from_number, algorithm_number};
 use super::engine::{hashing_of, rootseal_verity_engine};
 use super::io::{CallbackDevice, rootseal_io};
 use super::status::rootseal_status;
 use super::{Failure, boundary, bytes_arg, check_params, null, path_arg, query};
 use crate::io::{BlockDevice, BlockRead};
 use crate::text::Uuid;
-use crate::verity::{self, FormatOutcome, HashAlgorithm, HashType, RunOptions, VerifyReport, VerityOptions};
+use crate::verity::{self, FormatOutcome, HashType, RunOptions, VerifyReport, VerityOptions};
 use std::ffi::c_char;
 use std::ptr;
 
 /// Current version of [`rootseal_verity_params`].
 pub const ROOTSEAL_VERITY_PARAMS_VERSION: u32 = 1;
-
-/// Hash algorithm numbers for `rootseal_verity_params.hash_algorithm`.
-pub const ROOTSEAL_HASH_DEFAULT: u32 = 0;
-/// SHA-1 (legacy images only).
-pub const ROOTSEAL_HASH_SHA1: u32 = 1;
-/// SHA-224.
-pub const ROOTSEAL_HASH_SHA224: u32 = 2;
-/// SHA-256 (the default).
-pub const ROOTSEAL_HASH_SHA256: u32 = 3;
-/// SHA-384.
-pub const ROOTSEAL_HASH_SHA384: u32 = 4;
-/// SHA-512.
-pub const ROOTSEAL_HASH_SHA512: u32 = 5;
 
 /// Flag: hash type 0 (Chrome OS) instead of type 1.
 pub const ROOTSEAL_VERITY_CHROMEOS_FORMAT: u32 = 1 << 0;
@@ -105,35 +93,6 @@ pub struct rootseal_verity_result {
 /// [`rootseal_verity_report_free`].
 pub struct rootseal_verity_report {
     report: VerifyReport,
-}
-
-/// The one table of `ROOTSEAL_HASH_*` numbers, for verity params, verity results and
-/// signature params alike.
-const HASH_NUMBERS: [(u32, HashAlgorithm); 5] = [
-    (ROOTSEAL_HASH_SHA1, HashAlgorithm::Sha1),
-    (ROOTSEAL_HASH_SHA224, HashAlgorithm::Sha224),
-    (ROOTSEAL_HASH_SHA256, HashAlgorithm::Sha256),
-    (ROOTSEAL_HASH_SHA384, HashAlgorithm::Sha384),
-    (ROOTSEAL_HASH_SHA512, HashAlgorithm::Sha512),
-];
-
-/// The algorithm a `ROOTSEAL_HASH_*` number names; None for `ROOTSEAL_HASH_DEFAULT` and
-/// for numbers that name nothing.
-pub(super) fn algorithm_of_number(number: u32) -> Option<HashAlgorithm> {
-    HASH_NUMBERS.iter().find(|(n, _)| *n == number).map(|&(_, algorithm)| algorithm)
-}
-
-fn algorithm_from_number(value: u32) -> Result<Option<HashAlgorithm>, Failure> {
-    if value == ROOTSEAL_HASH_DEFAULT {
-        return Ok(None);
-    }
-    algorithm_of_number(value).map(Some).ok_or_else(|| {
-        Failure::new(rootseal_status::VerityUnsupportedAlgorithm, format!("hash algorithm number {value} is unknown"))
-    })
-}
-
-fn algorithm_number(algorithm: HashAlgorithm) -> u32 {
-    HASH_NUMBERS.iter().find(|(_, a)| *a == algorithm).map_or(ROOTSEAL_HASH_DEFAULT, |&(number, _)| number)
 }
 
 fn nonzero<T: PartialEq + Default>(value: T) -> Option<T> {

@@ -61,7 +61,7 @@ pub struct rootseal_verity_table_params {
 /// starts, which tells whether a superblock precedes it.
 fn config_from_result(tree: &rootseal_verity_result) -> Result<VerityConfig, Failure> {
     let invalid = |what: String| Failure::new(rootseal_status::InvalidArgument, what);
-    let hash_algorithm = super::verity::algorithm_of_number(tree.hash_algorithm).ok_or_else(|| {
+    let hash_algorithm = super::algorithm::algorithm_of_number(tree.hash_algorithm).ok_or_else(|| {
         invalid(format!("result hash_algorithm {} is not a ROOTSEAL_HASH_* number", tree.hash_algorithm))
     })?;
     let salt_size = tree.salt_size as usize;

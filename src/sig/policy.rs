@@ -148,13 +148,3 @@ impl Scheme {
         }
     }
 }
-
-/// "P-256" for "prime256v1" and so on; other names unchanged.
-pub(crate) fn curve_label(curve: &str) -> &str {
-    match curve {
-        "prime256v1" => "P-256",
-        "secp384r1" => "P-384",
-        "secp521r1" => "P-521",
-        other => other,
-    }
-}

@@ -64,7 +64,7 @@ impl std::fmt::Display for KeyType {
         match self {
             KeyType::Rsa { bits } => write!(f, "RSA-{bits}"),
             KeyType::RsaPss { bits } => write!(f, "RSA-PSS-{bits}"),
-            KeyType::Ec { curve } => write!(f, "ECDSA {}", super::policy::curve_label(curve)),
+            KeyType::Ec { curve } => write!(f, "ECDSA {}", curve_label(curve)),
             KeyType::Ed25519 => f.write_str("Ed25519"),
             KeyType::Other(name) => write!(f, "{name}"),
         }
@@ -343,5 +343,15 @@ fn key_type_of(key: &PKey<Public>) -> KeyType {
         KeyType::Other("Ed448".into())
     } else {
         KeyType::Other(format!("{:?}", key.id()))
+    }
+}
+
+/// "P-256" for "prime256v1" and so on; other names unchanged.
+pub(crate) fn curve_label(curve: &str) -> &str {
+    match curve {
+        "prime256v1" => "P-256",
+        "secp384r1" => "P-384",
+        "secp521r1" => "P-521",
+        other => other,
     }
 }

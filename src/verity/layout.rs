@@ -2,8 +2,32 @@
 //! the first hash block. No I/O, so it can be tested and fuzzed on its own.
 
 use super::error::{Error, Result};
-use super::params::HashType;
 use alloc::{vec, vec::Vec};
+
+/// The dm-verity hash format ("version" in the kernel table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashType {
+    /// Type 0, the original Chrome OS format: `H(block || salt)`, digests packed.
+    ChromeOs = 0,
+    /// Type 1, the normal format: `H(salt || block)`, digest slots padded to a power of two.
+    Normal = 1,
+}
+
+impl HashType {
+    /// Maps the on-disk / table number to the type.
+    pub fn from_u32(value: u32) -> Result<Self> {
+        match value {
+            0 => Ok(HashType::ChromeOs),
+            1 => Ok(HashType::Normal),
+            other => Err(Error::UnsupportedHashType(other)),
+        }
+    }
+
+    /// The on-disk / table number.
+    pub const fn as_u32(self) -> u32 {
+        self as u32
+    }
+}
 
 /// Most levels the kernel and veritysetup accept.
 pub const MAX_LEVELS: u32 = 63;

@@ -2,6 +2,7 @@
 //! validated set a tree is built with ([`VerityConfig`]).
 
 use super::error::{Error, HexInput, Result};
+pub use super::layout::HashType;
 use super::layout::TreeLayout;
 pub use crate::crypto::HashAlgorithm;
 use crate::text::{Uuid, decode_hex};
@@ -37,31 +38,6 @@ pub fn check_digest_length(algorithm: HashAlgorithm, given: usize) -> Result<()>
         return Err(Error::RootHashLength { algorithm: algorithm.name(), expected: algorithm.digest_size(), given });
     }
     Ok(())
-}
-
-/// The dm-verity hash format ("version" in the kernel table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HashType {
-    /// Type 0, the original Chrome OS format: `H(block || salt)`, digests packed.
-    ChromeOs = 0,
-    /// Type 1, the normal format: `H(salt || block)`, digest slots padded to a power of two.
-    Normal = 1,
-}
-
-impl HashType {
-    /// Maps the on-disk / table number to the type.
-    pub fn from_u32(value: u32) -> Result<Self> {
-        match value {
-            0 => Ok(HashType::ChromeOs),
-            1 => Ok(HashType::Normal),
-            other => Err(Error::UnsupportedHashType(other)),
-        }
-    }
-
-    /// The on-disk / table number.
-    pub const fn as_u32(self) -> u32 {
-        self as u32
-    }
 }
 
 /// Parses a salt as veritysetup does: hex, or `-` for no salt.

@@ -3,6 +3,7 @@
 //! tests/verity/veritysetup_compat.rs), for trees with and without a superblock and
 //! with every optional argument; and the buffer, NULL and params contract.
 
+use rootseal::ffi::algorithm::*;
 use rootseal::ffi::status::rootseal_status as S;
 use rootseal::ffi::verity::*;
 use rootseal::ffi::verity_table::*;
