@@ -24,6 +24,7 @@ mod backend;
 mod config;
 mod error;
 mod evp;
+pub mod fec;
 mod files;
 mod hasher;
 pub mod layout;
