@@ -8,20 +8,23 @@
 //!
 //! * [`gf`]: field arithmetic, tables built at compile time;
 //! * [`rs`]: the generator polynomial and the reference one-codeword encoder;
+//! * [`BatchEncoder`]: many codewords at once, one block of input per step, on the
+//!   fastest [`FecBackend`] of the CPU (GFNI, AVX-512, AVX2) or portable code;
 //! * [`decode()`]: one codeword with errors and erasures;
 //! * [`FecLayout`]: the interleaving and the parity layout, pure arithmetic.
 //!
 //! `gf`, `rs`, `decode`, `layout` and the transposition are pure: no I/O, `core` (plus
 //! `Vec`/`Box`) only, so they can move to a `no_std + alloc` build.
 
+mod backend;
 pub mod decode;
 mod error;
 pub mod gf;
 pub mod layout;
 pub mod rs;
-#[allow(dead_code)]
 mod transpose;
 
+pub use backend::{BatchEncoder, FecBackend, transpose_planes};
 pub use decode::{DecodeOutcome, decode};
 pub use error::{FecError, Result};
 pub use layout::{FecLayout, FecParams, Segment, Source};

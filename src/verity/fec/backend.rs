@@ -1,0 +1,312 @@
+//! The batch encoder and the choice of the code that runs it.
+//!
+//! | backend | multiply | width | needs |
+//! |---|---|---|---|
+//! | [`FecBackend::Gfni`] | GFNI affine, 1 instruction per tap | 512 | GFNI, AVX-512F/BW/VBMI |
+//! | [`FecBackend::GfniAvx2`] | GFNI affine | 256 | GFNI, AVX2 |
+//! | [`FecBackend::Avx512`] | 2 nibble shuffles per tap | 512 | AVX-512F/BW |
+//! | [`FecBackend::Avx2`] | 2 nibble shuffles per tap | 256 | AVX2 |
+//! | [`FecBackend::Portable`] | one table look-up per step for all taps | 64 | nothing |
+//!
+//! The backend is a value: [`FecBackend::fastest`] picks from the CPU's features, a
+//! caller that wants another one (a command-line switch, an environment variable it
+//! read itself) passes it by name through [`FecBackend::from_name`]. Nothing here reads
+//! the environment or keeps global state. Forcing a backend the CPU lacks is an error,
+//! never a crash.
+
+use super::error::{FecError, Result};
+use super::gf;
+use super::rs::{Generator, MAX_ROOTS, PortableRows, check_batch};
+use super::transpose::planes_to_lane_major;
+use core::fmt;
+
+#[cfg(target_arch = "x86_64")]
+use crate::simd::gf::{
+    MAX_TAPS, ParityOut,
+    gfni::{Gfni256, Gfni512},
+    shuffle::{NibbleTables, Shuffle256, Shuffle512},
+    transpose_planes_vbmi,
+};
+
+/// A way of running the batch encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FecBackend {
+    /// GFNI `vgf2p8affineqb` on 512-bit vectors: 64 codewords per instruction.
+    Gfni,
+    /// GFNI on 256-bit vectors, for CPUs with GFNI but no AVX-512.
+    GfniAvx2,
+    /// Split-nibble `vpshufb` look-ups on 512-bit vectors (AVX-512BW).
+    Avx512,
+    /// Split-nibble `vpshufb` look-ups on 256-bit vectors (AVX2).
+    Avx2,
+    /// Table look-ups on 64-bit words, any CPU.
+    Portable,
+}
+
+impl FecBackend {
+    /// Every backend, fastest first (as measured on an Ice Lake-class Xeon).
+    pub const ALL: [FecBackend; 5] =
+        [FecBackend::Gfni, FecBackend::GfniAvx2, FecBackend::Avx512, FecBackend::Avx2, FecBackend::Portable];
+
+    /// The name a caller can pass to [`from_name`](Self::from_name).
+    pub const fn name(self) -> &'static str {
+        match self {
+            FecBackend::Gfni => "gfni",
+            FecBackend::GfniAvx2 => "gfni-avx2",
+            FecBackend::Avx512 => "avx512",
+            FecBackend::Avx2 => "avx2",
+            FecBackend::Portable => "portable",
+        }
+    }
+
+    /// Parses a [`name`](Self::name), ignoring ASCII case and surrounding blanks.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| FecError::UnknownBackend(name.into()))
+    }
+
+    /// True when this CPU can run the backend.
+    pub fn is_available(self) -> bool {
+        self.unavailable_reason().is_none()
+    }
+
+    /// The backends this CPU can run, fastest first.
+    pub fn available() -> Vec<FecBackend> {
+        Self::ALL.into_iter().filter(|b| b.is_available()).collect()
+    }
+
+    /// The fastest backend this CPU can run.
+    pub fn fastest() -> FecBackend {
+        Self::ALL.into_iter().find(|b| b.is_available()).unwrap_or(FecBackend::Portable)
+    }
+
+    fn unavailable_reason(self) -> Option<&'static str> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match self {
+                FecBackend::Portable => None,
+                FecBackend::Gfni => Gfni512::new().is_none().then_some("the CPU lacks GFNI or AVX-512F/BW/VBMI"),
+                FecBackend::GfniAvx2 => Gfni256::new().is_none().then_some("the CPU lacks GFNI or AVX2"),
+                FecBackend::Avx512 => Shuffle512::new().is_none().then_some("the CPU lacks AVX-512F/BW"),
+                FecBackend::Avx2 => Shuffle256::new().is_none().then_some("the CPU lacks AVX2"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            (self != FecBackend::Portable).then_some("it exists only on x86-64")
+        }
+    }
+}
+
+impl fmt::Display for FecBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The kernel that runs, built once its CPU features are known to be there.
+#[derive(Debug, Clone, Copy)]
+enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Gfni512(Gfni512),
+    #[cfg(target_arch = "x86_64")]
+    Gfni256(Gfni256),
+    #[cfg(target_arch = "x86_64")]
+    Shuffle512(Shuffle512),
+    #[cfg(target_arch = "x86_64")]
+    Shuffle256(Shuffle256),
+}
+
+/// Lanes per pass of the kernels that write planes (256-bit ones): the planes of one
+/// pass (at most 24 × 256 bytes) stay in L1 until they are transposed.
+const PLANAR_PASS_LANES: usize = 256;
+
+/// Most message rows of a code (roots = 2).
+const MAX_ROWS: usize = 253;
+
+/// Encodes many codewords of one RS(255, 255 − roots) code at once.
+///
+/// The input is a batch of message *rows*: `rows[i]` holds message symbol `i` of every
+/// lane (codeword), so in dm-verity's interleaving one row is one whole block of the
+/// stream and one call with `lanes = block_size` encodes one round. Immutable after
+/// construction: share one encoder between threads.
+#[derive(Debug, Clone)]
+pub struct BatchEncoder {
+    generator: Generator,
+    backend: FecBackend,
+    kernel: Kernel,
+    portable: PortableRows,
+    #[cfg(target_arch = "x86_64")]
+    matrices: [u64; MAX_TAPS],
+    #[cfg(target_arch = "x86_64")]
+    nibbles: NibbleTables,
+}
+
+impl BatchEncoder {
+    /// An encoder for `roots` parity bytes (2..=24) on `backend`, or the fastest one
+    /// for `None`. A backend this CPU lacks is an error.
+    pub fn new(roots: u32, backend: Option<FecBackend>) -> Result<Self> {
+        let generator = Generator::new(roots)?;
+        let backend = backend.unwrap_or_else(FecBackend::fastest);
+        if let Some(reason) = backend.unavailable_reason() {
+            return Err(FecError::BackendUnavailable { backend: backend.name(), reason });
+        }
+        let kernel = match backend {
+            FecBackend::Portable => Some(Kernel::Portable),
+            #[cfg(target_arch = "x86_64")]
+            FecBackend::Gfni => Gfni512::new().map(Kernel::Gfni512),
+            #[cfg(target_arch = "x86_64")]
+            FecBackend::GfniAvx2 => Gfni256::new().map(Kernel::Gfni256),
+            #[cfg(target_arch = "x86_64")]
+            FecBackend::Avx512 => Shuffle512::new().map(Kernel::Shuffle512),
+            #[cfg(target_arch = "x86_64")]
+            FecBackend::Avx2 => Shuffle256::new().map(Kernel::Shuffle256),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => None,
+        }
+        .ok_or(FecError::BackendUnavailable { backend: backend.name(), reason: "the CPU check failed" })?;
+        let taps = generator.taps();
+        Ok(BatchEncoder {
+            generator,
+            backend,
+            kernel,
+            portable: PortableRows::new(&generator),
+            #[cfg(target_arch = "x86_64")]
+            matrices: core::array::from_fn(|j| gf::gfni_matrix(taps[j])),
+            #[cfg(target_arch = "x86_64")]
+            nibbles: core::array::from_fn(|j| {
+                let (low, high) = gf::nibble_tables(taps[j]);
+                [low, high]
+            }),
+        })
+    }
+
+    /// The backend that runs.
+    pub fn backend(&self) -> FecBackend {
+        self.backend
+    }
+
+    /// Parity bytes per codeword.
+    pub fn roots(&self) -> usize {
+        self.generator.roots()
+    }
+
+    /// Message symbols per codeword: the number of rows a batch takes.
+    pub fn message_len(&self) -> usize {
+        self.generator.message_len()
+    }
+
+    /// The generator polynomial.
+    pub fn generator(&self) -> &Generator {
+        &self.generator
+    }
+
+    /// Encodes `lanes` codewords: `rows` holds `255 − roots` rows of at least `lanes`
+    /// bytes (symbol `i` of lane `l` is `rows[i][l]`); the `roots` parity bytes of lane
+    /// `l` go to `parity[l·roots ..]`, highest power first: the FEC file's layout, so a
+    /// round's parity can be written as it is. `parity` must be `lanes · roots` bytes.
+    pub fn encode_rows(&self, rows: &[&[u8]], lanes: usize, parity: &mut [u8]) -> Result<()> {
+        check_batch(&self.generator, rows, lanes, parity)?;
+        let roots = self.roots();
+        let done = match self.kernel {
+            Kernel::Portable => 0,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Gfni512(k) => k.encode(&self.matrices, roots, rows, lanes, parity, ParityOut::LaneMajor),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Shuffle512(k) if k.lane_major() => {
+                k.encode(&self.nibbles, roots, rows, lanes, parity, ParityOut::LaneMajor)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Shuffle512(_) | Kernel::Gfni256(_) | Kernel::Shuffle256(_) => {
+                self.encode_via_planes(rows, lanes, parity)
+            }
+        };
+        self.portable.encode(rows, done..lanes, &mut parity[done * roots..]);
+        Ok(())
+    }
+
+    /// Like [`encode_rows`](Self::encode_rows), but the parity comes out planar:
+    /// `planes[j·lanes + l]` is parity byte `j` of lane `l`. [`transpose_planes`] turns
+    /// that into the file layout. `planes` must be `lanes · roots` bytes.
+    pub fn encode_rows_planar(&self, rows: &[&[u8]], lanes: usize, planes: &mut [u8]) -> Result<()> {
+        check_batch(&self.generator, rows, lanes, planes)?;
+        let done = self.kernel_planar(rows, lanes, planes, lanes);
+        let roots = self.roots();
+        // The last lanes (fewer than one vector) through the portable code.
+        let mut tail = [0u8; 64 * MAX_ROOTS as usize];
+        let mut lane = done;
+        while lane < lanes {
+            let n = (lanes - lane).min(64);
+            self.portable.encode(rows, lane..lane + n, &mut tail[..n * roots]);
+            for l in 0..n {
+                for j in 0..roots {
+                    planes[j * lanes + lane + l] = tail[l * roots + j];
+                }
+            }
+            lane += n;
+        }
+        Ok(())
+    }
+
+    /// Runs the SIMD kernel into planes `stride` apart; returns the lanes done.
+    fn kernel_planar(&self, rows: &[&[u8]], lanes: usize, planes: &mut [u8], stride: usize) -> usize {
+        let roots = self.roots();
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (rows, lanes, planes, stride, roots);
+        match self.kernel {
+            Kernel::Portable => 0,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Gfni512(k) => k.encode(&self.matrices, roots, rows, lanes, planes, ParityOut::Planar { stride }),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Shuffle512(k) => k.encode(&self.nibbles, roots, rows, lanes, planes, ParityOut::Planar { stride }),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Gfni256(k) => k.encode_planar(&self.matrices, roots, rows, lanes, planes, stride),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Shuffle256(k) => k.encode_planar(&self.nibbles, roots, rows, lanes, planes, stride),
+        }
+    }
+
+    /// Lane-major output from a planar kernel: passes of a few hundred lanes into a
+    /// small plane buffer, each transposed straight away while it is in L1.
+    #[cfg(target_arch = "x86_64")]
+    fn encode_via_planes(&self, rows: &[&[u8]], lanes: usize, parity: &mut [u8]) -> usize {
+        let roots = self.roots();
+        let mut planes = [0u8; PLANAR_PASS_LANES * MAX_ROOTS as usize];
+        let mut pass_rows: [&[u8]; MAX_ROWS] = [&[]; MAX_ROWS];
+        let pass_rows = &mut pass_rows[..rows.len()];
+        let mut lane = 0;
+        while lane < lanes {
+            let n = (lanes - lane).min(PLANAR_PASS_LANES);
+            for (dst, row) in pass_rows.iter_mut().zip(rows) {
+                *dst = &row[lane..lane + n];
+            }
+            let done = self.kernel_planar(pass_rows, n, &mut planes, PLANAR_PASS_LANES);
+            planes_to_lane_major(roots, &planes, PLANAR_PASS_LANES, 0..done, &mut parity[lane * roots..]);
+            lane += done;
+            if done < n {
+                break;
+            }
+        }
+        lane
+    }
+}
+
+/// Transposes planar parity (`roots` planes of `lanes` bytes, as
+/// [`BatchEncoder::encode_rows_planar`] writes them) into the FEC file's lane-major
+/// layout. Uses AVX-512 VBMI byte permutes when the CPU has them.
+pub fn transpose_planes(roots: u32, planes: &[u8], lanes: usize, out: &mut [u8]) -> Result<()> {
+    let roots = super::rs::check_roots(roots)?;
+    let size = lanes.checked_mul(roots).ok_or(FecError::Overflow("the parity size"))?;
+    super::rs::check_len("the planes", planes.len(), size)?;
+    super::rs::check_len("the parity buffer", out.len(), size)?;
+    #[cfg(target_arch = "x86_64")]
+    let done = transpose_planes_vbmi(roots, planes, lanes, lanes, out).unwrap_or(0);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    planes_to_lane_major(roots, planes, lanes, done..lanes, &mut out[done * roots..]);
+    Ok(())
+}
