@@ -15,16 +15,17 @@
 //! affine instruction applies any GF(2)-linear map to each byte, and multiplication by
 //! a constant is one, so one instruction still does one multiply for 64 lanes.
 //!
-//! Each kernel encodes whole strips of 32 or 64 lanes and leaves the rest (fewer lanes
-//! than one strip) to the caller's portable code. Output is either *lane-major*, as the
-//! FEC file stores it (`roots` bytes per lane, lane after lane), or *planar* (plane `j`
-//! holds parity byte `j` of every lane). The 512-bit kernels transpose in registers with
-//! AVX-512 VBMI byte permutes; the 256-bit ones write planes, which the caller
-//! transposes.
+//! The kernels work on *planar* shift-register state owned by the caller: plane `j`
+//! holds stage `j` of every lane, and a call continues the codewords from whatever the
+//! planes hold (zeros to start). After the last message row the planes are the parity
+//! (plane `j` = parity byte `j` of every lane), which [`transpose_planes_vbmi`] or the
+//! portable code turn into the FEC file's lane-major layout. Continuing lets a caller
+//! feed a round's 253 rows in several calls, a few blocks at a time, as it reads them.
 //!
-//! The kernels take the rows as slices and check every length before entering
-//! `unsafe` code, so a wrong size is a refused call (returning 0 lanes), never an
-//! out-of-bounds access.
+//! Each kernel encodes whole strips of 32 or 64 lanes and leaves the rest (fewer lanes
+//! than one strip) to the caller's portable code. The kernels take rows and planes as
+//! slices and check every length before entering `unsafe` code, so a wrong size is a
+//! refused call (0 lanes done), never an out-of-bounds access.
 
 pub(crate) mod gfni;
 pub(crate) mod shuffle;
@@ -34,32 +35,15 @@ use core::arch::x86_64::*;
 /// Most taps (parity bytes per codeword) of a dm-verity code.
 pub(crate) const MAX_TAPS: usize = 24;
 
-/// How the parity of a call is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParityOut {
-    /// `roots` bytes per lane, lanes in order: the FEC file layout.
-    LaneMajor,
-    /// `roots` planes of `stride` bytes, plane `j` holding byte `j` of every lane.
-    Planar {
-        /// Bytes from one plane to the next (at least the number of lanes).
-        stride: usize,
-    },
-}
-
-/// Checks what every kernel relies on: `rows` all at least `lanes` long, the output
-/// large enough for `lanes` lanes in the given layout, `roots` within 2..=24.
-pub(crate) fn sizes_ok(roots: usize, rows: &[&[u8]], lanes: usize, out: &[u8], layout: ParityOut) -> bool {
-    let needed = match layout {
-        ParityOut::LaneMajor => lanes.checked_mul(roots),
-        ParityOut::Planar { stride } if stride >= lanes => {
-            stride.checked_mul(roots - 1).and_then(|n| n.checked_add(lanes))
-        }
-        ParityOut::Planar { .. } => None,
-    };
+/// Checks what every kernel relies on: `roots` within 2..=24, `rows` all at least
+/// `lanes` long, and `roots` planes of at least `lanes` bytes, `stride` apart, in
+/// `state`.
+pub(crate) fn sizes_ok(roots: usize, rows: &[&[u8]], lanes: usize, state: &[u8], stride: usize) -> bool {
+    let needed = stride.checked_mul(roots.saturating_sub(1)).and_then(|n| n.checked_add(lanes));
     (2..=MAX_TAPS).contains(&roots)
-        && !rows.is_empty()
+        && stride >= lanes
         && rows.iter().all(|r| r.len() >= lanes)
-        && needed.is_some_and(|n| n <= out.len())
+        && needed.is_some_and(|n| n <= state.len())
 }
 
 /// Calls `$kernel::<R, W>($args)` for the run-time `$roots`, with `W` independent
@@ -99,6 +83,115 @@ macro_rules! for_roots {
 }
 pub(crate) use for_roots;
 
+/// Shift-register state kept for one group of lanes: 16 KiB, so that it stays in L1
+/// next to the rows streaming through.
+pub(crate) const STATE_BYTES: usize = 16 * 1024;
+
+/// Rows per tile (see [`tiled_encoder!`]).
+pub(crate) const TILE_ROWS: usize = 8;
+
+/// Asks for the cache line at `p` to be brought into L2. A prefetch never faults, so
+/// `p` may point anywhere; it is never dereferenced.
+#[inline]
+#[target_feature(enable = "sse")]
+pub(crate) fn prefetch_l2(p: *const u8) {
+    _mm_prefetch::<_MM_HINT_T1>(p.cast());
+}
+
+/// Defines `$name::<R, W>(consts, rows, lane, end, state, stride)`, the encoder loop of
+/// one kernel, for `R` taps and `W` strips (vectors of lanes) per register step: it
+/// steps the planar state (`R` planes `stride` bytes apart) of lanes `*lane..` through
+/// every row, in groups of whole `W`-strip runs while one fits below `end`, and advances
+/// `*lane`.
+///
+/// The work is cut in tiles of [`TILE_ROWS`] rows × one group of lanes. Per tile, each
+/// strip's state is loaded from the planes (a group's planes, at most [`STATE_BYTES`],
+/// stay in L1), stepped through the tile's rows in registers and stored back. Rows are
+/// thus read in sequence, eight at a time, streams the hardware prefetchers follow;
+/// the next tile's rows are prefetched meanwhile. Stepping one strip through all 253
+/// rows instead loads the same offset of 253 blocks that are 4 KiB-aligned (and, for
+/// some image sizes, 16 KiB-aligned) at once: they compete for one L1 set and a few L2
+/// sets, which measured up to three times slower. `W` independent strips per step hide
+/// the latency of a register step (XOR, multiply, XOR) when there are too few taps to
+/// keep the multiplier busy.
+///
+/// The kernel supplies: `$prepare::<R>(consts)`, the per-call constants in registers;
+/// `$step::<R>(&prepared, &mut state, symbols)`, one shift-register step; `$load(ptr)`
+/// and `$store(ptr, vector)`, unaligned vector accesses of `$width` bytes.
+macro_rules! tiled_encoder {
+    (
+        $name:ident,features = $features:literal,vector = $vector:ty,width = $width:literal,consts = $consts:ty,
+        prepare = $prepare:ident,step = $step:ident,load = $load:ident,store = $store:ident
+    ) => {
+        /// The tiled encoder loop (see `tiled_encoder!` in `simd::gf`).
+        ///
+        /// # Safety
+        /// The CPU must have the features enabled here; every row must hold at least
+        /// `end` bytes, and `state` `R` planes of at least `end` bytes, `stride` apart.
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const R: usize, const W: usize>(
+            consts: &$consts,
+            rows: &[&[u8]],
+            lane: &mut usize,
+            end: usize,
+            state: &mut [u8],
+            stride: usize,
+        ) {
+            use $crate::simd::gf::{STATE_BYTES, TILE_ROWS, prefetch_l2};
+            let prepared = $prepare::<R>(consts);
+            let mut plane_iter = state.chunks_mut(stride);
+            let planes: [&mut [u8]; R] = core::array::from_fn(|_| plane_iter.next().unwrap_or_default());
+            // As many strips per group as keep the group's planes within the budget, a
+            // multiple of W.
+            let group_strips = (STATE_BYTES / ($width * R) / W * W).max(W);
+            while *lane + $width * W <= end {
+                let start = *lane;
+                let strips = ((end - start) / ($width * W) * W).min(group_strips);
+                let width = $width * strips;
+                let mut next_blocks = rows.chunks(TILE_ROWS).skip(1);
+                for block in rows.chunks(TILE_ROWS) {
+                    let bases: [&[u8]; TILE_ROWS] =
+                        core::array::from_fn(|k| block.get(k).map_or(&[][..], |r| &r[start..start + width]));
+                    // A row past the last one prefetches the first row again, harmlessly.
+                    let next = next_blocks.next().unwrap_or(block);
+                    let ahead: [*const u8; TILE_ROWS] = core::array::from_fn(|k| {
+                        next.get(k).or(block.first()).map_or(core::ptr::null(), |r| r.as_ptr())
+                    });
+                    let count = block.len();
+                    for s in (0..strips).step_by(W) {
+                        let at = start + $width * s..start + $width * (s + W);
+                        let mut regs: [[$vector; R]; W] = core::array::from_fn(|w| {
+                            core::array::from_fn(|j| {
+                                let plane = &planes[j][at.clone()];
+                                // SAFETY: `plane` has $width·W readable bytes.
+                                unsafe { $load(plane.as_ptr().add($width * w)) }
+                            })
+                        });
+                        for (k, row) in bases.iter().enumerate().take(count) {
+                            let base = row[$width * s..$width * (s + W)].as_ptr();
+                            for (w, reg) in regs.iter_mut().enumerate() {
+                                prefetch_l2(ahead[k].wrapping_add(start + $width * (s + w)));
+                                // SAFETY: `base` has $width·W readable bytes (the slice above).
+                                let symbols = unsafe { $load(base.add($width * w)) };
+                                $step::<R>(&prepared, reg, symbols);
+                            }
+                        }
+                        for (w, reg) in regs.iter().enumerate() {
+                            for (j, vector) in reg.iter().enumerate() {
+                                let plane = &mut planes[j][at.clone()];
+                                // SAFETY: `plane` has $width·W writable bytes.
+                                unsafe { $store(plane.as_mut_ptr().add($width * w), *vector) };
+                            }
+                        }
+                    }
+                }
+                *lane += width;
+            }
+        }
+    };
+}
+pub(crate) use tiled_encoder;
+
 /// Index vectors for `vpermt2b`: merge two vectors of `size`-byte records, record by
 /// record, into the records of the lower (`HIGH = false`) or upper half of the lanes.
 const fn interleave_index(size: usize, high: bool) -> [u8; 64] {
@@ -137,7 +230,7 @@ static INTERLEAVE: [[[u8; 64]; 2]; 5] = {
 /// `out` must hold at least `64·R` bytes; more room lets the copies run wider.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-pub(crate) fn lane_major_64<const R: usize>(planes: &[__m512i; R], out: &mut [u8]) {
+fn lane_major_64<const R: usize>(planes: &[__m512i; R], out: &mut [u8]) {
     let padded = R.next_power_of_two();
     let zero = _mm512_setzero_si512();
     let mut v = [zero; 32];
@@ -175,11 +268,15 @@ pub(crate) fn lane_major_64<const R: usize>(planes: &[__m512i; R], out: &mut [u8
         // SAFETY: `chunk` is 64 writable bytes.
         unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast(), v[q]) };
     }
+    // Every width is a constant of the instantiation, so the copies are plain moves.
     let room = out.len();
     for lane in 0..64 {
-        let at = lane * R;
-        let width = if at + padded <= room { padded } else { R };
-        out[at..at + width].copy_from_slice(&records[lane * padded..lane * padded + width]);
+        let (at, from) = (lane * R, lane * padded);
+        if at + padded <= room {
+            out[at..at + padded].copy_from_slice(&records[from..from + padded]);
+        } else {
+            out[at..at + R].copy_from_slice(&records[from..from + R]);
+        }
     }
 }
 

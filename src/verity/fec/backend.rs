@@ -2,7 +2,7 @@
 //!
 //! | backend | multiply | width | needs |
 //! |---|---|---|---|
-//! | [`FecBackend::Gfni`] | GFNI affine, 1 instruction per tap | 512 | GFNI, AVX-512F/BW/VBMI |
+//! | [`FecBackend::Gfni`] | GFNI affine, 1 instruction per tap | 512 | GFNI, AVX-512F/BW |
 //! | [`FecBackend::GfniAvx2`] | GFNI affine | 256 | GFNI, AVX2 |
 //! | [`FecBackend::Avx512`] | 2 nibble shuffles per tap | 512 | AVX-512F/BW |
 //! | [`FecBackend::Avx2`] | 2 nibble shuffles per tap | 256 | AVX2 |
@@ -13,16 +13,23 @@
 //! read itself) passes it by name through [`FecBackend::from_name`]. Nothing here reads
 //! the environment or keeps global state. Forcing a backend the CPU lacks is an error,
 //! never a crash.
+//!
+//! Every SIMD kernel keeps the codewords' shift registers *planar* (one plane per
+//! parity byte, one byte per lane); the file's lane-major layout is one transposition
+//! at the end, in registers with AVX-512 VBMI byte permutes where the CPU has them.
+//! Measured on the 512-bit GFNI kernel, that costs the same as transposing inside the
+//! kernel, and it lets a caller continue codewords across calls
+//! ([`BatchEncoder::resume_rows`]).
 
 use super::error::{FecError, Result};
 use super::gf;
-use super::rs::{Generator, MAX_ROOTS, PortableRows, check_batch};
+use super::rs::{Generator, PortableRows, check_batch};
 use super::transpose::planes_to_lane_major;
 use core::fmt;
 
 #[cfg(target_arch = "x86_64")]
 use crate::simd::gf::{
-    MAX_TAPS, ParityOut,
+    MAX_TAPS,
     gfni::{Gfni256, Gfni512},
     shuffle::{NibbleTables, Shuffle256, Shuffle512},
     transpose_planes_vbmi,
@@ -88,7 +95,7 @@ impl FecBackend {
         {
             match self {
                 FecBackend::Portable => None,
-                FecBackend::Gfni => Gfni512::new().is_none().then_some("the CPU lacks GFNI or AVX-512F/BW/VBMI"),
+                FecBackend::Gfni => Gfni512::new().is_none().then_some("the CPU lacks GFNI or AVX-512F/BW"),
                 FecBackend::GfniAvx2 => Gfni256::new().is_none().then_some("the CPU lacks GFNI or AVX2"),
                 FecBackend::Avx512 => Shuffle512::new().is_none().then_some("the CPU lacks AVX-512F/BW"),
                 FecBackend::Avx2 => Shuffle256::new().is_none().then_some("the CPU lacks AVX2"),
@@ -121,9 +128,9 @@ enum Kernel {
     Shuffle256(Shuffle256),
 }
 
-/// Lanes per pass of the kernels that write planes (256-bit ones): the planes of one
-/// pass (at most 24 × 256 bytes) stay in L1 until they are transposed.
-const PLANAR_PASS_LANES: usize = 256;
+/// Planar state of one pass of [`BatchEncoder::encode_rows`]: it stays in L1 until it
+/// is transposed (24 KiB: 1024 lanes of 24 roots, a whole 4 KiB block of few roots).
+const PASS_BYTES: usize = 24 * 1024;
 
 /// Most message rows of a code (roots = 2).
 const MAX_ROWS: usize = 253;
@@ -212,20 +219,31 @@ impl BatchEncoder {
     pub fn encode_rows(&self, rows: &[&[u8]], lanes: usize, parity: &mut [u8]) -> Result<()> {
         check_batch(&self.generator, rows, lanes, parity)?;
         let roots = self.roots();
-        let done = match self.kernel {
-            Kernel::Portable => 0,
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Gfni512(k) => k.encode(&self.matrices, roots, rows, lanes, parity, ParityOut::LaneMajor),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Shuffle512(k) if k.lane_major() => {
-                k.encode(&self.nibbles, roots, rows, lanes, parity, ParityOut::LaneMajor)
+        if matches!(self.kernel, Kernel::Portable) {
+            self.portable.encode(rows, 0..lanes, parity);
+            return Ok(());
+        }
+        // Passes through a planar buffer, each transposed into the parity while it is
+        // still in L1; whole vectors of lanes per pass.
+        let mut planes = [0u8; PASS_BYTES];
+        let pass_lanes = PASS_BYTES / roots / 64 * 64;
+        let mut pass_rows: [&[u8]; MAX_ROWS] = [&[]; MAX_ROWS];
+        let pass_rows = &mut pass_rows[..rows.len()];
+        let mut first = 0;
+        while first < lanes {
+            let n = (lanes - first).min(pass_lanes);
+            for (dst, row) in pass_rows.iter_mut().zip(rows) {
+                *dst = &row[first..first + n];
             }
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Shuffle512(_) | Kernel::Gfni256(_) | Kernel::Shuffle256(_) => {
-                self.encode_via_planes(rows, lanes, parity)
-            }
-        };
-        self.portable.encode(rows, done..lanes, &mut parity[done * roots..]);
+            let planes = &mut planes[..n * roots];
+            planes.fill(0);
+            let done = self.kernel_resume(pass_rows, n, planes, n);
+            let out = &mut parity[first * roots..(first + n) * roots];
+            transpose_lanes(roots, planes, n, 0..done, &mut out[..done * roots]);
+            // Lanes short of a vector: straight to the file layout.
+            self.portable.encode(pass_rows, done..n, &mut out[done * roots..]);
+            first += n;
+        }
         Ok(())
     }
 
@@ -234,79 +252,102 @@ impl BatchEncoder {
     /// that into the file layout. `planes` must be `lanes · roots` bytes.
     pub fn encode_rows_planar(&self, rows: &[&[u8]], lanes: usize, planes: &mut [u8]) -> Result<()> {
         check_batch(&self.generator, rows, lanes, planes)?;
-        let done = self.kernel_planar(rows, lanes, planes, lanes);
-        let roots = self.roots();
-        // The last lanes (fewer than one vector) through the portable code.
-        let mut tail = [0u8; 64 * MAX_ROOTS as usize];
-        let mut lane = done;
-        while lane < lanes {
-            let n = (lanes - lane).min(64);
-            self.portable.encode(rows, lane..lane + n, &mut tail[..n * roots]);
-            for l in 0..n {
-                for j in 0..roots {
-                    planes[j * lanes + lane + l] = tail[l * roots + j];
-                }
-            }
-            lane += n;
-        }
+        planes.fill(0);
+        self.resume_unchecked(rows, lanes, planes, lanes);
         Ok(())
     }
 
-    /// Runs the SIMD kernel into planes `stride` apart; returns the lanes done.
-    fn kernel_planar(&self, rows: &[&[u8]], lanes: usize, planes: &mut [u8], stride: usize) -> usize {
+    /// Continues `lanes` codewords through the message rows `rows` (any number of
+    /// them, in order), from the shift-register state in `state` and back into it.
+    ///
+    /// `state` is planar: byte `j` of lane `l`'s register at `state[j·stride + l]`
+    /// (`roots` planes of `lanes` bytes, `stride ≥ lanes` apart). Zeros start a
+    /// codeword; after the codeword's `255 − roots` rows in total, in one call or many,
+    /// `state` holds its parity, planar ([`transpose_planes`] gives the file layout).
+    /// This lets a reader feed each round a few blocks at a time, as it reads them, and
+    /// keep only the state (one round's parity) between calls.
+    ///
+    /// Choose a `stride` that is not a multiple of 4 KiB (say `lanes + 64`): planes
+    /// 4 KiB apart share cache sets, which costs up to a third of the speed with many
+    /// roots.
+    pub fn resume_rows(&self, rows: &[&[u8]], lanes: usize, state: &mut [u8], stride: usize) -> Result<()> {
+        if rows.len() > self.message_len() {
+            return Err(FecError::BufferSize {
+                what: "the row list",
+                expected: self.message_len(),
+                actual: rows.len(),
+            });
+        }
+        if let Some(short) = rows.iter().find(|r| r.len() < lanes) {
+            return Err(FecError::BufferSize { what: "a message row", expected: lanes, actual: short.len() });
+        }
+        check_planes(self.roots(), lanes, stride, state.len())?;
+        self.resume_unchecked(rows, lanes, state, stride);
+        Ok(())
+    }
+
+    /// [`resume_rows`](Self::resume_rows) on checked sizes.
+    fn resume_unchecked(&self, rows: &[&[u8]], lanes: usize, state: &mut [u8], stride: usize) {
+        let done = self.kernel_resume(rows, lanes, state, stride);
+        self.portable.resume(rows, done..lanes, state, stride);
+    }
+
+    /// Runs the SIMD kernel on planes `stride` apart; returns the lanes done (all but
+    /// fewer than one vector's worth, or 0 for the portable backend).
+    fn kernel_resume(&self, rows: &[&[u8]], lanes: usize, state: &mut [u8], stride: usize) -> usize {
         let roots = self.roots();
         #[cfg(not(target_arch = "x86_64"))]
-        let _ = (rows, lanes, planes, stride, roots);
+        let _ = (rows, lanes, state, stride, roots);
         match self.kernel {
             Kernel::Portable => 0,
             #[cfg(target_arch = "x86_64")]
-            Kernel::Gfni512(k) => k.encode(&self.matrices, roots, rows, lanes, planes, ParityOut::Planar { stride }),
+            Kernel::Gfni512(k) => k.encode(&self.matrices, roots, rows, lanes, state, stride),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Shuffle512(k) => k.encode(&self.nibbles, roots, rows, lanes, planes, ParityOut::Planar { stride }),
+            Kernel::Shuffle512(k) => k.encode(&self.nibbles, roots, rows, lanes, state, stride),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Gfni256(k) => k.encode_planar(&self.matrices, roots, rows, lanes, planes, stride),
+            Kernel::Gfni256(k) => k.encode(&self.matrices, roots, rows, lanes, state, stride),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Shuffle256(k) => k.encode_planar(&self.nibbles, roots, rows, lanes, planes, stride),
+            Kernel::Shuffle256(k) => k.encode(&self.nibbles, roots, rows, lanes, state, stride),
         }
-    }
-
-    /// Lane-major output from a planar kernel: passes of a few hundred lanes into a
-    /// small plane buffer, each transposed straight away while it is in L1.
-    #[cfg(target_arch = "x86_64")]
-    fn encode_via_planes(&self, rows: &[&[u8]], lanes: usize, parity: &mut [u8]) -> usize {
-        let roots = self.roots();
-        let mut planes = [0u8; PLANAR_PASS_LANES * MAX_ROOTS as usize];
-        let mut pass_rows: [&[u8]; MAX_ROWS] = [&[]; MAX_ROWS];
-        let pass_rows = &mut pass_rows[..rows.len()];
-        let mut lane = 0;
-        while lane < lanes {
-            let n = (lanes - lane).min(PLANAR_PASS_LANES);
-            for (dst, row) in pass_rows.iter_mut().zip(rows) {
-                *dst = &row[lane..lane + n];
-            }
-            let done = self.kernel_planar(pass_rows, n, &mut planes, PLANAR_PASS_LANES);
-            planes_to_lane_major(roots, &planes, PLANAR_PASS_LANES, 0..done, &mut parity[lane * roots..]);
-            lane += done;
-            if done < n {
-                break;
-            }
-        }
-        lane
     }
 }
 
-/// Transposes planar parity (`roots` planes of `lanes` bytes, as
-/// [`BatchEncoder::encode_rows_planar`] writes them) into the FEC file's lane-major
-/// layout. Uses AVX-512 VBMI byte permutes when the CPU has them.
-pub fn transpose_planes(roots: u32, planes: &[u8], lanes: usize, out: &mut [u8]) -> Result<()> {
-    let roots = super::rs::check_roots(roots)?;
-    let size = lanes.checked_mul(roots).ok_or(FecError::Overflow("the parity size"))?;
-    super::rs::check_len("the planes", planes.len(), size)?;
-    super::rs::check_len("the parity buffer", out.len(), size)?;
+/// Lanes `lanes` of planar parity (`roots` planes, `stride` apart) into lane-major
+/// `out` (lane `lanes.start` first): AVX-512 VBMI where available, else portable.
+fn transpose_lanes(roots: usize, planes: &[u8], stride: usize, lanes: core::ops::Range<usize>, out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    let done = transpose_planes_vbmi(roots, planes, lanes, lanes, out).unwrap_or(0);
+    let done =
+        if lanes.start == 0 { transpose_planes_vbmi(roots, planes, stride, lanes.end, out).unwrap_or(0) } else { 0 };
     #[cfg(not(target_arch = "x86_64"))]
     let done = 0;
-    planes_to_lane_major(roots, planes, lanes, done..lanes, &mut out[done * roots..]);
+    let skip = done.saturating_sub(lanes.start);
+    planes_to_lane_major(roots, planes, stride, lanes.start + skip..lanes.end, &mut out[skip * roots..]);
+}
+
+/// Checks that `len` bytes hold `roots` planes of `lanes` bytes, `stride` apart.
+fn check_planes(roots: usize, lanes: usize, stride: usize, len: usize) -> Result<()> {
+    if stride < lanes {
+        return Err(FecError::BufferSize { what: "the plane stride", expected: lanes, actual: stride });
+    }
+    let needed = stride
+        .checked_mul(roots - 1)
+        .and_then(|n| n.checked_add(lanes))
+        .ok_or(FecError::Overflow("the planes' size"))?;
+    if len < needed {
+        return Err(FecError::BufferSize { what: "the planes", expected: needed, actual: len });
+    }
+    Ok(())
+}
+
+/// Transposes planar parity (`roots` planes of `lanes` bytes, `stride ≥ lanes` apart,
+/// as [`BatchEncoder::encode_rows_planar`] and [`BatchEncoder::resume_rows`] leave it)
+/// into the FEC file's lane-major layout: `out` must be `lanes · roots` bytes. Uses
+/// AVX-512 VBMI byte permutes when the CPU has them.
+pub fn transpose_planes(roots: u32, planes: &[u8], stride: usize, lanes: usize, out: &mut [u8]) -> Result<()> {
+    let roots = super::rs::check_roots(roots)?;
+    check_planes(roots, lanes, stride, planes.len())?;
+    let size = lanes.checked_mul(roots).ok_or(FecError::Overflow("the parity size"))?;
+    super::rs::check_len("the parity buffer", out.len(), size)?;
+    transpose_lanes(roots, planes, stride, 0..lanes, out);
     Ok(())
 }

@@ -148,9 +148,6 @@ impl core::fmt::Debug for PortableRows {
     }
 }
 
-/// Lanes run interleaved, so that the table look-ups of independent lanes overlap.
-const PORTABLE_INTERLEAVE: usize = 4;
-
 impl PortableRows {
     /// The encoder of `generator`'s code.
     pub fn new(generator: &Generator) -> Self {
@@ -167,25 +164,34 @@ impl PortableRows {
     /// Encodes `lanes` codewords: symbol `i` of lane `l` is `rows[i][l]`; the parity of
     /// lane `l` goes to `parity[l·roots .. (l+1)·roots]`. Sizes are the caller's to check
     /// ([`check_batch`]); a mismatch here is a bug, caught by slice bounds.
+    ///
+    /// Each step waits for a table look-up indexed by the previous step's result, so
+    /// several lanes run interleaved to overlap those latencies: 8 while the state is
+    /// one word, 4 when it takes more registers.
     pub(crate) fn encode(&self, rows: &[&[u8]], lanes: core::ops::Range<usize>, parity: &mut [u8]) {
         debug_assert_eq!(rows.len(), self.message_len);
         match self.roots.div_ceil(8) {
-            1 => self.encode_words::<1>(rows, lanes, parity),
-            2 => self.encode_words::<2>(rows, lanes, parity),
-            _ => self.encode_words::<3>(rows, lanes, parity),
+            1 => self.encode_words::<1, 8>(rows, lanes, parity),
+            2 => self.encode_words::<2, 4>(rows, lanes, parity),
+            _ => self.encode_words::<3, 4>(rows, lanes, parity),
         }
     }
 
-    fn encode_words<const W: usize>(&self, rows: &[&[u8]], lanes: core::ops::Range<usize>, parity: &mut [u8]) {
+    fn encode_words<const W: usize, const L: usize>(
+        &self,
+        rows: &[&[u8]],
+        lanes: core::ops::Range<usize>,
+        parity: &mut [u8],
+    ) {
         let roots = self.roots;
         let mut lane = lanes.start;
         while lane < lanes.end {
-            let group = PORTABLE_INTERLEAVE.min(lanes.end - lane);
-            let mut state = [[0u64; W]; PORTABLE_INTERLEAVE];
-            if group == PORTABLE_INTERLEAVE {
+            let group = L.min(lanes.end - lane);
+            let mut state = [[0u64; W]; L];
+            if group == L {
                 for row in rows {
-                    let symbols: [u8; PORTABLE_INTERLEAVE] = core::array::from_fn(|k| row[lane + k]);
-                    for (s, symbol) in state.iter_mut().zip(symbols) {
+                    let symbols: &[u8; L] = row[lane..lane + L].try_into().unwrap_or(&[0; L]);
+                    for (s, &symbol) in state.iter_mut().zip(symbols) {
                         self.step(s, symbol);
                     }
                 }
@@ -200,6 +206,49 @@ impl PortableRows {
                 let out = &mut parity[(lane - lanes.start + k) * roots..][..roots];
                 for (j, byte) in out.iter_mut().enumerate() {
                     *byte = (s[j / 8] >> (8 * (j % 8))) as u8;
+                }
+            }
+            lane += group;
+        }
+    }
+
+    /// Continues `lanes` codewords through `rows` from the state in `planes` (byte `j`
+    /// of lane `l`'s shift register at `planes[j·stride + l]`, zeros to start), leaving
+    /// the new state there: after the last row, the parity in planar form. Sizes are the
+    /// caller's to check; a mismatch is a bug, caught by slice bounds.
+    pub(crate) fn resume(&self, rows: &[&[u8]], lanes: core::ops::Range<usize>, planes: &mut [u8], stride: usize) {
+        match self.roots.div_ceil(8) {
+            1 => self.resume_words::<1, 8>(rows, lanes, planes, stride),
+            2 => self.resume_words::<2, 4>(rows, lanes, planes, stride),
+            _ => self.resume_words::<3, 4>(rows, lanes, planes, stride),
+        }
+    }
+
+    fn resume_words<const W: usize, const L: usize>(
+        &self,
+        rows: &[&[u8]],
+        lanes: core::ops::Range<usize>,
+        planes: &mut [u8],
+        stride: usize,
+    ) {
+        let roots = self.roots;
+        let mut lane = lanes.start;
+        while lane < lanes.end {
+            let group = L.min(lanes.end - lane);
+            let mut state = [[0u64; W]; L];
+            for (k, s) in state.iter_mut().enumerate().take(group) {
+                for j in 0..roots {
+                    s[j / 8] |= (planes[j * stride + lane + k] as u64) << (8 * (j % 8));
+                }
+            }
+            for row in rows {
+                for (k, s) in state.iter_mut().enumerate().take(group) {
+                    self.step(s, row[lane + k]);
+                }
+            }
+            for (k, s) in state.iter().enumerate().take(group) {
+                for j in 0..roots {
+                    planes[j * stride + lane + k] = (s[j / 8] >> (8 * (j % 8))) as u8;
                 }
             }
             lane += group;
@@ -289,6 +338,29 @@ mod tests {
         let mut parity = [0u8; 2];
         assert!(matches!(encode_codeword(&g, &[0; 252], &mut parity), Err(FecError::BufferSize { .. })));
         assert!(matches!(encode_codeword(&g, &[0; 253], &mut [0u8; 3]), Err(FecError::BufferSize { .. })));
+    }
+
+    #[test]
+    fn portable_resume_in_pieces_equals_one_pass() {
+        let mut next = rng(3);
+        for roots in [2, 9, 24] {
+            let g = Generator::new(roots).unwrap();
+            let (lanes, r) = (21, g.roots());
+            let rows: Vec<Vec<u8>> = (0..g.message_len()).map(|_| (0..lanes).map(|_| next()).collect()).collect();
+            let refs: Vec<&[u8]> = rows.iter().map(|r| r.as_slice()).collect();
+            let encoder = PortableRows::new(&g);
+            let mut whole = vec![0u8; lanes * r];
+            encoder.encode(&refs, 0..lanes, &mut whole);
+            let mut planes = vec![0u8; lanes * r];
+            for piece in refs.chunks(37) {
+                encoder.resume(piece, 0..lanes, &mut planes, lanes);
+            }
+            for l in 0..lanes {
+                for j in 0..r {
+                    assert_eq!(planes[j * lanes + l], whole[l * r + j]);
+                }
+            }
+        }
     }
 
     #[test]
