@@ -70,6 +70,16 @@ pub enum FecError {
         /// What is missing.
         reason: &'static str,
     },
+    /// An input device ends before the part of the stream it must hold.
+    #[error("the {which} device holds {actual} bytes but the FEC stream covers it up to byte {needed}")]
+    InputTooShort {
+        /// `"data"` or `"hash"`.
+        which: &'static str,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes available.
+        actual: u64,
+    },
     /// The output device is smaller than the parity area.
     #[error("the FEC device holds {actual} bytes but the parity area ends at byte {needed}")]
     OutputTooSmall {

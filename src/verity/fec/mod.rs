@@ -11,13 +11,34 @@
 //! * [`BatchEncoder`]: many codewords at once, one block of input per step, on the
 //!   fastest [`FecBackend`] of the CPU (GFNI, AVX-512, AVX2) or portable code;
 //! * [`decode()`]: one codeword with errors and erasures;
-//! * [`FecLayout`]: the interleaving and the parity layout, pure arithmetic.
+//! * [`FecLayout`]: the interleaving and the parity layout, pure arithmetic;
+//! * [`encode()`]: whole images through [`crate::io`], on every core, in bounded memory.
 //!
 //! `gf`, `rs`, `decode`, `layout` and the transposition are pure: no I/O, `core` (plus
 //! `Vec`/`Box`) only, so they can move to a `no_std + alloc` build.
+//!
+//! ```
+//! use rootseal::io::MemoryDevice;
+//! use rootseal::verity::fec::{self, EncodeOptions, FecLayout, FecParams};
+//!
+//! // 300 data blocks of 4 KiB and an (empty) hash device: 2 rounds of RS(255, 253).
+//! let data = vec![0x5au8; 300 * 4096];
+//! let layout = FecLayout::new(&FecParams {
+//!     data_blocks: 300,
+//!     block_size: 4096,
+//!     hash_start_block: 0,
+//!     hash_covered_end: 0,
+//!     roots: 2,
+//! })
+//! .unwrap();
+//! let parity = MemoryDevice::default();
+//! fec::encode(&data, &Vec::new(), &layout, &parity, 0, &EncodeOptions::default()).unwrap();
+//! assert_eq!(parity.into_inner().len() as u64, layout.parity_bytes());
+//! ```
 
 mod backend;
 pub mod decode;
+mod encode;
 mod error;
 pub mod gf;
 pub mod layout;
@@ -26,6 +47,7 @@ mod transpose;
 
 pub use backend::{BatchEncoder, FecBackend, transpose_planes};
 pub use decode::{DecodeOutcome, decode};
+pub use encode::{EncodeOptions, EncodeOutcome, encode};
 pub use error::{FecError, Result};
 pub use layout::{FecLayout, FecParams, Segment, Source};
 pub use rs::{Generator, encode_codeword};
