@@ -13,8 +13,10 @@
 //!   lane-major as the file stores it: the compute cost.
 //! * `fec_encode_stream/roots R/<backend>`: 64 MiB of distinct input per pass, from
 //!   memory: what a whole-image encoder sees per core.
-//! * `fec_layout/roots R/<variant>`: on the fastest backend, lane-major parity written
-//!   by the kernel vs planar parity transposed afterwards.
+//! * `fec_layout/roots R/<variant>`: on the fastest backend, the three ways to get
+//!   parity: `encode_rows` (lane-major, transposed pass by pass while in L1),
+//!   `encode_rows_planar` then `transpose_planes` over the whole block, and planar only
+//!   (what the transposition costs).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rootseal::verity::fec::{BatchEncoder, FecBackend, transpose_planes};
@@ -92,10 +94,10 @@ fn bench_layout(c: &mut Criterion) {
         let mut parity = vec![0u8; BLOCK * roots as usize];
         let mut planes = vec![0u8; BLOCK * roots as usize];
         group.throughput(Throughput::Bytes(input.len() as u64));
-        group.bench_function(BenchmarkId::new(format!("roots {roots}"), "lane-major in the kernel"), |b| {
+        group.bench_function(BenchmarkId::new(format!("roots {roots}"), "encode_rows"), |b| {
             b.iter(|| encoder.encode_rows(&rows, BLOCK, &mut parity).expect("encode"))
         });
-        group.bench_function(BenchmarkId::new(format!("roots {roots}"), "planar, then transposed"), |b| {
+        group.bench_function(BenchmarkId::new(format!("roots {roots}"), "planar + transpose_planes"), |b| {
             b.iter(|| {
                 encoder.encode_rows_planar(&rows, BLOCK, &mut planes).expect("encode");
                 transpose_planes(roots, &planes, BLOCK, BLOCK, &mut parity).expect("transpose");
