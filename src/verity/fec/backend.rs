@@ -36,6 +36,10 @@ use crate::simd::gf::{
 };
 
 /// A way of running the batch encoder.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FecBackend {
@@ -56,6 +60,10 @@ impl FecBackend {
     /// 512-bit shuffles beat 256-bit GFNI there, and any CPU with both runs [`Gfni`]).
     ///
     /// [`Gfni`]: FecBackend::Gfni
+    ///
+    /// <!--
+    /// cbindgen:ignore
+    /// -->
     pub const ALL: [FecBackend; 5] =
         [FecBackend::Gfni, FecBackend::Avx512, FecBackend::GfniAvx2, FecBackend::Avx2, FecBackend::Portable];
 

@@ -210,7 +210,7 @@ mod tests {
             let r = roots as usize;
             for erasures in 0..=r {
                 for errors in 0..=(r - erasures) / 2 {
-                    for _ in 0..6 {
+                    for _ in 0..16 {
                         let original = random_codeword(&mut rng, roots);
                         let mut word = original;
                         let bad = rng.positions(erasures + errors);

@@ -55,7 +55,7 @@ pub struct EncodeOutcome {
 
 /// Columns (message rows) read and encoded together: enough rows per call for the
 /// kernels' tiles, few enough that their input stays in L2.
-pub const COLUMNS_PER_READ: usize = 16;
+pub(crate) const COLUMNS_PER_READ: usize = 16;
 
 /// Budget for one read group's input when the caller does not choose the window.
 const READ_GROUP_BYTES: u64 = 512 << 10;

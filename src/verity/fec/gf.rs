@@ -10,9 +10,17 @@
 #![deny(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 /// The field polynomial, bit i the coefficient of x^i.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 pub const POLYNOMIAL: u16 = 0x11d;
 
 /// Non-zero elements: the order of α.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 pub const ORDER: usize = 255;
 
 /// `x · 2` (multiplication by α), the building block of every table.

@@ -20,8 +20,16 @@ use super::rs::{CODEWORD_LEN, check_roots};
 use core::ops::Range;
 
 /// Smallest block size dm-verity allows.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 pub const MIN_BLOCK_SIZE: u32 = 512;
 /// Largest block size dm-verity allows.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 pub const MAX_BLOCK_SIZE: u32 = 512 * 1024;
 
 /// The numbers FEC geometry depends on.

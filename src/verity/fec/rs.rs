@@ -20,10 +20,22 @@ use super::error::{FecError, Result};
 use super::gf;
 
 /// Symbols per codeword.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 pub const CODEWORD_LEN: usize = 255;
 /// Fewest parity bytes per codeword dm-verity allows.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 pub const MIN_ROOTS: u32 = 2;
 /// Most parity bytes per codeword dm-verity allows.
+///
+/// <!--
+/// cbindgen:ignore
+/// -->
 pub const MAX_ROOTS: u32 = 24;
 
 /// Checks `roots` against 2..=24 and returns it as an index type.
