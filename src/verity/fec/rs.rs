@@ -11,8 +11,9 @@
 //!   feedback shift register whose step multiplies the feedback byte by the constant
 //!   taps of `g`, so many codewords ("lanes") can run side by side, each step
 //!   consuming symbol *i* of every lane. A *row* is symbol *i* of all lanes, which in
-//!   dm-verity's interleaving is one whole block of the input. [`PortableRows`] is the
-//!   table-driven version of that for any CPU; the SIMD versions are in `crate::simd`.
+//!   dm-verity's interleaving is one whole block of the input. `PortableRows` is the
+//!   table-driven version of that for any CPU, the SIMD versions are in `crate::simd`;
+//!   [`BatchEncoder`](super::BatchEncoder) is the public face of all of them.
 
 #![deny(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
@@ -147,7 +148,7 @@ pub(crate) fn check_batch(generator: &Generator, rows: &[&[u8]], lanes: usize, p
 /// entries of `roots` bytes (at most 6 KiB), and the state comes out already in the
 /// file's byte order: no transposition is needed.
 #[derive(Clone)]
-pub struct PortableRows {
+pub(crate) struct PortableRows {
     roots: usize,
     message_len: usize,
     /// `table[f]` = the words whose byte `j` is `f · taps[j]`.
@@ -162,7 +163,7 @@ impl core::fmt::Debug for PortableRows {
 
 impl PortableRows {
     /// The encoder of `generator`'s code.
-    pub fn new(generator: &Generator) -> Self {
+    pub(crate) fn new(generator: &Generator) -> Self {
         let taps = generator.taps();
         let mut table = Box::new([[0u64; 3]; 256]);
         for (feedback, entry) in table.iter_mut().enumerate() {
