@@ -25,6 +25,7 @@ mod config;
 mod device;
 mod error;
 mod evp;
+pub mod fec;
 mod files;
 mod hasher;
 pub mod layout;
