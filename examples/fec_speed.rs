@@ -15,8 +15,9 @@
 //! ```
 
 use rootseal::io::{BlockRead, FileDevice, MappedFile};
+use rootseal::text::Uuid;
 use rootseal::verity::fec::{self, BatchEncoder, EncodeOptions, FecBackend, FecLayout, FecParams};
-use rootseal::verity::{self, RunOptions, Uuid, VerityOptions};
+use rootseal::verity::{self, RunOptions, VerityOptions};
 use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -84,9 +85,13 @@ fn file(args: &[String]) {
         let _ = std::fs::remove_file(hash);
         let _ = std::fs::remove_file(fec_out);
         let start = Instant::now();
-        let outcome =
-            verity::format_paths(Path::new(data), Path::new(hash), &opts, &RunOptions { threads, progress: None })
-                .expect("format");
+        let outcome = verity::format_paths(
+            Path::new(data),
+            Path::new(hash),
+            &opts,
+            &RunOptions { threads, ..Default::default() },
+        )
+        .expect("format");
         let tree_done = start.elapsed().as_secs_f64();
         let hash_size = std::fs::metadata(hash).expect("hash").len();
         let layout = FecLayout::new(&FecParams {

@@ -17,6 +17,7 @@ mod sig_support;
 
 mod bitflip;
 mod block_devices;
+mod fec_core;
 mod fips;
 mod hash_backends;
 mod peer_suites;

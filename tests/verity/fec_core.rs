@@ -6,13 +6,14 @@
 //! missing. The tree is built by `rootseal::verity::format_paths` and must equal
 //! veritysetup's too; the FEC is computed from rootseal's own files.
 
-mod common;
+use crate::common;
 use common::{Rng, describe, pseudo_random, veritysetup};
 use rootseal::io::{BlockRead, FileDevice, MappedFile};
+use rootseal::text::Uuid;
 use rootseal::verity::fec::{
     self, BatchEncoder, EncodeOptions, FecBackend, FecError, FecLayout, FecParams, Generator, Source,
 };
-use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, Uuid, VerityOptions};
+use rootseal::verity::{self, HashAlgorithm, HashType, RunOptions, VerityOptions};
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -268,7 +269,7 @@ fn build(idx: usize, c: &Case, backends: &[FecBackend]) -> Built {
     let d = dir.path();
     let bs = c.bs as u64;
     let data_bytes = pseudo_random(1000 + idx as u64, (c.blocks * bs) as usize);
-    let salt = verity::decode_hex(SALT).unwrap();
+    let salt = rootseal::text::decode_hex(SALT).unwrap();
     let mut opts = VerityOptions {
         hash_algorithm: Some(algorithm(c.alg)),
         hash_type: Some(if c.hash_type == 0 { HashType::ChromeOs } else { HashType::Normal }),
