@@ -4,10 +4,15 @@
 #   PREFIX/lib/librootseal.so.X.Y.Z, librootseal.so.X -> it, librootseal.so -> .so.X
 #   PREFIX/lib/librootseal.a
 #   PREFIX/lib/pkgconfig/rootseal.pc (from rootseal.pc.in)
+#   PREFIX/bin/rootseal
+#   PREFIX/share/man/man1/rootseal.1, rootseal-verity.1, rootseal-gpt-next.1, ... (one per subcommand)
+#   PREFIX/share/bash-completion/completions/rootseal, PREFIX/share/zsh/site-functions/_rootseal,
+#   PREFIX/share/fish/vendor_completions.d/rootseal.fish
 #
 # Usage: scripts/install.sh PREFIX
 # The libraries are taken from $CARGO_TARGET_DIR/release (default: target/release), or
-# from ROOTSEAL_LIB_DIR when set (the test suite installs what `cargo test` built).
+# from ROOTSEAL_LIB_DIR when set, and the command from there or ROOTSEAL_BIN (the test
+# suite installs what `cargo test` built).
 # DESTDIR is honoured as usual: files go to $DESTDIR$PREFIX, the .pc names $PREFIX.
 set -euo pipefail
 
@@ -27,6 +32,7 @@ case $target_dir in
     *) target_dir=$root/$target_dir ;;  # cargo resolves a relative one from the workspace
 esac
 lib_dir=${ROOTSEAL_LIB_DIR:-$target_dir/release}
+bin=${ROOTSEAL_BIN:-$target_dir/release/rootseal}
 
 # The version comes from the [package] table of Cargo.toml: the first version line.
 version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$root/Cargo.toml" | head -n 1)
@@ -43,6 +49,10 @@ for f in librootseal.so librootseal.a; do
         exit 1
     fi
 done
+if [ ! -x "$bin" ]; then
+    echo "install.sh: $bin is missing; run \`cargo build --release\` first" >&2
+    exit 1
+fi
 # A library from another version (a stale build) would install under the wrong name.
 soname=$(readelf -d "$lib_dir/librootseal.so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
 if [ "$soname" != "librootseal.so.$major" ]; then
@@ -63,4 +73,15 @@ escaped_description=$(printf '%s' "$description" | sed 's/[\\&|]/\\&/g')
 sed -e "s|@PREFIX@|$escaped_prefix|g" -e "s|@VERSION@|$version|g" -e "s|@DESCRIPTION@|$escaped_description|g" \
     "$root/rootseal.pc.in" >"$dest/lib/pkgconfig/rootseal.pc"
 chmod 644 "$dest/lib/pkgconfig/rootseal.pc"
+install -d "$dest/bin"
+install -m 755 "$bin" "$dest/bin/rootseal"
+# Man pages and completions come from the clap definitions of the binary just installed,
+# so they always match its --help.
+"$bin" generate man "$dest/share/man/man1"
+completions=$(mktemp -d)
+trap 'rm -rf "$completions"' EXIT
+"$bin" generate completions "$completions"
+install -D -m 644 "$completions/rootseal" "$dest/share/bash-completion/completions/rootseal"
+install -D -m 644 "$completions/_rootseal" "$dest/share/zsh/site-functions/_rootseal"
+install -D -m 644 "$completions/rootseal.fish" "$dest/share/fish/vendor_completions.d/rootseal.fish"
 echo "installed rootseal $version into $dest"

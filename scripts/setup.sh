@@ -13,6 +13,8 @@ packages=(
   libssl-dev pkg-config  # the openssl crate links the system libcrypto
   openssl          # the signature tests make keys and signatures with the CLI
   perl make        # scripts/build-fips-provider.sh builds the FIPS provider
+  man-db groff-base  # tests/c_abi/install.rs renders the installed man pages with `man -l`
+  bash-completion  # and loads the installed bash completion
 )
 
 missing=()

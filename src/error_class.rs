@@ -25,4 +25,14 @@ impl ErrorClass {
             ErrorClass::BadInput | ErrorClass::Io => 2,
         }
     }
+
+    /// A stable name for machine-readable output: `bad_input`, `check_failed` or `io`
+    /// (the `"kind"` of the command's JSON errors).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorClass::BadInput => "bad_input",
+            ErrorClass::CheckFailed => "check_failed",
+            ErrorClass::Io => "io",
+        }
+    }
 }

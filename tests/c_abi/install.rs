@@ -25,7 +25,8 @@ fn install(dir: &Path) -> PathBuf {
     let out = run(Command::new("bash")
         .arg(manifest_dir().join("scripts/install.sh"))
         .arg(&prefix)
-        .env("ROOTSEAL_LIB_DIR", lib_dir()));
+        .env("ROOTSEAL_LIB_DIR", lib_dir())
+        .env("ROOTSEAL_BIN", env!("CARGO_BIN_EXE_rootseal")));
     assert!(text(&out).contains("installed rootseal"), "{}", text(&out));
     prefix
 }
@@ -180,4 +181,53 @@ fn install_script_reads_cargo_target_dir_and_explains_a_missing_build() {
     let relative =
         Command::new("bash").arg(manifest_dir().join("scripts/install.sh")).arg("relative/prefix").output().unwrap();
     assert_eq!(relative.status.code(), Some(2), "{}", common::describe(&relative));
+}
+
+/// The command, its man pages (one per subcommand, each rendered by `man -l`, each with
+/// the exit-status section) and the bash, zsh and fish completions.
+#[test]
+fn installs_the_command_man_pages_and_completions() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = install(dir.path());
+
+    let version = text(&run(Command::new(prefix.join("bin/rootseal")).arg("--version")));
+    assert_eq!(version.trim(), format!("rootseal {}", env!("CARGO_PKG_VERSION")));
+
+    let man1 = prefix.join("share/man/man1");
+    let mut pages: Vec<String> =
+        std::fs::read_dir(&man1).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    pages.sort();
+    for expected in
+        ["rootseal.1", "rootseal-verity.1", "rootseal-verity-format.1", "rootseal-gpt.1", "rootseal-gpt-next.1"]
+    {
+        assert!(pages.iter().any(|p| p == expected), "{expected} missing from {pages:?}");
+    }
+    for hidden in ["rootseal-generate.1", "rootseal-help.1"] {
+        assert!(!pages.iter().any(|p| p == hidden), "{hidden} should not be installed: {pages:?}");
+    }
+    for page in &pages {
+        let out = run(Command::new("man")
+            .arg("-l")
+            .arg(man1.join(page))
+            .env("MANWIDTH", "100")
+            .env("MAN_KEEP_FORMATTING", ""));
+        let rendered = String::from_utf8_lossy(&out.stdout).replace('\u{8}', "");
+        assert!(rendered.contains("Exit status:"), "{page} has no exit-status section:\n{rendered}");
+        assert!(rendered.contains("SYNOPSIS") || rendered.contains("S\u{8}SY"), "{page} did not render:\n{rendered}");
+    }
+    let main_page =
+        String::from_utf8_lossy(&run(Command::new("man").arg("-l").arg(man1.join("rootseal.1"))).stdout).into_owned();
+    assert!(main_page.contains("payload") && main_page.contains("roothash"), "{main_page}");
+
+    // bash loads the completion and it completes the subcommands.
+    let bash = prefix.join("share/bash-completion/completions/rootseal");
+    let script = format!(
+        "source '{}' && COMP_WORDS=(rootseal gp) && COMP_CWORD=1 && _rootseal rootseal gp rootseal && echo \"${{COMPREPLY[@]}}\"",
+        bash.display()
+    );
+    let out = text(&run(Command::new("bash").arg("-c").arg(script)));
+    assert!(out.split_whitespace().any(|w| w == "gpt"), "bash completion of `rootseal gp`: {out:?}");
+    assert!(prefix.join("share/zsh/site-functions/_rootseal").is_file());
+    let fish = std::fs::read_to_string(prefix.join("share/fish/vendor_completions.d/rootseal.fish")).unwrap();
+    assert!(fish.contains("complete -c rootseal"), "{fish}");
 }

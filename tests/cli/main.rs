@@ -9,6 +9,7 @@ mod gpt_support;
 #[path = "../sig_support/mod.rs"]
 mod sig_support;
 
+mod contract;
 mod gpt;
 mod sig;
 mod verity;

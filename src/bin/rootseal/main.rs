@@ -1,21 +1,31 @@
 //! The `rootseal` command: a thin shell over the library.
 //!
 //! Exit codes: 0 success, 1 the check or operation failed (corruption found, no bootable
-//! slot, a GPT that needs repair), 2 bad usage or bad input.
+//! slot, a GPT that needs repair), 2 bad usage or bad input. Every `--help` and man page
+//! says so ([`EXIT_STATUS`]).
 
+mod generate;
 mod gpt_cmd;
 mod sig_cmd;
 mod verity_cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use rootseal::ErrorClass;
+use serde_json::json;
 use std::process::ExitCode;
+
+/// The exit-status contract, appended to every command's help and man page.
+const EXIT_STATUS: &str = "Exit status:
+  0  success: the check passed, the operation was done
+  1  the check failed: corruption, a wrong root hash, no bootable slot, a bad signature
+  2  bad usage or bad input, or an I/O error: no verdict exists";
 
 #[derive(Parser)]
 #[command(
     name = "rootseal",
     version,
-    about = "Integrity tools for A/B root file systems: dm-verity trees and GPT A/B slots"
+    about = "Integrity tools for A/B root file systems: dm-verity trees, GPT A/B slots, \
+             and payload and root-hash signatures (optionally in FIPS mode)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,6 +51,23 @@ enum Command {
     /// The OpenSSL FIPS provider.
     #[command(subcommand)]
     Fips(sig_cmd::FipsCommand),
+    /// Write man pages or shell completions (scripts/install.sh uses it).
+    #[command(subcommand, hide = true)]
+    Generate(generate::GenerateCommand),
+}
+
+/// The whole command tree, with the exit-status section on every level.
+fn command() -> clap::Command {
+    fn with_exit_status(cmd: clap::Command) -> clap::Command {
+        cmd.after_help(EXIT_STATUS).mut_subcommands(with_exit_status)
+    }
+    with_exit_status(Cli::command())
+}
+
+/// Whether the command line asked for `--json`, at whatever level the flag lives.
+fn wants_json(matches: &ArgMatches) -> bool {
+    matches.try_get_one::<bool>("json").ok().flatten().copied().unwrap_or(false)
+        || matches.subcommand().is_some_and(|(_, sub)| wants_json(sub))
 }
 
 /// How a command ended, mapped onto the exit code contract.
@@ -53,7 +80,11 @@ fn main() -> ExitCode {
     // A bug must still end in the documented exit code with a one-line message, not a
     // backtrace and exit 101.
     std::panic::set_hook(Box::new(|info| eprintln!("rootseal: internal error: {info}")));
-    let cli = Cli::parse();
+    let matches = command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // The signature commands print their own JSON for every outcome; verity and gpt
+    // leave failures to this function.
+    let json_errors = matches!(cli.command, Command::Verity(_) | Command::Gpt(_)) && wants_json(&matches);
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Verity(cmd) => verity_cmd::run(cmd),
         Command::Gpt(cmd) => gpt_cmd::run(cmd),
@@ -61,6 +92,7 @@ fn main() -> ExitCode {
         Command::Payload(cmd) => sig_cmd::run_payload(cmd),
         Command::Roothash(cmd) => sig_cmd::run_roothash(cmd),
         Command::Fips(cmd) => sig_cmd::run_fips(cmd),
+        Command::Generate(cmd) => generate::run(cmd, command()).map(|()| Outcome::Success).map_err(Into::into),
     });
     let Ok(result) = result else {
         return ExitCode::from(2);
@@ -70,11 +102,11 @@ fn main() -> ExitCode {
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(err) => {
             let class = class_of(err.as_ref());
-            if class == ErrorClass::CheckFailed {
-                eprintln!("rootseal: {err}");
-            } else {
-                eprintln!("rootseal: error: {err}");
+            if json_errors {
+                let error = json!({ "kind": class.name(), "message": err.to_string() });
+                println!("{}", json!({ "ok": false, "error": error }));
             }
+            eprintln!("rootseal: error: {err}");
             ExitCode::from(class.exit_code())
         }
     }
