@@ -172,6 +172,8 @@ fn exit_codes() {
     assert_eq!(code(&out), 2);
     let broken: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(broken["primary"]["valid"], false);
+    assert_eq!(broken["ok"], false);
+    assert_eq!(broken["error"]["kind"], "bad_input", "{broken}");
     assert!(broken["backup"]["reason"].as_str().unwrap().contains("CRC"), "{broken}");
     assert_eq!(broken["partitions"], serde_json::json!([]));
 }

@@ -146,7 +146,13 @@ impl TargetArgs {
 
 /// Runs one GPT command; the library's [`Error::class`] decides its exit status.
 pub fn run(cmd: GptCommand) -> CliResult {
-    Ok(execute(cmd)?)
+    // `show --json` on a disk with no valid copy prints its own object (both copies'
+    // reasons, and the error), so the shell must not print a second one.
+    let reports_itself = matches!(cmd, GptCommand::Show { json: true, .. });
+    match execute(cmd) {
+        Err(err @ Error::NoValidGpt { .. }) if reports_itself => Err(Box::new(crate::Reported(Box::new(err)))),
+        result => Ok(result?),
+    }
 }
 
 fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
@@ -159,9 +165,12 @@ fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
                 // Both copies bad: still say why, then fail.
                 Err(Error::NoValidGpt { primary, backup }) => {
                     let (p, b) = (Some(primary.to_string()), Some(backup.to_string()));
+                    let err = Error::NoValidGpt { primary, backup };
                     if json {
                         let copy = |reason| json!({"valid": false, "reason": reason});
                         let broken = json!({
+                            "ok": false,
+                            "error": {"kind": err.class().name(), "message": err.to_string()},
                             "logical_block_size": opened.block_size(),
                             "disk_guid": null,
                             "primary": copy(p.clone()),
@@ -173,7 +182,7 @@ fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
                         println!("Disk {}: {} bytes per block", disk.disk.display(), opened.block_size());
                         println!("primary GPT: INVALID ({})\nbackup GPT: INVALID ({})", p.unwrap(), b.unwrap());
                     }
-                    return Err(Error::NoValidGpt { primary, backup });
+                    return Err(err);
                 }
                 Err(err) => return Err(err),
             }

@@ -70,6 +70,19 @@ fn wants_json(matches: &ArgMatches) -> bool {
         || matches.subcommand().is_some_and(|(_, sub)| wants_json(sub))
 }
 
+/// An error whose command already printed its `--json` object: the shell prints only
+/// the stderr line.
+#[derive(Debug)]
+pub struct Reported(pub Box<dyn std::error::Error>);
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Reported {}
+
 /// How a command ended, mapped onto the exit code contract.
 pub enum Outcome {
     Success,
@@ -102,7 +115,7 @@ fn main() -> ExitCode {
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(err) => {
             let class = class_of(err.as_ref());
-            if json_errors {
+            if json_errors && !err.is::<Reported>() {
                 let error = json!({ "kind": class.name(), "message": err.to_string() });
                 println!("{}", json!({ "ok": false, "error": error }));
             }
@@ -115,7 +128,9 @@ fn main() -> ExitCode {
 /// The class the library gives the error; anything else (a usage error found here) is
 /// bad input.
 fn class_of(err: &(dyn std::error::Error + 'static)) -> ErrorClass {
-    if let Some(e) = err.downcast_ref::<rootseal::verity::Error>() {
+    if let Some(Reported(inner)) = err.downcast_ref::<Reported>() {
+        class_of(inner.as_ref())
+    } else if let Some(e) = err.downcast_ref::<rootseal::verity::Error>() {
         e.class()
     } else if let Some(e) = err.downcast_ref::<rootseal::gpt::Error>() {
         e.class()
