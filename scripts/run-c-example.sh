@@ -7,7 +7,7 @@
 #
 # Usage: scripts/run-c-example.sh [WORKDIR]
 #   WORKDIR keeps the disk image, key and payload (default: a temporary directory,
-#   removed afterwards). ROOTSEAL_LIB_DIR and CARGO_TARGET_DIR are passed on to
+#   removed afterwards). ROOTSEAL_LIB_DIR, ROOTSEAL_BIN and CARGO_TARGET_DIR are passed on to
 #   install.sh; ROOTSEAL_EXAMPLE_WRAPPER (e.g. "valgrind --error-exitcode=1") runs the
 #   example under a tool.
 set -euo pipefail

@@ -17,6 +17,7 @@ fn run_example(work: &Path, wrapper: &str) -> String {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/run-c-example.sh"))
         .arg(work)
         .env("ROOTSEAL_LIB_DIR", lib_dir())
+        .env("ROOTSEAL_BIN", env!("CARGO_BIN_EXE_rootseal"))
         .env("ROOTSEAL_EXAMPLE_WRAPPER", wrapper)
         .output()
         .unwrap();
