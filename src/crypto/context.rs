@@ -81,7 +81,7 @@ impl CryptoContext {
             return Err(Error::FipsUnavailable(format!("config file {} {problem}", config.display())));
         }
         let unavailable = |what: &str, detail: String| Error::FipsUnavailable(format!("{what}: {detail}"));
-        let libctx = LibCtx::new().map_err(|e| unavailable("cannot create a library context", e.to_string()))?;
+        let libctx = LibCtx::new().map_err(|e| unavailable("cannot create a library context", ossl::error_text(&e)))?;
         ossl::load_config(&libctx, &config)
             .map_err(|e| unavailable(&format!("loading {} failed", config.display()), e))?;
         if !ossl::provider_available(Some(&libctx), "fips") {
