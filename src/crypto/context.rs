@@ -112,6 +112,10 @@ impl CryptoContext {
         let params = ossl::provider_params(&libctx, "fips")
             .ok_or_else(|| unavailable("the fips provider does not answer", "no name or version".into()))?;
         let provider = ProviderInfo { name: params.name, version: params.version, build: params.build };
+        // Successful fetches in a FIPS provider newer than libcrypto leave "invalid
+        // provider functions" on the thread's error queue (one per algorithm skipped):
+        // they must not end up in the message of the next, unrelated error.
+        ossl::clear_errors();
         Ok(CryptoContext { fips: Some(FipsContext { libctx, config, provider }) })
     }
 

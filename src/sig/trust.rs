@@ -239,6 +239,8 @@ fn first_reason(stack: &openssl::error::ErrorStack) -> String {
 /// structure is checked here (in the default context); [`TrustStore::load`] decodes the
 /// key in the store's context. Bytes after the DER structure are refused.
 fn decode(kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+    // Errors are quoted from the queue: only this block's may be on it.
+    ossl::clear_errors();
     // `trust_settings`: a TRUSTED CERTIFICATE block, whose certificate is followed by
     // OpenSSL's trust settings (X509_AUX). rootseal trusts exactly the anchors it is
     // given, so the settings are not used, but they are not garbage either.

@@ -148,6 +148,12 @@ pub(crate) fn drain_errors_lossy() -> String {
     if entries.is_empty() { "no OpenSSL error recorded".into() } else { join_distinct(entries) }
 }
 
+/// Empties the calling thread's OpenSSL error queue, so that the next error message
+/// holds only what the next call reports.
+pub(crate) fn clear_errors() {
+    let _ = ErrorStack::get();
+}
+
 /// Joins error texts with ", ", each distinct text once, in order of first appearance;
 /// a text seen more than once says how often. The FIPS provider's decoders, tried one
 /// after the other, otherwise fill one line with the same error many times.
@@ -312,6 +318,7 @@ pub(crate) fn public_key_from_der(
     der: &[u8],
 ) -> Result<PKey<Public>, SpkiError> {
     let len = c_long::try_from(der.len()).map_err(|_| SpkiError::Decode(ErrorStack::get()))?;
+    clear_errors();
     let propq = propq.map(c_string);
     let mut input = der.as_ptr();
     // SAFETY: input points at `len` readable bytes; out is NULL so a new key is
@@ -392,6 +399,7 @@ pub(crate) fn cert_spki_der(cert: &X509Ref) -> Result<Vec<u8>, ErrorStack> {
 /// certificate and how many bytes of `der` were decoded, so the caller can refuse a tail.
 pub(crate) fn trusted_cert_from_der(der: &[u8]) -> Result<(X509, usize), ErrorStack> {
     let len = c_long::try_from(der.len()).map_err(|_| ErrorStack::get())?;
+    clear_errors();
     let mut input = der.as_ptr();
     // SAFETY: input points at `len` readable bytes; a NULL output pointer makes OpenSSL
     // allocate a new certificate, owned by the X509 below; `input` is advanced past the
@@ -774,4 +782,18 @@ pub(crate) fn cms_signer_digests(signature_der: &[u8]) -> Result<Vec<c_int>, Err
         nids.push(nid);
     }
     Ok(nids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_distinct;
+
+    /// Issue 15 item 14: each distinct entry once, in order of first appearance, with a count.
+    #[test]
+    fn repeated_errors_are_named_once_with_a_count() {
+        let entries = ["a", "b", "a", "c", "a", "b"].map(String::from);
+        assert_eq!(join_distinct(entries), "a (3 times), b (2 times), c");
+        assert_eq!(join_distinct(["only".to_string()]), "only");
+        assert_eq!(join_distinct(Vec::<String>::new()), "");
+    }
 }

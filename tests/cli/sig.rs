@@ -412,3 +412,46 @@ fn failure_messages_count_keys_and_name_the_keys_the_policy_refused() {
     assert!(err.contains(&weak_fp) && err.contains("RSA-1024 is refused"), "{err}");
     assert!(!err.contains("of the 0 trusted"), "{err}");
 }
+
+/// Issue 15 item 14: in a FIPS context, a key error names each OpenSSL error once. The
+/// FIPS provider (newer than libcrypto) leaves "invalid provider functions" on the error
+/// queue for every algorithm it skips; that used to fill the line a dozen times, in the
+/// error about an unrelated key.
+#[test]
+fn fips_key_errors_name_each_openssl_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = d.join("data");
+    std::fs::write(&data, b"data").unwrap();
+    let sig = d.join("sig");
+    std::fs::write(&sig, [1u8; 256]).unwrap();
+    // Not DER at all, and a SEQUENCE header with garbage in it.
+    let garbage = d.join("garbage.der");
+    std::fs::write(&garbage, (0..300u32).map(|i| (i * 37 % 251) as u8 | 0x80).collect::<Vec<u8>>()).unwrap();
+    let sequence = d.join("sequence.der");
+    std::fs::write(&sequence, [&[0x30u8, 0x82, 0x01, 0x00][..], &[0x42; 256]].concat()).unwrap();
+    let config = fips_config();
+    for key in [&garbage, &sequence] {
+        let out = rootseal(
+            &["sign", "verify", "--fips-config", config.to_str().unwrap(), "--key", s(key), "--sig", s(&sig), s(&data)],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(stderr.contains("invalid key"), "{stderr}");
+        assert!(!stderr.contains("invalid provider functions"), "an earlier call's errors: {stderr}");
+        // Within the key's reason and within the certificate's, every OpenSSL error entry
+        // ("error:XXXXXXXX:...") appears once.
+        let message = stderr.split_once("rootseal: error:").map_or(stderr.as_str(), |(_, m)| m);
+        let mut checked = 0;
+        for part in message.split(" nor a certificate (") {
+            let entries: Vec<&str> =
+                part.split("error:").skip(1).map(|e| e.split([',', ')']).next().unwrap()).collect();
+            for (i, entry) in entries.iter().enumerate() {
+                assert!(!entries[i + 1..].contains(entry), "{entry:?} repeated in {stderr}");
+            }
+            checked += entries.len();
+        }
+        assert!(checked > 0, "{stderr}");
+    }
+}
