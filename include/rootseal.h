@@ -595,6 +595,13 @@ enum rootseal_status
    * strerror: "signature: the file changed while it was read"
    */
   ROOTSEAL_STATUS_SIG_FILE_CHANGED = 309,
+  /**
+   * A buffer whose size the input decides (an Ed25519 message, a payload manifest)
+   * could not be allocated. Nothing aborts: the call returns this instead.
+   *
+   * strerror: "signature: not enough memory"
+   */
+  ROOTSEAL_STATUS_SIG_OUT_OF_MEMORY = 310,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -81,7 +81,7 @@ impl CryptoContext {
             return Err(Error::FipsUnavailable(format!("config file {} {problem}", config.display())));
         }
         let unavailable = |what: &str, detail: String| Error::FipsUnavailable(format!("{what}: {detail}"));
-        let libctx = LibCtx::new().map_err(|e| unavailable("cannot create a library context", e.to_string()))?;
+        let libctx = LibCtx::new().map_err(|e| unavailable("cannot create a library context", ossl::error_text(&e)))?;
         ossl::load_config(&libctx, &config)
             .map_err(|e| unavailable(&format!("loading {} failed", config.display()), e))?;
         if !ossl::provider_available(Some(&libctx), "fips") {
@@ -112,6 +112,10 @@ impl CryptoContext {
         let params = ossl::provider_params(&libctx, "fips")
             .ok_or_else(|| unavailable("the fips provider does not answer", "no name or version".into()))?;
         let provider = ProviderInfo { name: params.name, version: params.version, build: params.build };
+        // Successful fetches in a FIPS provider newer than libcrypto leave "invalid
+        // provider functions" on the thread's error queue (one per algorithm skipped):
+        // they must not end up in the message of the next, unrelated error.
+        ossl::clear_errors();
         Ok(CryptoContext { fips: Some(FipsContext { libctx, config, provider }) })
     }
 

@@ -57,8 +57,13 @@ pub struct Verified {
     pub provider: String,
 }
 
-/// The keys the policy allows for `scheme`, or the refusal that explains why none is.
-pub(crate) fn eligible_keys(store: &TrustStore, scheme: Scheme, policy: Policy) -> Result<Vec<&TrustedKey>> {
+/// The keys the policy allows for `scheme` and, for messages, why each other key is
+/// refused (`fingerprint: reason`); or the refusal that explains why no key is allowed.
+pub(crate) fn eligible_keys(
+    store: &TrustStore,
+    scheme: Scheme,
+    policy: Policy,
+) -> Result<(Vec<&TrustedKey>, Vec<String>)> {
     store.require_keys()?;
     let mut allowed = Vec::new();
     let mut reasons = Vec::new();
@@ -71,7 +76,7 @@ pub(crate) fn eligible_keys(store: &TrustStore, scheme: Scheme, policy: Policy) 
     if allowed.is_empty() {
         return Err(Error::PolicyRefused { policy: policy.name(), reasons: reasons.join("; ") });
     }
-    Ok(allowed)
+    Ok((allowed, reasons))
 }
 
 fn check_signature_len(signature: &[u8]) -> Result<()> {
@@ -127,9 +132,10 @@ fn plan<'a>(store: &'a TrustStore, signature: &[u8], scheme: Option<Scheme>, pol
         plan.tried += 1;
         let attempt = |scheme, refused_because| Attempt { key, pkey, scheme, refused_because };
         if matches!(key.key_type, KeyType::Ed25519) {
-            // Only a 64-byte signature can be Ed25519's: any other never makes the pass
-            // gather the file for it.
-            if signature.len() == ED25519_SIGNATURE_LEN {
+            // Only a 64-byte signature whose S is below the group order can be
+            // Ed25519's (RFC 8032 5.1.7; OpenSSL refuses the others too): any other
+            // never makes the pass gather the file for it.
+            if could_be_ed25519(signature) {
                 plan.attempts.push(attempt(None, None));
             }
             continue;
@@ -161,6 +167,29 @@ fn plan<'a>(store: &'a TrustStore, signature: &[u8], scheme: Option<Scheme>, pol
         }
     }
     Ok(plan)
+}
+
+/// The order L of the Ed25519 base point, little-endian (RFC 8032 5.1):
+/// 2^252 + 27742317777372353535851937790883648493.
+const ED25519_ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Whether `signature` can be an Ed25519 signature at all: 64 bytes, R then S, with S
+/// (little-endian) below the group order. Decided before any byte of the data is read.
+fn could_be_ed25519(signature: &[u8]) -> bool {
+    if signature.len() != ED25519_SIGNATURE_LEN {
+        return false;
+    }
+    let s = &signature[32..];
+    // Compare from the most significant byte down.
+    for (a, b) in s.iter().rev().zip(ED25519_ORDER.iter().rev()) {
+        if a != b {
+            return a < b;
+        }
+    }
+    false
 }
 
 /// Why a signature made by `key` under `scheme` is refused.
@@ -294,6 +323,7 @@ fn verify(
     let wants_message = plan.attempts.iter().any(|a| a.scheme.is_none());
     let mut gathered = Vec::new();
     let mut too_large = None;
+    let mut no_memory = None;
     let message: Option<&[u8]> = match data {
         Data::Bytes(bytes) => {
             digests.update(bytes)?;
@@ -301,18 +331,37 @@ fn verify(
         }
         Data::Reader(source, path) => {
             let size = source.size().map_err(|e| Error::io(path, e))?;
-            let keep = wants_message && size <= MAX_ED25519_FILE;
+            let mut keep = wants_message && size <= MAX_ED25519_FILE;
             if wants_message && !keep {
                 too_large = Some(size);
             }
-            if !digests.running.is_empty() || keep {
-                if keep {
-                    // The size was checked against MAX_ED25519_FILE, so it fits in usize.
-                    gathered.reserve(usize::try_from(size).unwrap_or(0));
+            if keep {
+                // Fallible: an allocation that cannot be had is an error (after the other
+                // keys were tried), never an abort of the process or of a C host.
+                match usize::try_from(size).ok().map(|len| Error::try_buffer(len, "the Ed25519 message")) {
+                    Some(Ok(buffer)) => gathered = buffer,
+                    Some(Err(e)) => {
+                        no_memory = Some(e);
+                        keep = false;
+                    }
+                    None => {
+                        too_large = Some(size);
+                        keep = false;
+                    }
                 }
+            }
+            if !digests.running.is_empty() || keep {
                 let read_error = |e| Error::io(path, e);
                 crate::io::for_each_chunk(source, 0..size, READ_CHUNK, read_error, |_, chunk| {
                     if keep {
+                        // Within the capacity reserved above (the source's size bounds
+                        // every read), so this never reallocates.
+                        if gathered.len() + chunk.len() > gathered.capacity() {
+                            return Err(Error::InvalidArgument(format!(
+                                "{} returned more bytes than its size",
+                                path.display()
+                            )));
+                        }
                         gathered.extend_from_slice(chunk);
                     }
                     digests.update(chunk)
@@ -363,6 +412,9 @@ fn verify(
     if !plan.refused_digest.is_empty() {
         return Err(Error::PolicyRefused { policy: policy.name(), reasons: plan.refused_digest.join("; ") });
     }
+    if let Some(err) = no_memory {
+        return Err(err);
+    }
     if let Some(size) = too_large {
         return Err(Error::InvalidArgument(format!(
             "no key verified the signature, and the Ed25519 key(s) could not be tried: Ed25519 verifies the whole \
@@ -372,7 +424,7 @@ fn verify(
     if plan.tried == 0 {
         return Err(Error::PolicyRefused { policy: policy.name(), reasons: plan.refused.join("; ") });
     }
-    Err(Error::BadSignature { tried: plan.tried })
+    Err(Error::BadSignature { tried: plan.tried, refused: plan.refused })
 }
 
 impl TrustStore {
@@ -460,6 +512,6 @@ mod tests {
         let mut tampered = data.clone();
         tampered[3] ^= 1;
         let err = store.verify_bytes_auto(&tampered, &signature, Policy::Default).unwrap_err();
-        assert!(matches!(err, Error::BadSignature { tried: 1 }), "{err}");
+        assert!(matches!(err, Error::BadSignature { tried: 1, .. }), "{err}");
     }
 }

@@ -25,11 +25,17 @@ pub enum Error {
     #[error("invalid signature: {0}")]
     InvalidSignature(String),
     /// No trusted key verified the signature.
-    #[error("signature does not verify under any of the {tried} trusted key(s) the policy allows")]
+    #[error("signature does not verify under any of the {tried} trusted key(s) the policy allows{}", refused_note(.refused))]
     BadSignature {
-        /// How many keys were tried.
+        /// How many trusted keys were tried (keys, not signature and key pairs).
         tried: usize,
+        /// The trusted keys that were not tried, each with why: `fingerprint: reason`.
+        refused: Vec<String>,
     },
+    /// A root-hash PKCS#7 signature was checked signer by signer and refused: a signer
+    /// whose signature does not verify, or no signer that is a trusted certificate.
+    #[error("root-hash signature refused: {0}")]
+    RootHashRejected(String),
     /// Every trusted key is refused by the policy for this scheme, so nothing was tried.
     #[error("refused by the {policy} policy: {reasons}")]
     PolicyRefused {
@@ -62,7 +68,7 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// OpenSSL failed for a reason other than a wrong signature.
-    #[error("OpenSSL error while {what}: {stack}")]
+    #[error("OpenSSL error while {what}: {}", crate::sys::openssl::error_text(.stack))]
     OpenSsl {
         /// What was being done.
         what: &'static str,
@@ -77,6 +83,15 @@ pub enum Error {
         path: PathBuf,
         /// What changed.
         detail: String,
+    },
+    /// Memory for a buffer sized from the input could not be had. Allocation is
+    /// fallible wherever the input decides its size, so a host process is never aborted.
+    #[error("not enough memory: cannot allocate {bytes} bytes for {what}")]
+    OutOfMemory {
+        /// What the buffer was for.
+        what: String,
+        /// How many bytes were asked for.
+        bytes: u64,
     },
     /// Reading a file failed.
     #[error("cannot read {}: {source}", path.display())]
@@ -108,10 +123,11 @@ impl Error {
     /// What kind of failure this is.
     pub fn class(&self) -> crate::ErrorClass {
         match self {
-            Error::BadSignature { .. } | Error::PolicyRefused { .. } | Error::PayloadMismatch { .. } => {
-                crate::ErrorClass::CheckFailed
-            }
-            Error::Io { .. } | Error::FileChanged { .. } => crate::ErrorClass::Io,
+            Error::BadSignature { .. }
+            | Error::RootHashRejected(_)
+            | Error::PolicyRefused { .. }
+            | Error::PayloadMismatch { .. } => crate::ErrorClass::CheckFailed,
+            Error::Io { .. } | Error::FileChanged { .. } | Error::OutOfMemory { .. } => crate::ErrorClass::Io,
             _ => crate::ErrorClass::BadInput,
         }
     }
@@ -124,9 +140,22 @@ impl Error {
         }
     }
 
+    /// An empty buffer with room for `len` bytes, or [`Error::OutOfMemory`]: never the
+    /// abort of an infallible allocation.
+    pub(crate) fn try_buffer(len: usize, what: &str) -> Result<Vec<u8>> {
+        let mut buffer = Vec::new();
+        buffer.try_reserve_exact(len).map_err(|_| Error::OutOfMemory { what: what.to_string(), bytes: len as u64 })?;
+        Ok(buffer)
+    }
+
     pub(crate) fn openssl(what: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> Self {
         move |stack| Error::OpenSsl { what, stack }
     }
+}
+
+/// " (not tried: ...)" naming the keys the policy refused, or nothing.
+fn refused_note(refused: &[String]) -> String {
+    if refused.is_empty() { String::new() } else { format!("; not tried: {}", refused.join("; ")) }
 }
 
 /// Result of the signature module.

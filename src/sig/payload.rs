@@ -218,10 +218,14 @@ impl TrustStore {
         policy: Policy,
     ) -> Result<PayloadVerified> {
         // Payload signatures are RSA: other key types in the store take no part.
-        let keys: Vec<_> = eligible_keys(self, Scheme::default(), policy)?
-            .into_iter()
-            .filter(|k| matches!(k.key_type, KeyType::Rsa { .. }))
-            .collect();
+        let (allowed, mut refused) = eligible_keys(self, Scheme::default(), policy)?;
+        let (keys, others): (Vec<_>, Vec<_>) =
+            allowed.into_iter().partition(|k| matches!(k.key_type, KeyType::Rsa { .. }));
+        refused.extend(
+            others
+                .iter()
+                .map(|k| format!("{}: payload signatures are RSA, this is an {} key", k.fingerprint, k.key_type)),
+        );
         if keys.is_empty() {
             return Err(Error::PolicyRefused {
                 policy: policy.name(),
@@ -242,8 +246,13 @@ impl TrustStore {
         let read = |range: Range<u64>| -> Result<Vec<u8>> {
             let len = usize::try_from(range.end - range.start)
                 .map_err(|_| Error::InvalidArgument("range too large to read".into()))?;
-            let mut scratch = Vec::new();
-            Ok(source.read_view(range.start, len, &mut scratch).map_err(read_error)?.to_vec())
+            // Sizes come from the header (bounded by MAX_MANIFEST_SIZE and
+            // MAX_SIGNATURES_SIZE): both buffers are allocated fallibly.
+            let mut scratch = Error::try_buffer(len, "a payload read")?;
+            let view = source.read_view(range.start, len, &mut scratch).map_err(read_error)?;
+            let mut out = Error::try_buffer(view.len(), "a payload read")?;
+            out.extend_from_slice(view);
+            Ok(out)
         };
         let layout = layout(file_size, &read)?;
         debug_assert!(layout.manifest.end <= file_size);
@@ -316,14 +325,14 @@ impl TrustStore {
         if let (Some(meta), Some(m)) = (meta.as_ref(), metadata.as_mut()) {
             let mut meta_digest = [0u8; 32];
             m.digest_final(&mut meta_digest).map_err(Error::openssl("finishing SHA-256"))?;
-            let (found, tried) = find_match(self, &keys, meta, &md, &meta_digest)?;
-            if found.is_none() {
-                return Err(Error::BadSignature { tried });
+            if find_match(self, &keys, meta, &md, &meta_digest)?.is_none() {
+                return Err(Error::BadSignature { tried: keys.len(), refused });
             }
         }
-        let (found, tried) = find_match(self, &keys, &blob, &md, &digest)?;
-        let Some(Match { index, key, provider }) = found else {
-            return Err(Error::BadSignature { tried });
+        // Every allowed key was tried against every signature (one whose length differs
+        // from the key's modulus fails at once): the count is of keys, not pairs.
+        let Some(Match { index, key, provider }) = find_match(self, &keys, &blob, &md, &digest)? else {
+            return Err(Error::BadSignature { tried: keys.len(), refused });
         };
         Ok(PayloadVerified {
             fingerprint: key.fingerprint,
@@ -346,17 +355,15 @@ struct Match<'a> {
     provider: String,
 }
 
-/// The first signature that verifies over `digest` under any of `keys`, and how many
-/// (signature, key) pairs were tried.
+/// The first signature that verifies over `digest` under any of `keys`.
 fn find_match<'a>(
     store: &TrustStore,
     keys: &[&'a TrustedKey],
     blob: &SignaturesMessage,
     md: &openssl::md::MdRef,
     digest: &[u8],
-) -> Result<(Option<Match<'a>>, usize)> {
+) -> Result<Option<Match<'a>>> {
     let ctx = store.context();
-    let mut tried = 0;
     for (index, signature) in blob.signatures.iter().enumerate() {
         let Some(data) = signature.data.as_deref() else { continue };
         for key in keys {
@@ -366,16 +373,15 @@ fn find_match<'a>(
             if data.len() != pkey.size() {
                 continue;
             }
-            tried += 1;
             // A pair the provider will not set up does not verify; the others are tried.
             let result =
                 ossl::verify_digest(ctx.libctx(), ctx.properties(), pkey, md, digest, data, Some(RsaPad::Pkcs1));
             if let Ok((true, provider)) = result {
-                return Ok((Some(Match { index, key, provider }), tried));
+                return Ok(Some(Match { index, key, provider }));
             }
         }
     }
-    Ok((None, tried))
+    Ok(None)
 }
 
 #[cfg(test)]

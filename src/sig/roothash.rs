@@ -3,8 +3,12 @@
 //! passes to `verify_pkcs7_signature()` for `root_hash_sig_key_desc`, and what
 //! `veritysetup open --root-hash-signature` and systemd accept.
 //!
-//! Verification trusts only the certificates of the trust store, one at a time (no chain
-//! building, no certificates carried in the signature), like systemd's userspace check.
+//! Verification follows the kernel (`pkcs7_verify`, then `pkcs7_validate_trust`): every
+//! signer whose certificate is at hand (a trusted one, or one the signature carries) must
+//! verify, and at least one signer must be a certificate of the trust store. No chain
+//! building; a signer named by no certificate at all cannot be checked and is skipped,
+//! as the kernel skips it, so an image signed by an old and a new key during a rotation
+//! verifies on devices that trust either.
 //! The certificates' keys must pass the `default` policy (`fips` in FIPS mode), and the
 //! signer's digest must be SHA-256, SHA-384 or SHA-512.
 
@@ -13,7 +17,7 @@ use super::error::{Error, Result};
 use super::policy::{Policy, Scheme};
 use super::trust::{Fingerprint, TrustStore};
 use crate::crypto::CryptoContext;
-use crate::sys::openssl as ossl;
+use crate::sys::openssl::{self as ossl, SignerCheck};
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
@@ -54,7 +58,7 @@ pub fn sign_root_hash(root_hash: &str, cert_pem_or_der: &[u8], key_pem_or_der: &
     let text = root_hash_text(root_hash)?;
     let invalid = |what: &str, e: openssl::error::ErrorStack| Error::InvalidKey {
         source_name: what.to_string(),
-        reason: e.to_string(),
+        reason: ossl::error_text(&e),
     };
     let cert = X509::from_pem(cert_pem_or_der)
         .or_else(|_| X509::from_der(cert_pem_or_der))
@@ -84,8 +88,9 @@ impl TrustStore {
         }
         let ctx = self.context();
         let policy = if ctx.is_fips() { Policy::Fips } else { Policy::Default };
-        let digests = ossl::cms_signer_digests(signature_der)
-            .map_err(|e| Error::InvalidSignature(format!("not a DER PKCS#7/CMS signature: {e}")))?;
+        let digests = ossl::cms_signer_digests(signature_der).map_err(|e| {
+            Error::InvalidSignature(format!("not a DER PKCS#7/CMS signature: {}", ossl::error_text(&e)))
+        })?;
         if digests.is_empty() {
             return Err(Error::InvalidSignature("the PKCS#7 signature has no signer".into()));
         }
@@ -97,38 +102,72 @@ impl TrustStore {
                 reasons: format!("the PKCS#7 signer used digest {name}; SHA-256, SHA-384 or SHA-512 is required"),
             });
         }
-        // The signer's key must pass the policy of the context (fips in FIPS mode): a
-        // certificate with an RSA-1024 key is refused before any check runs.
-        let mut tried = 0;
+        // A trusted certificate's key must pass the policy of the context (fips in FIPS
+        // mode): a certificate with an RSA-1024 key is never trusted.
+        let mut trusted = Vec::new();
         let mut refused = Vec::new();
         for key in self.keys() {
             let Some(cert) = key.cert_der.as_deref() else { continue };
-            if let Err(reason) = policy.check(key, Scheme::default(), ctx) {
-                refused.push(format!("{}: {reason}", key.fingerprint));
-                continue;
-            }
-            tried += 1;
-            let valid = ossl::cms_verify_detached(ctx.libctx(), ctx.properties(), signature_der, cert, text.as_bytes())
-                .map_err(|e| Error::InvalidSignature(format!("not a DER PKCS#7/CMS signature: {e}")))?;
-            if valid {
-                return Ok(RootHashVerified {
-                    fingerprint: key.fingerprint,
-                    key_origin: key.origin.clone(),
-                    signed_text: text,
-                    policy,
-                });
+            match policy.check(key, Scheme::default(), ctx) {
+                Ok(()) => trusted.push((key, cert)),
+                Err(reason) => refused.push(format!("{}: {reason}", key.fingerprint)),
             }
         }
-        if tried == 0 && !refused.is_empty() {
+        if trusted.is_empty() && !refused.is_empty() {
             return Err(Error::PolicyRefused { policy: policy.name(), reasons: refused.join("; ") });
         }
-        if tried == 0 {
+        if trusted.is_empty() {
             return Err(Error::InvalidArgument(
                 "root-hash signatures are checked against X.509 certificates, and the trust store holds none".into(),
             ));
         }
-        Err(Error::BadSignature { tried })
+        let certs: Vec<&[u8]> = trusted.iter().map(|(_, cert)| *cert).collect();
+        let checks = ossl::cms_verify_signers(ctx.libctx(), ctx.properties(), signature_der, &certs, text.as_bytes())
+            .map_err(|e| {
+            Error::InvalidSignature(format!("not a DER PKCS#7/CMS signature: {}", ossl::error_text(&e)))
+        })?;
+        // Well-formed, but not a detached signature over data: it cannot be the kernel's.
+        let Some(checks) = checks else {
+            return Err(Error::BadSignature { tried: trusted.len(), refused });
+        };
+        signers_verdict(&checks, trusted.len(), &refused).map(|index| {
+            let key = trusted[index].0;
+            RootHashVerified { fingerprint: key.fingerprint, key_origin: key.origin.clone(), signed_text: text, policy }
+        })
     }
+}
+
+/// The kernel's rule for several signers: every signer's signature that can be checked
+/// must verify, and at least one signer must be a trusted certificate whose signature
+/// verifies. Returns the index of the first such trusted certificate.
+fn signers_verdict(checks: &[SignerCheck], trusted: usize, refused: &[String]) -> Result<usize> {
+    let signers = checks.len();
+    // One signer: it verifies under a trusted certificate, or the signature is bad.
+    if signers == 1 {
+        return match checks[0] {
+            SignerCheck::Trusted(index) => Ok(index),
+            _ => Err(Error::BadSignature { tried: trusted, refused: refused.to_vec() }),
+        };
+    }
+    if let Some(bad) = checks.iter().position(|c| *c == SignerCheck::Invalid) {
+        return Err(Error::RootHashRejected(format!(
+            "signer {} of {signers} does not verify under the certificate that names it (every signature must verify)",
+            bad + 1
+        )));
+    }
+    if let Some(index) = checks.iter().find_map(|c| if let SignerCheck::Trusted(i) = c { Some(*i) } else { None }) {
+        return Ok(index);
+    }
+    let carried = checks.iter().filter(|c| **c == SignerCheck::Untrusted).count();
+    let unknown = checks.iter().filter(|c| **c == SignerCheck::NoCertificate).count();
+    let mut detail = format!(
+        "no signer is one of the {trusted} trusted certificate(s): {signers} signer(s), {carried} verified only under a \
+         certificate the signature carries, {unknown} named by no certificate at hand"
+    );
+    if !refused.is_empty() {
+        detail.push_str(&format!("; refused by policy: {}", refused.join("; ")));
+    }
+    Err(Error::RootHashRejected(detail))
 }
 
 #[cfg(test)]
@@ -202,8 +241,10 @@ mod tests {
             let fips = CryptoContext::fips(Some(&fips_config())).unwrap();
             let default = CryptoContext::default_provider();
             for (ctx, expect) in [(&default, true), (&fips, md != "md5")] {
-                let valid = ossl::cms_verify_detached(ctx.libctx(), ctx.properties(), &sig, &cert, content.as_bytes());
-                assert_eq!(valid.unwrap(), expect, "{md} fips={}", ctx.is_fips());
+                let checked =
+                    ossl::cms_verify_signers(ctx.libctx(), ctx.properties(), &sig, &[&cert], content.as_bytes());
+                let valid = matches!(&checked, Ok(Some(c)) if c.as_slice() == [SignerCheck::Trusted(0)]);
+                assert_eq!(valid, expect, "{md} fips={}: {checked:?}", ctx.is_fips());
             }
         }
     }

@@ -159,6 +159,14 @@ impl TrustStore {
     /// FIPS provider) is kept, and refused by the policy when a signature is checked.
     pub fn add_bytes(&mut self, bytes: &[u8], origin: &str) -> Result<Vec<Fingerprint>> {
         let invalid = |reason: String| Error::InvalidKey { source_name: origin.to_string(), reason };
+        // The same bound as a key file, for bytes from memory (a C caller's buffer): the
+        // input is copied and decoded, so its size must not decide memory use.
+        if bytes.len() as u64 > MAX_KEY_FILE {
+            return Err(invalid(format!(
+                "{} bytes is more than a key or certificate bundle (at most {MAX_KEY_FILE})",
+                bytes.len()
+            )));
+        }
         // PEM may follow text (`openssl x509 -text` output, comments). DER starts with a
         // SEQUENCE tag, and may hold "-----BEGIN " inside (a subject name, say).
         let blocks = if bytes.first() != Some(&0x30) && bytes.windows(11).any(|w| w == b"-----BEGIN ") {
@@ -231,24 +239,49 @@ fn first_reason(stack: &openssl::error::ErrorStack) -> String {
 /// structure is checked here (in the default context); [`TrustStore::load`] decodes the
 /// key in the store's context. Bytes after the DER structure are refused.
 fn decode(kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
+    // Errors are quoted from the queue: only this block's may be on it.
+    ossl::clear_errors();
     // `trust_settings`: a TRUSTED CERTIFICATE block, whose certificate is followed by
     // OpenSSL's trust settings (X509_AUX). rootseal trusts exactly the anchors it is
     // given, so the settings are not used, but they are not garbage either.
     let as_cert = |der: &[u8], trust_settings: bool| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
-        let cert = X509::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+        let cert = if trust_settings {
+            // The certificate, then at most one trust-settings structure, then nothing.
+            let (cert, used) = ossl::trusted_cert_from_der(der).map_err(|e| {
+                format!("not a trusted certificate (certificate and trust settings): {}", ossl::error_text(&e))
+            })?;
+            if used != der.len() {
+                return Err(format!("{} byte(s) follow the DER certificate and its trust settings", der.len() - used));
+            }
+            cert
+        } else {
+            X509::from_der(der).map_err(|e| format!("not an X.509 certificate: {}", ossl::error_text(&e)))?
+        };
         // d2i stops at the end of the structure; the certificate keeps its original
         // encoding, so a shorter re-encoding means bytes followed it.
-        let encoded = cert.to_der().map_err(|e| format!("cannot re-encode the certificate: {e}"))?;
+        let encoded =
+            cert.to_der().map_err(|e| format!("cannot re-encode the certificate: {}", ossl::error_text(&e)))?;
         if encoded.len() != der.len() && !(trust_settings && encoded.len() < der.len()) {
             return Err(format!("{} byte(s) follow the DER certificate", der.len().saturating_sub(encoded.len())));
         }
-        let spki = ossl::cert_spki_der(&cert).map_err(|e| format!("certificate has no public key: {e}"))?;
+        let spki = ossl::cert_spki_der(&cert)
+            .map_err(|e| format!("certificate has no public key: {}", ossl::error_text(&e)))?;
         Ok((spki, Some(encoded)))
     };
     let as_pkcs1 = |der: &[u8]| -> std::result::Result<(Vec<u8>, Option<Vec<u8>>), String> {
         let rsa = openssl::rsa::Rsa::public_key_from_der_pkcs1(der)
-            .map_err(|e| format!("not a PKCS#1 RSA public key: {e}"))?;
-        let spki = rsa.public_key_to_der().map_err(|e| format!("cannot re-encode the RSA key: {e}"))?;
+            .map_err(|e| format!("not a PKCS#1 RSA public key: {}", ossl::error_text(&e)))?;
+        // d2i stops at the end of the structure: bytes after it are refused, as for
+        // every other encoding (the key would otherwise come with bytes that are not it).
+        match der_length(der) {
+            Some(used) if used == der.len() => {}
+            Some(used) if used < der.len() => {
+                return Err(format!("{} byte(s) follow the DER PKCS#1 RSA public key", der.len() - used));
+            }
+            _ => return Err("not a PKCS#1 RSA public key: malformed DER length".into()),
+        }
+        let spki =
+            rsa.public_key_to_der().map_err(|e| format!("cannot re-encode the RSA key: {}", ossl::error_text(&e)))?;
         Ok((spki, None))
     };
     let as_spki = |der: &[u8]| match ossl::public_key_from_der(None, None, der) {
@@ -271,13 +304,39 @@ fn decode(kind: DerKind, der: &[u8]) -> std::result::Result<(Vec<u8>, Option<Vec
                 if openssl::pkey::PKey::private_key_from_der(der).is_ok() {
                     return Err("a DER private key: give the public key or certificate, never a private key".into());
                 }
-                as_pkcs1(der).map_err(|_| {
+                as_pkcs1(der).map_err(|pkcs1_err| {
+                    // A complete PKCS#1 key with bytes after it: say so.
+                    if pkcs1_err.contains("follow the DER") {
+                        return pkcs1_err;
+                    }
                     format!("neither a public key ({}) nor a certificate ({cert_err})", spki_reason(spki_err))
                 })
             }),
             ok => ok.map_err(spki_reason),
         },
     }
+}
+
+/// The length of the DER element (tag, length, contents) at the start of `der`, from its
+/// header alone; None when the header is malformed or claims more than `usize` holds.
+fn der_length(der: &[u8]) -> Option<usize> {
+    let (&tag, &len_byte) = (der.first()?, der.get(1)?);
+    if tag & 0x1f == 0x1f {
+        return None; // high tag numbers do not occur in the structures read here
+    }
+    let rest = &der[2..];
+    let (content, header) = if len_byte & 0x80 == 0 {
+        (usize::from(len_byte), 2)
+    } else {
+        let count = usize::from(len_byte & 0x7f);
+        if count == 0 || count > std::mem::size_of::<usize>() || rest.len() < count {
+            return None;
+        }
+        let content =
+            rest[..count].iter().try_fold(0usize, |acc, &b| acc.checked_mul(256)?.checked_add(usize::from(b)))?;
+        (content, 2 + count)
+    };
+    content.checked_add(header)
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -76,6 +76,16 @@ unsafe extern "C" {
         pdig: *mut *mut sys::X509_ALGOR,
         psig: *mut *mut sys::X509_ALGOR,
     );
+    fn CMS_SignerInfo_cert_cmp(si: *mut c_void, cert: *mut sys::X509) -> c_int;
+    fn CMS_SignerInfo_set1_signer_cert(si: *mut c_void, signer: *mut sys::X509);
+    fn CMS_SignerInfo_verify(si: *mut c_void) -> c_int;
+    fn CMS_SignerInfo_verify_content(si: *mut c_void, chain: *mut sys::BIO) -> c_int;
+    fn CMS_signed_get_attr_count(si: *const c_void) -> c_int;
+    fn CMS_dataInit(cms: *mut sys::CMS_ContentInfo, icont: *mut sys::BIO) -> *mut sys::BIO;
+    fn CMS_get1_certs(cms: *mut sys::CMS_ContentInfo) -> *mut sys::stack_st_X509;
+    fn BIO_pop(bio: *mut sys::BIO) -> *mut sys::BIO;
+    fn BIO_free(bio: *mut sys::BIO) -> c_int;
+    fn d2i_X509_AUX(a: *mut *mut sys::X509, pp: *mut *const u8, length: c_long) -> *mut sys::X509;
     fn CMS_ContentInfo_new_ex(libctx: *mut sys::OSSL_LIB_CTX, propq: *const c_char) -> *mut sys::CMS_ContentInfo;
 }
 
@@ -135,7 +145,53 @@ pub(crate) fn drain_errors_lossy() -> String {
         }
         entries.push(entry);
     }
-    if entries.is_empty() { "no OpenSSL error recorded".into() } else { entries.join(", ") }
+    if entries.is_empty() { "no OpenSSL error recorded".into() } else { join_distinct(entries) }
+}
+
+/// Empties the calling thread's OpenSSL error queue, so that the next error message
+/// holds only what the next call reports.
+pub(crate) fn clear_errors() {
+    let _ = ErrorStack::get();
+}
+
+/// Joins error texts with ", ", each distinct text once, in order of first appearance;
+/// a text seen more than once says how often. The FIPS provider's decoders, tried one
+/// after the other, otherwise fill one line with the same error many times.
+pub(crate) fn join_distinct(entries: impl IntoIterator<Item = String>) -> String {
+    let mut distinct: Vec<(String, usize)> = Vec::new();
+    for entry in entries {
+        match distinct.iter_mut().find(|(text, _)| *text == entry) {
+            Some((_, count)) => *count += 1,
+            None => distinct.push((entry, 1)),
+        }
+    }
+    let shown: Vec<String> = distinct
+        .into_iter()
+        .map(|(text, count)| if count == 1 { text } else { format!("{text} ({count} times)") })
+        .collect();
+    shown.join(", ")
+}
+
+/// One line for an OpenSSL error stack: each entry as OpenSSL prints it without the
+/// source file and line (which differ between otherwise equal entries), each distinct
+/// entry once (see [`join_distinct`]).
+pub(crate) fn error_text(stack: &ErrorStack) -> String {
+    let entries = stack.errors().iter().map(|e| {
+        let mut text = format!("error:{:08X}:{}", e.code(), e.library().unwrap_or("unknown library"));
+        if let Some(function) = e.function() {
+            text.push(':');
+            text.push_str(function);
+        }
+        text.push(':');
+        text.push_str(e.reason().unwrap_or("unknown reason"));
+        if let Some(data) = e.data().filter(|d| !d.is_empty()) {
+            text.push(':');
+            text.push_str(data);
+        }
+        text
+    });
+    let text = join_distinct(entries);
+    if text.is_empty() { "no OpenSSL error recorded".into() } else { text }
 }
 
 /// Whether the provider `name` is loaded and activated in `ctx` (None: the default context).
@@ -248,7 +304,7 @@ pub(crate) enum SpkiError {
 impl std::fmt::Display for SpkiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SpkiError::Decode(stack) => write!(f, "{stack}"),
+            SpkiError::Decode(stack) => f.write_str(&error_text(stack)),
             SpkiError::Trailing(n) => write!(f, "{n} byte(s) follow the DER SubjectPublicKeyInfo"),
         }
     }
@@ -262,6 +318,7 @@ pub(crate) fn public_key_from_der(
     der: &[u8],
 ) -> Result<PKey<Public>, SpkiError> {
     let len = c_long::try_from(der.len()).map_err(|_| SpkiError::Decode(ErrorStack::get()))?;
+    clear_errors();
     let propq = propq.map(c_string);
     let mut input = der.as_ptr();
     // SAFETY: input points at `len` readable bytes; out is NULL so a new key is
@@ -335,6 +392,29 @@ pub(crate) fn cert_spki_der(cert: &X509Ref) -> Result<Vec<u8>, ErrorStack> {
         return Err(ErrorStack::get());
     }
     Ok(out)
+}
+
+/// Decodes OpenSSL's "trusted certificate" (a `TRUSTED CERTIFICATE` PEM block): a DER
+/// certificate, optionally followed by its trust settings (`X509_CERT_AUX`). Returns the
+/// certificate and how many bytes of `der` were decoded, so the caller can refuse a tail.
+pub(crate) fn trusted_cert_from_der(der: &[u8]) -> Result<(X509, usize), ErrorStack> {
+    let len = c_long::try_from(der.len()).map_err(|_| ErrorStack::get())?;
+    clear_errors();
+    let mut input = der.as_ptr();
+    // SAFETY: input points at `len` readable bytes; a NULL output pointer makes OpenSSL
+    // allocate a new certificate, owned by the X509 below; `input` is advanced past the
+    // certificate and its trust settings only on success, and never past the end.
+    let cert = unsafe { d2i_X509_AUX(std::ptr::null_mut(), &mut input, len) };
+    if cert.is_null() {
+        return Err(ErrorStack::get());
+    }
+    // SAFETY: cert is a fresh, owned X509.
+    let cert = unsafe { X509::from_ptr(cert) };
+    let used = (input as usize).wrapping_sub(der.as_ptr() as usize);
+    if used > der.len() {
+        return Err(ErrorStack::get());
+    }
+    Ok((cert, used))
 }
 
 /// The name of the provider behind a provider object, or "" when there is none.
@@ -499,32 +579,36 @@ fn cert_from_der_in(ctx: Option<&LibCtxRef>, propq: &Option<CString>, der: &[u8]
     Ok(unsafe { X509::from_ptr(decoded) })
 }
 
-/// Verifies a detached DER CMS/PKCS#7 SignedData over `content`, trusting only the one
-/// certificate `cert_der` (no chain building, no certificates from inside the message),
-/// the way the kernel and systemd check dm-verity root-hash signatures. The digest and
-/// signature are computed in `ctx`. Ok(false): well-formed but not valid for this certificate.
-pub(crate) fn cms_verify_detached(
-    ctx: Option<&LibCtxRef>,
-    propq: Option<&str>,
-    signature_der: &[u8],
-    cert_der: &[u8],
-    content: &[u8],
-) -> Result<bool, ErrorStack> {
-    let propq = propq.map(c_string);
-    let cert = cert_from_der_in(ctx, &propq, cert_der)?;
-    let mut certs = Stack::new()?;
-    certs.push(cert)?;
+/// What became of one signer of a CMS/PKCS#7 SignedData in [`cms_verify_signers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignerCheck {
+    /// Its signature verified under the trusted certificate with this index.
+    Trusted(usize),
+    /// Its signature verified under a certificate the message carries, which is not
+    /// among the trusted ones.
+    Untrusted,
+    /// No certificate, trusted or carried, names this signer: its signature cannot be
+    /// checked (the kernel skips such a signer with -ENOKEY).
+    NoCertificate,
+    /// A certificate names this signer, but the signature does not verify under it.
+    Invalid,
+}
 
-    let sig_len = c_long::try_from(signature_der.len()).map_err(|_| ErrorStack::get())?;
-    let content_len = c_int::try_from(content.len()).map_err(|_| ErrorStack::get())?;
+/// Decodes a DER CMS/PKCS#7 object bound to `ctx`, or None when it is not one.
+fn cms_from_der_in(
+    ctx: Option<&LibCtxRef>,
+    propq: &Option<CString>,
+    der: &[u8],
+) -> Result<(*mut sys::CMS_ContentInfo, bool), ErrorStack> {
+    let len = c_long::try_from(der.len()).map_err(|_| ErrorStack::get())?;
     // SAFETY: allocates an empty CMS object bound to ctx.
-    let mut cms = unsafe { CMS_ContentInfo_new_ex(libctx_ptr(ctx), opt_ptr(&propq)) };
+    let mut cms = unsafe { CMS_ContentInfo_new_ex(libctx_ptr(ctx), opt_ptr(propq)) };
     if cms.is_null() {
         return Err(ErrorStack::get());
     }
-    let mut input = signature_der.as_ptr();
+    let mut input = der.as_ptr();
     // SAFETY: as for d2i_X509 above: decode in place; on failure OpenSSL frees and NULLs.
-    let decoded = unsafe { sys::d2i_CMS_ContentInfo(&mut cms, &mut input, sig_len) };
+    let decoded = unsafe { sys::d2i_CMS_ContentInfo(&mut cms, &mut input, len) };
     if decoded.is_null() {
         if !cms.is_null() {
             // SAFETY: still owned by us.
@@ -532,38 +616,130 @@ pub(crate) fn cms_verify_detached(
         }
         return Err(ErrorStack::get());
     }
-    // The kernel refuses a signature that carries its own content ("Data already
-    // supplied"); CMS_verify would quietly check the embedded copy's signature instead.
-    // It also refuses content types other than id-data (pkcs7_verify), and bytes after
-    // the DER structure would make the signature file malleable.
-    let trailing = input != signature_der.as_ptr_range().end;
-    // SAFETY: decoded is a live, owned CMS object; the calls only read it, and the
-    // content-type object they return is borrowed from it, not freed.
-    let (detached, data_type) = unsafe { (CMS_is_detached(decoded), sys::OBJ_obj2nid(CMS_get0_eContentType(decoded))) };
-    if detached != 1 || data_type != sys::NID_pkcs7_data || trailing {
-        // SAFETY: decoded is owned by us and freed once.
-        unsafe { sys::CMS_ContentInfo_free(decoded) };
-        return Ok(false);
-    }
-    // SAFETY: content is readable for content_len bytes and outlives the BIO, which is
-    // read-only and freed below.
-    let bio = unsafe { sys::BIO_new_mem_buf(content.as_ptr().cast(), content_len) };
-    if bio.is_null() {
-        // SAFETY: decoded is owned by us.
-        unsafe { sys::CMS_ContentInfo_free(decoded) };
-        return Err(ErrorStack::get());
-    }
-    let flags = sys::CMS_BINARY | sys::CMS_NOINTERN | sys::CMS_NO_SIGNER_CERT_VERIFY;
-    // SAFETY: all pointers are live; certs is borrowed for the call only; the CMS object
-    // and the BIO are freed exactly once right after.
-    let ok = unsafe {
-        let ok = sys::CMS_verify(decoded, certs.as_ptr(), std::ptr::null_mut(), bio, std::ptr::null_mut(), flags);
-        sys::BIO_free_all(bio);
-        sys::CMS_ContentInfo_free(decoded);
-        ok
-    };
+    Ok((decoded, input != der.as_ptr_range().end))
+}
+
+/// Checks every signer of a detached DER CMS/PKCS#7 SignedData over `content`, the way
+/// the kernel checks dm-verity root-hash signatures (`pkcs7_verify` then
+/// `pkcs7_validate_trust`): each signer's certificate is looked up among `trusted` (DER
+/// certificates, preferred) and then among the certificates the message carries, and its
+/// signature is checked under it. No chain building, no validity periods. Digests and
+/// signatures run in `ctx`.
+///
+/// None: the message is well-formed DER but not a detached signature over id-data, or
+/// bytes follow it (the kernel refuses the first two, and a tail would make the signature
+/// file malleable).
+pub(crate) fn cms_verify_signers(
+    ctx: Option<&LibCtxRef>,
+    propq: Option<&str>,
+    signature_der: &[u8],
+    trusted: &[&[u8]],
+    content: &[u8],
+) -> Result<Option<Vec<SignerCheck>>, ErrorStack> {
+    let propq = propq.map(c_string);
+    let trusted: Vec<X509> = trusted.iter().map(|der| cert_from_der_in(ctx, &propq, der)).collect::<Result<_, _>>()?;
+    let content_len = c_int::try_from(content.len()).map_err(|_| ErrorStack::get())?;
+    let (cms, trailing) = cms_from_der_in(ctx, &propq, signature_der)?;
+    // From here on `cms` is owned by this function and freed exactly once, at the end.
+    let result = (|| {
+        // The kernel refuses a signature that carries its own content ("Data already
+        // supplied") and content types other than id-data.
+        // SAFETY: cms is live; the calls only read it, and the content-type object they
+        // return is borrowed from it, not freed.
+        let (detached, data_type) = unsafe { (CMS_is_detached(cms), sys::OBJ_obj2nid(CMS_get0_eContentType(cms))) };
+        if detached != 1 || data_type != sys::NID_pkcs7_data || trailing {
+            return Ok(None);
+        }
+        // SAFETY: cms is live; the stack is owned by it and only read here.
+        let infos = unsafe { CMS_get0_SignerInfos(cms) };
+        if infos.is_null() {
+            return Ok(Some(Vec::new()));
+        }
+        // SAFETY: cms is live; CMS_get1_certs returns a new stack (or NULL) holding its
+        // own references on the certificates, owned and freed by the Stack below.
+        let carried_ptr = unsafe { CMS_get1_certs(cms) };
+        let carried: Option<Stack<X509>> = if carried_ptr.is_null() {
+            let _ = ErrorStack::get();
+            None
+        } else {
+            // SAFETY: a fresh, owned stack of owned certificates.
+            Some(unsafe { Stack::from_ptr(carried_ptr) })
+        };
+        // SAFETY: content is readable for content_len bytes and outlives the BIO, which
+        // is read-only and freed (as the end of the chain) below.
+        let content_bio = unsafe { sys::BIO_new_mem_buf(content.as_ptr().cast(), content_len) };
+        if content_bio.is_null() {
+            return Err(ErrorStack::get());
+        }
+        // SAFETY: cms is live and content_bio a fresh BIO. The returned chain holds one
+        // digest BIO per signer digest in front of content_bio; it is freed below.
+        let chain = unsafe { CMS_dataInit(cms, content_bio) };
+        if chain.is_null() {
+            // SAFETY: not taken over by a chain: ours to free.
+            unsafe { sys::BIO_free_all(content_bio) };
+            return Err(ErrorStack::get());
+        }
+        let mut buf = [0u8; 256];
+        loop {
+            // SAFETY: chain is live; buf is writable for its length.
+            let n = unsafe { sys::BIO_read(chain, buf.as_mut_ptr().cast(), buf.len() as c_int) };
+            if n <= 0 {
+                break;
+            }
+        }
+        // SAFETY: infos is a live stack owned by cms.
+        let count = unsafe { sys::OPENSSL_sk_num(infos.cast_const()) };
+        let mut checks = Vec::new();
+        for i in 0..count {
+            // SAFETY: i is in range; the signer info is owned by cms.
+            let si = unsafe { sys::OPENSSL_sk_value(infos.cast_const(), i) };
+            // Trusted certificates first, so a carried copy with the same issuer and
+            // serial but another key never stands in for a trusted one.
+            let candidates = trusted
+                .iter()
+                .enumerate()
+                .map(|(index, cert)| (Some(index), &**cert))
+                .chain(carried.iter().flat_map(|stack| stack.iter()).map(|cert| (None, cert)));
+            let mut check = SignerCheck::NoCertificate;
+            for (index, cert) in candidates {
+                // SAFETY: si and cert are live; the call only compares identifiers.
+                if unsafe { CMS_SignerInfo_cert_cmp(si, cert.as_ptr()) } != 0 {
+                    continue;
+                }
+                // SAFETY: si and cert are live; set1 takes its own reference on the
+                // certificate (and its key). The verify calls read the signer info,
+                // and the chain after it was read to the end (they copy its digests).
+                let valid = unsafe {
+                    CMS_SignerInfo_set1_signer_cert(si, cert.as_ptr());
+                    let attributes_ok = CMS_signed_get_attr_count(si) < 0 || CMS_SignerInfo_verify(si) == 1;
+                    attributes_ok && CMS_SignerInfo_verify_content(si, chain) == 1
+                };
+                if valid {
+                    check = index.map_or(SignerCheck::Untrusted, SignerCheck::Trusted);
+                    break;
+                }
+                check = SignerCheck::Invalid;
+            }
+            checks.push(check);
+        }
+        // Frees the digest BIOs and then content_bio, the end of the chain.
+        let mut bio = chain;
+        while !bio.is_null() {
+            // SAFETY: bio is the live head of what is left of the chain; BIO_pop
+            // unlinks it and returns the rest, then it is freed once.
+            unsafe {
+                let next = BIO_pop(bio);
+                BIO_free(bio);
+                bio = next;
+            }
+        }
+        Ok(Some(checks))
+    })();
+    // SAFETY: cms is owned by this function and freed once; the signer infos hold their
+    // own references on the certificates set into them.
+    unsafe { sys::CMS_ContentInfo_free(cms) };
     let _ = ErrorStack::get();
-    Ok(ok == 1)
+    result
 }
 
 /// The digest algorithm (as a NID) of every signer of a DER CMS/PKCS#7 SignedData. Only
@@ -606,4 +782,18 @@ pub(crate) fn cms_signer_digests(signature_der: &[u8]) -> Result<Vec<c_int>, Err
         nids.push(nid);
     }
     Ok(nids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_distinct;
+
+    /// Issue 15 item 14: each distinct entry once, in order of first appearance, with a count.
+    #[test]
+    fn repeated_errors_are_named_once_with_a_count() {
+        let entries = ["a", "b", "a", "c", "a", "b"].map(String::from);
+        assert_eq!(join_distinct(entries), "a (3 times), b (2 times), c");
+        assert_eq!(join_distinct(["only".to_string()]), "only");
+        assert_eq!(join_distinct(Vec::<String>::new()), "");
+    }
 }

@@ -6,6 +6,11 @@
  * openssl's. Prints "N passed, M failed" at the end.
  *
  * usage: sig_smoke DIR FIPS_CONFIG
+ *        sig_smoke --ed25519-big KEY SIG FILE
+ *   The second form (issue 15 item 2) verifies SIG over FILE with KEY trusted and prints
+ *   "status N"; it is run under `ulimit -v`, with an Ed25519 key, a garbage 64-byte
+ *   signature and a file too large to gather in that memory: the library must return
+ *   ROOTSEAL_STATUS_SIG_OUT_OF_MEMORY, never abort its host.
  *   DIR holds key.pub.pem, key.pem, cert.pem, data.bin, data.sig, data-pss512.sig, payload.crau,
  *   payload.sha256 (32 raw bytes), roothash.txt, roothash.p7s, roothash-nl.p7s.
  */
@@ -38,6 +43,28 @@ static void print_fingerprint(const rootseal_sig_result *r) {
     printf("\n");
 }
 
+/* Issue 15 item 2: an allocation the input size decides fails with a status, never an abort. */
+static int ed25519_big(const char *key_path, const char *sig_path, const char *file) {
+    rootseal_sig_context *ctx = NULL;
+    rootseal_trust_store *store = NULL;
+    rootseal_sig_params p = params(ROOTSEAL_SIG_POLICY_DEFAULT);
+    size_t key_len, sig_len;
+    uint8_t *key = read_file(key_path, &key_len), *sig = read_file(sig_path, &sig_len);
+    int32_t status;
+    CHECK(rootseal_sig_context_new(&ctx) == ROOTSEAL_STATUS_OK);
+    CHECK(rootseal_trust_store_new(ctx, &store) == ROOTSEAL_STATUS_OK);
+    CHECK(rootseal_trust_store_add_key(store, key, key_len) == ROOTSEAL_STATUS_OK);
+    status = rootseal_sig_verify_file(store, &p, file, sig, sig_len, NULL);
+    printf("status %d: %s\n", (int)status, rootseal_last_error());
+    CHECK(status == ROOTSEAL_STATUS_SIG_OUT_OF_MEMORY);
+    rootseal_trust_store_free(store);
+    rootseal_sig_context_free(ctx);
+    free(key);
+    free(sig);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     rootseal_sig_context *plain = NULL, *fips = NULL, *none = NULL;
     rootseal_trust_store *store = NULL;
@@ -49,6 +76,7 @@ int main(int argc, char **argv) {
     uint8_t *data, *sig, *cert, *sha, *p7, *nl, *pss, *payload;
     char *root;
 
+    if (argc == 5 && strcmp(argv[1], "--ed25519-big") == 0) return ed25519_big(argv[2], argv[3], argv[4]);
     if (argc != 3) { fprintf(stderr, "usage: sig_smoke DIR FIPS_CONFIG\n"); return 2; }
     dir = argv[1];
     data = slurp("data.bin", &data_len);

@@ -64,3 +64,33 @@ fn c_sig_smoke_against_shared_library() {
 fn c_sig_smoke_is_memory_clean_under_valgrind() {
     compile_and_run(true, &VALGRIND);
 }
+
+/// Issue 15 item 2 inside a C host: under `ulimit -v 262144`, an Ed25519 key, a 64-byte
+/// garbage signature (S below the group order, so it could be Ed25519's) and a file of
+/// MAX_ED25519_FILE bytes make `rootseal_sig_verify_file` return
+/// ROOTSEAL_STATUS_SIG_OUT_OF_MEMORY; the host keeps running (it printed its summary and
+/// exited 0), where the infallible allocation used to abort it.
+#[test]
+fn c_host_survives_an_ed25519_message_too_large_for_its_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let exe = compile("sig_smoke.c", true, d);
+    let ed = genkey(d, "ed", "ed25519");
+    let big = d.join("big");
+    std::fs::File::create(&big).unwrap().set_len(rootseal::sig::MAX_ED25519_FILE).unwrap();
+    let mut garbage = [0x5au8; 64];
+    garbage[32..].fill(0);
+    garbage[32] = 1;
+    let sig = d.join("garbage.sig");
+    std::fs::write(&sig, garbage).unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 262144 && exec \"$0\" \"$@\""])
+        .arg(&exe)
+        .arg("--ed25519-big")
+        .args([&ed.public, &sig, &big])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(" 0 failed") && stdout.contains("not enough memory"), "{stdout}");
+}

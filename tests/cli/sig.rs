@@ -316,3 +316,142 @@ fn json_output_for_every_outcome_and_policy_refusals_exit_1() {
     assert!(v["error"].as_str().unwrap().contains("FIPS 186-5"), "{v}");
     assert_eq!(v["policy"], "fips");
 }
+
+/// Issue 15 item 2: with an Ed25519 key trusted, a 64-byte garbage signature must not let
+/// the file's size decide memory use, and an allocation that fails must be an error, not
+/// an abort. Under `ulimit -v 262144` (256 MiB of address space), a file of
+/// MAX_ED25519_FILE bytes cannot be gathered: the command exits 2 with a message, never
+/// SIGABRT. A garbage signature whose S is not below the group order (which openssl
+/// refuses too) never gathers the file at all: it is simply a bad signature (exit 1).
+#[test]
+fn ed25519_trust_never_aborts_on_a_large_file_under_a_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ed = genkey(d, "ed", "ed25519");
+    let big = d.join("big");
+    std::fs::File::create(&big).unwrap().set_len(rootseal::sig::MAX_ED25519_FILE).unwrap();
+    // R anything, S = 1 (below the order): a signature that could be Ed25519's.
+    let mut plausible = [0x5au8; 64];
+    plausible[32..].fill(0);
+    plausible[32] = 1;
+    // S = 2^256 - 1: not below the order.
+    let impossible = [0xffu8; 64];
+    let limited = |sig: &Path| {
+        let out = Command::new("sh")
+            .args(["-c", "ulimit -v 262144 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_rootseal")])
+            .args(["sign", "verify", "--key", s(&ed.public), "--sig", s(sig), s(&big)])
+            .env_remove("ROOTSEAL_FIPS_CONFIG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("memory allocation"), "{}", describe(&out));
+        (out.status.code(), stderr, describe(&out))
+    };
+    let plausible_sig = d.join("plausible.sig");
+    std::fs::write(&plausible_sig, plausible).unwrap();
+    let (code, stderr, described) = limited(&plausible_sig);
+    assert_eq!(code, Some(2), "{described}");
+    assert!(stderr.contains("rootseal: error:") && stderr.contains("not enough memory"), "{described}");
+
+    let impossible_sig = d.join("impossible.sig");
+    std::fs::write(&impossible_sig, impossible).unwrap();
+    let (code, stderr, described) = limited(&impossible_sig);
+    assert_eq!(code, Some(1), "{described}");
+    assert!(stderr.contains("does not verify"), "{described}");
+
+    // Both are garbage to openssl as well (on a small file).
+    let small = d.join("small");
+    std::fs::write(&small, b"data").unwrap();
+    for sig in [&plausible_sig, &impossible_sig] {
+        assert!(!openssl_verifies(&ed, "none", false, &small, sig, &[]), "{}", sig.display());
+        let out = rootseal(&["sign", "verify", "--key", s(&ed.public), "--sig", s(sig), s(&small)], &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    }
+}
+
+/// Issue 15 item 12: messages count trusted keys, not (signature, key) pairs; a signature
+/// whose length fits no key still counts the keys; and the keys the policy refused are
+/// named, with why. Signatures are made by openssl (build_payload, `openssl dgst -sign`).
+#[test]
+fn failure_messages_count_keys_and_name_the_keys_the_policy_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let signers: Vec<KeyPair> = (0..3).map(|i| genkey(d, &format!("signer{i}"), "rsa:2048")).collect();
+    let trusted = genkey(d, "trusted", "rsa:2048");
+    let weak = genkey(d, "weak", "rsa:1024");
+    let ed = genkey(d, "ed", "ed25519");
+    let big = genkey(d, "big", "rsa:3072");
+    let refs: Vec<&KeyPair> = signers.iter().collect();
+    let three = build_payload(d, "three", 1, &vec![9u8; 4096], &refs, 256);
+    let long = build_payload(d, "long", 1, &vec![9u8; 4096], &[&big], 384);
+    let keys = ["--key", s(&trusted.public), "--key", s(&weak.public), "--key", s(&ed.public)];
+    let stderr_of = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let weak_fp = fingerprint(&weak.public);
+    let ed_fp = fingerprint(&ed.public);
+
+    // Three signatures, one allowed RSA key: "1 trusted key(s)", not 3.
+    for payload in [&three.path, &long.path] {
+        let out = rootseal(&[&["payload", "verify"][..], &keys, &[s(payload)]].concat(), &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        let err = stderr_of(&out);
+        assert!(err.contains("any of the 1 trusted key(s)"), "{}: {err}", payload.display());
+        assert!(err.contains(&weak_fp) && err.contains("RSA-1024 is refused"), "{err}");
+        assert!(err.contains(&ed_fp) && err.contains("payload signatures are RSA"), "{err}");
+    }
+
+    // A detached signature of a length no key has (RSA-3072 against RSA-2048 and Ed25519).
+    let data = d.join("data");
+    std::fs::write(&data, b"signed bytes").unwrap();
+    let sig = d.join("data.sig");
+    sign(&big, "sha256", false, &data, &sig);
+    assert_eq!(std::fs::read(&sig).unwrap().len(), 384);
+    let out = rootseal(&[&["sign", "verify"][..], &keys, &["--sig", s(&sig), s(&data)]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("any of the 2 trusted key(s)"), "{err}");
+    assert!(err.contains(&weak_fp) && err.contains("RSA-1024 is refused"), "{err}");
+    assert!(!err.contains("of the 0 trusted"), "{err}");
+}
+
+/// Issue 15 item 14: in a FIPS context, a key error names each OpenSSL error once. The
+/// FIPS provider (newer than libcrypto) leaves "invalid provider functions" on the error
+/// queue for every algorithm it skips; that used to fill the line a dozen times, in the
+/// error about an unrelated key.
+#[test]
+fn fips_key_errors_name_each_openssl_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = d.join("data");
+    std::fs::write(&data, b"data").unwrap();
+    let sig = d.join("sig");
+    std::fs::write(&sig, [1u8; 256]).unwrap();
+    // Not DER at all, and a SEQUENCE header with garbage in it.
+    let garbage = d.join("garbage.der");
+    std::fs::write(&garbage, (0..300u32).map(|i| (i * 37 % 251) as u8 | 0x80).collect::<Vec<u8>>()).unwrap();
+    let sequence = d.join("sequence.der");
+    std::fs::write(&sequence, [&[0x30u8, 0x82, 0x01, 0x00][..], &[0x42; 256]].concat()).unwrap();
+    let config = fips_config();
+    for key in [&garbage, &sequence] {
+        let out = rootseal(
+            &["sign", "verify", "--fips-config", config.to_str().unwrap(), "--key", s(key), "--sig", s(&sig), s(&data)],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(stderr.contains("invalid key"), "{stderr}");
+        assert!(!stderr.contains("invalid provider functions"), "an earlier call's errors: {stderr}");
+        // Within the key's reason and within the certificate's, every OpenSSL error entry
+        // ("error:XXXXXXXX:...") appears once.
+        let message = stderr.split_once("rootseal: error:").map_or(stderr.as_str(), |(_, m)| m);
+        let mut checked = 0;
+        for part in message.split(" nor a certificate (") {
+            let entries: Vec<&str> =
+                part.split("error:").skip(1).map(|e| e.split([',', ')']).next().unwrap()).collect();
+            for (i, entry) in entries.iter().enumerate() {
+                assert!(!entries[i + 1..].contains(entry), "{entry:?} repeated in {stderr}");
+            }
+            checked += entries.len();
+        }
+        assert!(checked > 0, "{stderr}");
+    }
+}

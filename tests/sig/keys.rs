@@ -120,7 +120,7 @@ fn rsa_pss_keys_verify_their_own_signatures() {
             // Another digest than the one signed (or than the key allows) is refused.
             let wrong = Scheme { digest: HashAlgorithm::Sha384, padding: Padding::Pss };
             let err = store.verify_file(&data, &signature, wrong, Policy::Fips).unwrap_err();
-            assert!(matches!(err, Error::BadSignature { tried: 1 }), "{what}: {err}");
+            assert!(matches!(err, Error::BadSignature { tried: 1, .. }), "{what}: {err}");
             let mut tampered = std::fs::read(&data).unwrap();
             tampered[3] ^= 1;
             let err = store.verify_bytes_auto(&tampered, &signature, Policy::Fips).unwrap_err();
@@ -324,4 +324,107 @@ fn openssl_cli_encodings_load_as_the_same_key() {
     openssl(&["pkey", "-in", s(&key.private), "-outform", "DER", "-out", s(&private_der)]);
     let err = TrustStore::new(contexts()[0].clone()).add_file(&private_der).unwrap_err();
     assert!(matches!(err, Error::InvalidKey { .. }) && err.to_string().contains("private key"), "{err}");
+}
+
+/// Issue 15 item 2: an Ed25519 signature is only a candidate when its S is below the
+/// group order L, decided before the file is gathered. OpenSSL refuses S + L (the same
+/// signature, not reduced) and so must rootseal, while the reduced one verifies.
+#[test]
+fn an_ed25519_signature_with_s_not_below_the_order_is_refused_like_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ed = genkey(d, "ed", "ed25519");
+    let data = data_file(d);
+    let sig = d.join("sig");
+    sign(&ed, "none", false, &data, &sig);
+    let good = std::fs::read(&sig).unwrap();
+    // L, little-endian.
+    let order: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut unreduced = good.clone();
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let sum = u16::from(unreduced[32 + i]) + u16::from(order[i]) + carry;
+        unreduced[32 + i] = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "S < L < 2^253, so S + L fits in 32 bytes");
+    let unreduced_sig = d.join("unreduced.sig");
+    std::fs::write(&unreduced_sig, &unreduced).unwrap();
+    assert!(openssl_verifies(&ed, "none", false, &data, &sig, &[]));
+    assert!(!openssl_verifies(&ed, "none", false, &data, &unreduced_sig, &[]));
+    let store = store_of(&contexts()[0], &[&ed.public]);
+    let verified = store.verify_file_auto(&data, &good, Policy::Default).unwrap();
+    assert_eq!(verified.fingerprint.to_string(), fingerprint(&ed.public));
+    let err = store.verify_file_auto(&data, &unreduced, Policy::Default).unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
+    let err = store.verify_bytes_auto(&std::fs::read(&data).unwrap(), &unreduced, Policy::Default).unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
+}
+
+/// Issue 15 item 9: trailing bytes are refused in every encoding, not only SPKI and
+/// CERTIFICATE: a PKCS#1 `RSA PUBLIC KEY` (PEM and DER) with junk after the DER, and a
+/// `TRUSTED CERTIFICATE` with junk after its trust settings (or instead of them). The
+/// files come from `openssl rsa -RSAPublicKey_out` and `openssl x509 -trustout`; the
+/// untouched ones load with openssl's fingerprint.
+#[test]
+fn pkcs1_keys_and_trusted_certificates_with_trailing_bytes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = genkey(d, "k", "rsa:2048");
+    let want = fingerprint(&key.public);
+    let pkcs1_der = d.join("pkcs1.der");
+    openssl(&["rsa", "-pubin", "-in", s(&key.public), "-RSAPublicKey_out", "-outform", "DER", "-out", s(&pkcs1_der)]);
+    let pkcs1_pem = d.join("pkcs1.pem");
+    openssl(&["rsa", "-pubin", "-in", s(&key.public), "-RSAPublicKey_out", "-out", s(&pkcs1_pem)]);
+    let cert = self_signed_cert(d, &key, "anchor");
+    let trusted = d.join("trusted.pem");
+    openssl(&["x509", "-in", s(&cert), "-trustout", "-addtrust", "anyExtendedKeyUsage", "-out", s(&trusted)]);
+    let pem = |label: &str, der: &[u8]| {
+        let body = openssl::base64::encode_block(der);
+        let lines: Vec<String> = body.as_bytes().chunks(64).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n")).into_bytes()
+    };
+    let der_of = |pem_file: &Path| {
+        let text = std::fs::read_to_string(pem_file).unwrap();
+        let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        openssl::base64::decode_block(&body).unwrap()
+    };
+    let pkcs1 = std::fs::read(&pkcs1_der).unwrap();
+    assert_eq!(der_of(&pkcs1_pem), pkcs1, "openssl wrote the same key twice");
+    let trusted_der = der_of(&trusted);
+    let cert_der = der_of(&cert);
+    assert!(trusted_der.len() > cert_der.len() && trusted_der.starts_with(&cert_der));
+
+    for ctx in contexts() {
+        // The files as openssl wrote them load, as the same key.
+        for file in [&pkcs1_der, &pkcs1_pem, &trusted] {
+            let mut store = TrustStore::new(ctx.clone());
+            let added = store.add_file(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert_eq!(added[0].to_string(), want, "{}", file.display());
+        }
+        let junk_after_settings = [trusted_der.as_slice(), b"junk"].concat();
+        let junk_instead_of_settings = [cert_der.as_slice(), b"junk"].concat();
+        let second_settings = [trusted_der.as_slice(), &trusted_der[cert_der.len()..]].concat();
+        for (bytes, what, needle) in [
+            ([pkcs1.as_slice(), b"\0"].concat(), "PKCS#1 DER + NUL", "follow the DER PKCS#1"),
+            ([pkcs1.as_slice(), &pkcs1].concat(), "PKCS#1 DER twice", "follow the DER PKCS#1"),
+            (
+                pem("RSA PUBLIC KEY", &[pkcs1.as_slice(), b"junk"].concat()),
+                "PKCS#1 PEM + junk",
+                "follow the DER PKCS#1",
+            ),
+            (pem("TRUSTED CERTIFICATE", &junk_after_settings), "trusted + junk", "follow the DER certificate"),
+            (pem("TRUSTED CERTIFICATE", &second_settings), "trusted + settings twice", "follow the DER certificate"),
+            (pem("TRUSTED CERTIFICATE", &junk_instead_of_settings), "cert + junk", "not a trusted certificate"),
+        ] {
+            let mut store = TrustStore::new(ctx.clone());
+            let err = store.add_bytes(&bytes, what).unwrap_err();
+            assert!(matches!(err, Error::InvalidKey { .. }), "{what}: {err}");
+            assert!(err.to_string().contains(needle), "{what}: {err}");
+            assert_eq!(store.len(), 0, "{what}");
+        }
+    }
 }

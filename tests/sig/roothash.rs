@@ -71,7 +71,7 @@ fn openssl_cms_and_smime_signatures_verify_and_a_newline_breaks_them() {
         // Upper-case input is checked as the lowercase text the kernel sees.
         store.verify_root_hash(&root.to_uppercase(), &std::fs::read(&cms_sig).unwrap()).unwrap();
         let e = store.verify_root_hash(&root, &std::fs::read(&nl_sig).unwrap()).unwrap_err();
-        assert!(matches!(e, Error::BadSignature { tried: 2 }), "newline: {e}");
+        assert!(matches!(e, Error::BadSignature { tried: 2, .. }), "newline: {e}");
         let e = store.verify_root_hash(&root, &std::fs::read(&embedded_sig).unwrap()).unwrap_err();
         assert!(matches!(e, Error::BadSignature { .. }), "content embedded (the kernel refuses it too): {e}");
         // The kernel accepts only id-data content, and the DER must end the file.
@@ -87,7 +87,7 @@ fn openssl_cms_and_smime_signatures_verify_and_a_newline_breaks_them() {
         let mut wrong = TrustStore::new(ctx.clone());
         wrong.add_file(&other_cert).unwrap();
         let e = wrong.verify_root_hash(&root, &std::fs::read(&cms_sig).unwrap()).unwrap_err();
-        assert!(matches!(e, Error::BadSignature { tried: 1 }), "{e}");
+        assert!(matches!(e, Error::BadSignature { tried: 1, .. }), "{e}");
         let e = TrustStore::new(ctx.clone()).verify_root_hash(&root, &std::fs::read(&cms_sig).unwrap()).unwrap_err();
         assert!(matches!(e, Error::EmptyTrustStore), "{e}");
         let e = store.verify_root_hash(&root, b"not der").unwrap_err();
@@ -174,4 +174,95 @@ fn rootseal_signatures_verify_with_openssl_cms_and_are_detached_without_attribut
     assert!(matches!(&e, Err(Error::PolicyRefused { reasons, .. }) if reasons.contains("1024")), "{e:?}");
     let e = sign_root_hash(&format!("{root}zz"), &std::fs::read(&cert).unwrap(), &std::fs::read(&key.private).unwrap());
     assert!(matches!(e, Err(Error::InvalidArgument(_))), "{e:?}");
+}
+
+/// Issue 15 item 11: a root-hash PKCS#7 with two signers, made by `openssl cms -sign`
+/// with two `-signer`/`-inkey` pairs, is checked as the kernel checks it: every signature
+/// that can be checked must verify, and at least one signer must be a trusted
+/// certificate. One trusted certificate no longer has to cover every signer, so a key
+/// rotation signs with the old and the new key and devices trusting either accept it.
+#[test]
+fn two_signers_each_must_verify_and_one_must_be_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = veritysetup_root_hash(d);
+    let old = genkey(d, "old", "rsa:2048");
+    let old_cert = self_signed_cert(d, &old, "old");
+    let new = genkey(d, "new", "ec:P-256");
+    let new_cert = self_signed_cert(d, &new, "new");
+    let stranger = genkey(d, "stranger", "rsa:2048");
+    let stranger_cert = self_signed_cert(d, &stranger, "stranger");
+    let text = d.join("roothash.txt");
+    std::fs::write(&text, &root).unwrap();
+    let both = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["cms", "-sign", "-binary", "-noattr", "-outform", "DER", "-in", s(&text), "-out", s(out)];
+        args.extend_from_slice(extra);
+        args.extend(["-signer", s(&old_cert), "-inkey", s(&old.private)]);
+        args.extend(["-signer", s(&new_cert), "-inkey", s(&new.private)]);
+        openssl(&args);
+        std::fs::read(out).unwrap()
+    };
+    let bare = both(&d.join("bare.p7s"), &["-nocerts"]);
+    let carried = both(&d.join("carried.p7s"), &[]);
+    // The last signer's signature ends the DER (no unsigned attributes): flip its last byte.
+    let mut corrupted = carried.clone();
+    *corrupted.last_mut().unwrap() ^= 1;
+    let corrupted_path = d.join("corrupted.p7s");
+    std::fs::write(&corrupted_path, &corrupted).unwrap();
+    let bundle = d.join("both.pem");
+    let certs = [std::fs::read(&old_cert).unwrap(), std::fs::read(&new_cert).unwrap()].concat();
+    std::fs::write(&bundle, certs).unwrap();
+    // openssl agrees that both signatures verify, and that the corrupted one does not.
+    cms_verify(s(&d.join("carried.p7s")), s(&text), s(&bundle));
+    let openssl_accepts = |sig: &Path| {
+        Command::new("openssl")
+            .args(["cms", "-verify", "-binary", "-inform", "DER", "-in", s(sig), "-content", s(&text)])
+            .args(["-certfile", s(&bundle), "-nointern", "-noverify", "-out", "/dev/null"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(!openssl_accepts(&corrupted_path));
+
+    let fp_old = fingerprint(&cert_pubkey(d, &old_cert));
+    let fp_new = fingerprint(&cert_pubkey(d, &new_cert));
+    for ctx in contexts() {
+        let store_of = |certs: &[&std::path::PathBuf]| {
+            let mut store = TrustStore::new(ctx.clone());
+            for cert in certs {
+                store.add_file(cert).unwrap();
+            }
+            store
+        };
+        // Either key alone is enough, with or without the certificates in the message:
+        // the other signer is checked under its carried certificate, or skipped when
+        // no certificate names it (as the kernel skips it).
+        for sig in [&bare, &carried] {
+            for (cert, fp) in [(&old_cert, &fp_old), (&new_cert, &fp_new)] {
+                let v = store_of(&[cert]).verify_root_hash(&root, sig).unwrap();
+                assert_eq!(&v.fingerprint.to_string(), fp);
+            }
+            store_of(&[&old_cert, &new_cert]).verify_root_hash(&root, sig).unwrap();
+        }
+        // A signer whose signature does not verify fails the whole signature, whichever
+        // certificate is trusted.
+        for certs in [&[&old_cert, &new_cert][..], &[&old_cert], &[&new_cert]] {
+            let e = store_of(certs).verify_root_hash(&root, &corrupted).unwrap_err();
+            assert!(matches!(e, Error::RootHashRejected(_)), "{e}");
+            assert!(e.to_string().contains("of 2 does not verify"), "{e}");
+            assert_eq!(e.class(), rootseal::ErrorClass::CheckFailed);
+        }
+        // Valid signatures, but no signer is trusted.
+        for sig in [&bare, &carried] {
+            let e = store_of(&[&stranger_cert]).verify_root_hash(&root, sig).unwrap_err();
+            assert!(matches!(e, Error::RootHashRejected(_)), "{e}");
+            assert!(e.to_string().contains("no signer is one of the 1 trusted certificate(s)"), "{e}");
+        }
+        // Another root hash: nothing verifies.
+        let mut other = root.clone().into_bytes();
+        other[0] = if other[0] == b'0' { b'1' } else { b'0' };
+        let e = store_of(&[&old_cert]).verify_root_hash(std::str::from_utf8(&other).unwrap(), &carried).unwrap_err();
+        assert!(e.is_rejection(), "{e}");
+    }
 }
