@@ -355,6 +355,13 @@ enum rootseal_status
    */
   ROOTSEAL_STATUS_CALLBACK_FAILED = 8,
   /**
+   * The handle is in use by a call that has not returned: a callback called back
+   * into the handle it serves, or two threads used one handle at once.
+   *
+   * strerror: "the handle is busy (re-entered from its own callback, or shared between threads)"
+   */
+  ROOTSEAL_STATUS_BUSY = 9,
+  /**
    * Verification completed and found corrupted blocks.
    *
    * strerror: "verity: corrupted blocks found"
@@ -928,9 +935,11 @@ typedef struct rootseal_gpt_next_result {
    */
   uint32_t written;
   /**
-   * Reserved; zero.
+   * 1 when the preferred slot's try could not be recorded (the table cannot be
+   * written, e.g. a shrunk disk): `partition` is then the best slot marked
+   * successful, booted with nothing written. Else 0.
    */
-  uint32_t reserved;
+  uint32_t fallback;
 } rootseal_gpt_next_result;
 
 /**
@@ -1293,7 +1302,9 @@ void rootseal_verity_engine_free(struct rootseal_verity_engine *engine);
 /**
  * Opens the disk image or block device at `path`. Block devices use their kernel
  * logical block size; images use `params.block_size` or are detected. A writable
- * open takes an exclusive advisory lock (flock) until `rootseal_gpt_close`. The table
+ * open takes an exclusive advisory lock (flock) and a read-only open a shared one,
+ * both held until `rootseal_gpt_close`; for a block device the lock is on the kernel's
+ * node for its device number, so another node for the same disk does not bypass it. The table
  * is read and checked now, so a disk with no valid GPT fails here.
  *
  * `params` may be NULL (defaults: writable, detected block size). `*out` is written
@@ -1311,7 +1322,11 @@ rootseal_status rootseal_gpt_open_path(const char *path,
  * `size` always, `write` and `flush` unless `ROOTSEAL_GPT_OPEN_READ_ONLY`, and the
  * optional `block_size` callback (the block count is `size / block_size`). The
  * callbacks must stay valid until `rootseal_gpt_close`, and are only called during
- * rootseal calls on this handle, from the calling thread.
+ * rootseal calls on this handle, from the calling thread. A callback must not call
+ * into the handle it serves: such a call returns `ROOTSEAL_STATUS_BUSY` (the handle
+ * is busy until the outer call returns). A read callback that fails, returns 0 or
+ * claims more bytes than asked gives `ROOTSEAL_STATUS_CALLBACK_FAILED`, also while
+ * the block size is being detected: a failing disk never looks blank.
  *
  * # Safety
  * `io` valid per its documentation for the handle's lifetime; `params` NULL or valid;
@@ -1323,6 +1338,11 @@ rootseal_status rootseal_gpt_open_io(const struct rootseal_io *io,
 
 /**
  * Closes a handle and releases its lock. NULL is a no-op.
+ *
+ * Every call on a handle marks it busy until it returns. A callback that calls back
+ * into the handle it serves gets `ROOTSEAL_STATUS_BUSY` instead of a deadlock, and a
+ * close from inside such a callback is ignored (the handle stays valid, rather than
+ * being freed under the running call).
  *
  * # Safety
  * `gpt` must be NULL or a handle from `rootseal_gpt_open_*`, not used afterwards.

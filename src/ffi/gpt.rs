@@ -8,6 +8,7 @@ use super::{Failure, boundary, check_params, null, path_arg};
 use crate::gpt::{self, AttrChange, BlockSize, GptDisk, Guid, Partition, PrioritizeRequest, Which};
 use crate::io::BlockDevice;
 use std::ffi::{CStr, c_char};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Current version of [`rootseal_gpt_open_params`].
 pub const ROOTSEAL_GPT_OPEN_PARAMS_VERSION: u32 = 1;
@@ -125,8 +126,10 @@ pub struct rootseal_gpt_next_result {
     pub partition: rootseal_gpt_partition,
     /// 1 when the table was written (a try was used), else 0.
     pub written: u32,
-    /// Reserved; zero.
-    pub reserved: u32,
+    /// 1 when the preferred slot's try could not be recorded (the table cannot be
+    /// written, e.g. a shrunk disk): `partition` is then the best slot marked
+    /// successful, booted with nothing written. Else 0.
+    pub fallback: u32,
 }
 
 /// The state of both GPT copies.
@@ -161,6 +164,37 @@ pub struct rootseal_gpt_state {
 pub struct rootseal_gpt {
     disk: GptDisk<Box<dyn BlockDevice>>,
     read_only: bool,
+    /// Set while a call runs on the handle: re-entry from a callback gets
+    /// `ROOTSEAL_STATUS_BUSY` instead of a deadlock on the callback device's lock.
+    busy: AtomicBool,
+}
+
+/// A handle marked busy for the duration of one call.
+struct InUse<'a>(&'a rootseal_gpt);
+
+impl InUse<'_> {
+    fn take(handle: &rootseal_gpt) -> Result<InUse<'_>, Failure> {
+        if handle.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            return Err(Failure::new(
+                rootseal_status::Busy,
+                "the rootseal_gpt handle is already in a call (a callback must not call back into its own handle)",
+            ));
+        }
+        Ok(InUse(handle))
+    }
+}
+
+impl std::ops::Deref for InUse<'_> {
+    type Target = GptDisk<Box<dyn BlockDevice>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0.disk
+    }
+}
+
+impl Drop for InUse<'_> {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::Release);
+    }
 }
 
 fn guid_text(guid: Guid) -> [c_char; 37] {
@@ -235,7 +269,9 @@ unsafe fn store_handle(out: *mut *mut rootseal_gpt, handle: rootseal_gpt) {
 
 /// Opens the disk image or block device at `path`. Block devices use their kernel
 /// logical block size; images use `params.block_size` or are detected. A writable
-/// open takes an exclusive advisory lock (flock) until `rootseal_gpt_close`. The table
+/// open takes an exclusive advisory lock (flock) and a read-only open a shared one,
+/// both held until `rootseal_gpt_close`; for a block device the lock is on the kernel's
+/// node for its device number, so another node for the same disk does not bypass it. The table
 /// is read and checked now, so a disk with no valid GPT fails here.
 ///
 /// `params` may be NULL (defaults: writable, detected block size). `*out` is written
@@ -257,12 +293,10 @@ pub unsafe extern "C" fn rootseal_gpt_open_path(
         let (path, (block_size, read_only)) = unsafe { (path_arg(path, "path")?, open_options(params)?) };
         let disk = gpt::open_path(path, block_size_option(block_size), !read_only)?;
         disk.read()?;
-        let block_size = disk.block_size();
-        let device = disk.into_device();
-        let boxed: Box<dyn BlockDevice> = Box::new(device);
-        let disk = GptDisk::new(boxed, BlockSize::Fixed(block_size))?;
+        // The lock (exclusive or shared) stays with the handle until close.
+        let disk = disk.map_device(|device| -> Box<dyn BlockDevice> { Box::new(device) });
         // SAFETY: `out` is non-NULL (checked above) and writable per the contract.
-        unsafe { store_handle(out, rootseal_gpt { disk, read_only }) };
+        unsafe { store_handle(out, rootseal_gpt { disk, read_only, busy: AtomicBool::new(false) }) };
         Ok(rootseal_status::Ok)
     })
 }
@@ -271,7 +305,11 @@ pub unsafe extern "C" fn rootseal_gpt_open_path(
 /// `size` always, `write` and `flush` unless `ROOTSEAL_GPT_OPEN_READ_ONLY`, and the
 /// optional `block_size` callback (the block count is `size / block_size`). The
 /// callbacks must stay valid until `rootseal_gpt_close`, and are only called during
-/// rootseal calls on this handle, from the calling thread.
+/// rootseal calls on this handle, from the calling thread. A callback must not call
+/// into the handle it serves: such a call returns `ROOTSEAL_STATUS_BUSY` (the handle
+/// is busy until the outer call returns). A read callback that fails, returns 0 or
+/// claims more bytes than asked gives `ROOTSEAL_STATUS_CALLBACK_FAILED`, also while
+/// the block size is being detected: a failing disk never looks blank.
 ///
 /// # Safety
 /// `io` valid per its documentation for the handle's lifetime; `params` NULL or valid;
@@ -301,19 +339,27 @@ pub unsafe extern "C" fn rootseal_gpt_open_io(
         let disk = GptDisk::new(boxed, block_size_option(block_size))?;
         disk.read()?;
         // SAFETY: `out` is non-NULL (checked above) and writable per the contract.
-        unsafe { store_handle(out, rootseal_gpt { disk, read_only }) };
+        unsafe { store_handle(out, rootseal_gpt { disk, read_only, busy: AtomicBool::new(false) }) };
         Ok(rootseal_status::Ok)
     })
 }
 
 /// Closes a handle and releases its lock. NULL is a no-op.
 ///
+/// Every call on a handle marks it busy until it returns. A callback that calls back
+/// into the handle it serves gets `ROOTSEAL_STATUS_BUSY` instead of a deadlock, and a
+/// close from inside such a callback is ignored (the handle stays valid, rather than
+/// being freed under the running call).
+///
 /// # Safety
 /// `gpt` must be NULL or a handle from `rootseal_gpt_open_*`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rootseal_gpt_close(gpt: *mut rootseal_gpt) {
     boundary(|| {
-        if !gpt.is_null() {
+        // SAFETY: NULL or a live handle per the contract.
+        if let Some(h) = unsafe { gpt.as_ref() }
+            && !h.busy.load(Ordering::Acquire)
+        {
             // SAFETY: it came from Box::into_raw in store_handle and is freed once.
             drop(unsafe { Box::from_raw(gpt) });
         }
@@ -321,26 +367,27 @@ pub unsafe extern "C" fn rootseal_gpt_close(gpt: *mut rootseal_gpt) {
     });
 }
 
-/// Borrows a handle.
+/// Borrows a handle for one call, marking it busy until the call returns.
 ///
 /// # Safety
 /// `gpt` must be NULL or a live handle.
-unsafe fn handle<'a>(gpt: *const rootseal_gpt) -> Result<&'a rootseal_gpt, Failure> {
+unsafe fn handle<'a>(gpt: *const rootseal_gpt) -> Result<InUse<'a>, Failure> {
     // SAFETY: NULL or live per the contract above.
-    unsafe { gpt.as_ref() }.ok_or_else(|| null("gpt"))
+    let h = unsafe { gpt.as_ref() }.ok_or_else(|| null("gpt"))?;
+    InUse::take(h)
 }
 
-/// Borrows a handle for a writing call.
+/// Borrows a handle for a writing call, marking it busy until the call returns.
 ///
 /// # Safety
 /// As [`handle`].
-unsafe fn writable<'a>(gpt: *const rootseal_gpt) -> Result<&'a GptDisk<Box<dyn BlockDevice>>, Failure> {
+unsafe fn writable<'a>(gpt: *const rootseal_gpt) -> Result<InUse<'a>, Failure> {
     // SAFETY: per the contract above.
     let h = unsafe { handle(gpt) }?;
-    if h.read_only {
+    if h.0.read_only {
         return Err(Failure::new(rootseal_status::InvalidArgument, "the disk was opened read-only"));
     }
-    Ok(&h.disk)
+    Ok(h)
 }
 
 /// Reports the state of both copies and the disk geometry into `*out` (written only on
@@ -358,7 +405,7 @@ pub unsafe extern "C" fn rootseal_gpt_get_state(
             return Err(null("out"));
         }
         // SAFETY: the caller's contract.
-        let table = unsafe { handle(gpt) }?.disk.read()?;
+        let table = unsafe { handle(gpt) }?.read()?;
         let header = table.header();
         let state = rootseal_gpt_state {
             block_size: table.block_size(),
@@ -394,7 +441,7 @@ pub unsafe extern "C" fn rootseal_gpt_get_partition(
             return Err(null("out"));
         }
         // SAFETY: the caller's contract.
-        let partition = unsafe { handle(gpt) }?.disk.read()?.partition(index)?;
+        let partition = unsafe { handle(gpt) }?.read()?.partition(index)?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write(partition_out(&partition)) };
         Ok(rootseal_status::Ok)
@@ -493,7 +540,7 @@ pub unsafe extern "C" fn rootseal_gpt_next(
         let result = rootseal_gpt_next_result {
             partition: partition_out(&boot.partition),
             written: boot.written.into(),
-            reserved: 0,
+            fallback: boot.fallback.is_some().into(),
         };
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write(result) };

@@ -51,6 +51,11 @@ pub enum rootseal_status {
     ///
     /// strerror: "an I/O callback failed or transferred too few bytes"
     CallbackFailed = 8,
+    /// The handle is in use by a call that has not returned: a callback called back
+    /// into the handle it serves, or two threads used one handle at once.
+    ///
+    /// strerror: "the handle is busy (re-entered from its own callback, or shared between threads)"
+    Busy = 9,
     /// Verification completed and found corrupted blocks.
     ///
     /// strerror: "verity: corrupted blocks found"

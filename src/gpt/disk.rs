@@ -5,7 +5,8 @@ use super::attrs::AttrChange;
 use super::entries::Partition;
 use super::error::{Error, Result, Which};
 use super::guid::Guid;
-use super::header::SIGNATURE;
+use super::header::{Header, SIGNATURE};
+use super::pmbr::PmbrFix;
 use super::prioritize::PrioritizeRequest;
 use super::read::read;
 use super::table::Gpt;
@@ -35,6 +36,10 @@ pub struct NextBoot {
     pub partition: Partition,
     /// Whether the table was written (a try was used).
     pub written: bool,
+    /// Set when the preferred slot needed its try recorded and the table could not be
+    /// written: why. The partition is then the best slot marked successful, booted
+    /// without a write (a trial slot is never booted without recording its try).
+    pub fallback: Option<String>,
 }
 
 /// What `repair` found and did.
@@ -61,19 +66,41 @@ impl RepairReport {
 pub struct GptDisk<D> {
     device: D,
     block_size: u32,
+    /// The file the advisory lock is held on, when it is not the device itself.
+    lock: Option<std::fs::File>,
 }
 
-/// Looks for `EFI PART` where a 512- or 4096-byte-block GPT would have a header.
+/// Picks the logical block size of an image: the first of 512 and 4096 at which a
+/// header validates (signature, CRC, MyLBA) at LBA 1 or at the last LBA. Only when none
+/// does, the first size with an `EFI PART` signature in either place is taken, so that a
+/// damaged GPT is still reported as damaged rather than absent. A stray signature (a
+/// 4096-byte-block disk with `EFI PART` at byte 512) therefore does not win.
 fn detect_block_size(device: &dyn BlockRead) -> Result<u32> {
     let size = device.size().map_err(|e| Error::io("reading the disk size", e))?;
-    let signature_at = |offset: u64| {
+    // A failing read is an error, never "no GPT": a failing disk must not look blank.
+    let block_at = |offset: u64, len: usize| -> Result<Vec<u8>> {
         let mut scratch = Vec::new();
-        device.read_view(offset, SIGNATURE.len(), &mut scratch).is_ok_and(|bytes| bytes == SIGNATURE)
+        let view = device
+            .read_view(offset, len, &mut scratch)
+            .map_err(|e| Error::io(format!("reading {len} bytes at offset {offset}"), e))?;
+        Ok(view.to_vec())
+    };
+    let places = |bs: u64| {
+        let blocks = size / bs;
+        if blocks >= 3 { vec![1, blocks - 1] } else { Vec::new() }
     };
     for bs in [512u64, 4096] {
-        let last = (size / bs).checked_sub(1).map(|lba| lba * bs);
-        if size / bs >= 3 && (signature_at(bs) || last.is_some_and(signature_at)) {
-            return Ok(bs as u32);
+        for lba in places(bs) {
+            if Header::parse(&block_at(lba * bs, bs as usize)?, lba).is_ok() {
+                return Ok(bs as u32);
+            }
+        }
+    }
+    for bs in [512u64, 4096] {
+        for lba in places(bs) {
+            if block_at(lba * bs, SIGNATURE.len())? == SIGNATURE {
+                return Ok(bs as u32);
+            }
         }
     }
     Err(Error::NoGpt)
@@ -88,7 +115,7 @@ impl<D: BlockRead> GptDisk<D> {
             BlockSize::Fixed(bs) => return Err(Error::InvalidBlockSize(bs)),
             BlockSize::Detect => detect_block_size(&device)?,
         };
-        Ok(GptDisk { device, block_size })
+        Ok(GptDisk { device, block_size, lock: None })
     }
 
     /// The logical block size in use.
@@ -101,9 +128,16 @@ impl<D: BlockRead> GptDisk<D> {
         &self.device
     }
 
-    /// Gives the device back.
+    /// Gives the device back (and drops the lock `open_path` took, if it was held on
+    /// another file).
     pub fn into_device(self) -> D {
         self.device
+    }
+
+    /// The same disk over a wrapped device (for example boxed), keeping the block size
+    /// and the lock `open_path` took.
+    pub fn map_device<E>(self, wrap: impl FnOnce(D) -> E) -> GptDisk<E> {
+        GptDisk { device: wrap(self.device), block_size: self.block_size, lock: self.lock }
     }
 
     /// Reads and checks both copies.
@@ -146,11 +180,27 @@ impl<D: BlockRead + BlockWrite> GptDisk<D> {
     /// GRUB `gptprio.next`: chooses the slot to boot among the partitions of
     /// `type_guid` and uses up one of its tries. A bad copy is rebuilt from the good one
     /// in the same write, and nothing is written when no try was used.
+    ///
+    /// The choice never depends on a repair succeeding: when the try cannot be recorded
+    /// (the table cannot be written back, for example a shrunk disk whose backup no
+    /// longer fits), the best slot marked successful is chosen instead, with nothing
+    /// written and the reason in [`NextBoot::fallback`].
     pub fn next(&self, type_guid: Guid) -> Result<NextBoot> {
-        let mut gpt = self.read()?;
+        let original = self.read()?;
+        let mut gpt = original.clone();
         let (partition, changed) = gpt.apply_next(type_guid)?;
-        let written = changed && self.commit(&gpt, Fixes::default())?.0;
-        Ok(NextBoot { partition, written })
+        if !changed {
+            return Ok(NextBoot { partition, written: false, fallback: None });
+        }
+        match self.commit(&gpt, Fixes::default()) {
+            Ok(written) => Ok(NextBoot { partition, written: written.0, fallback: None }),
+            Err(err @ (Error::CannotRepair(_) | Error::Write { .. })) => match original.choose_without_write(type_guid)
+            {
+                Some(partition) => Ok(NextBoot { partition, written: false, fallback: Some(err.to_string()) }),
+                None => Err(err),
+            },
+            Err(err) => Err(err),
+        }
     }
 
     /// Flatcar post-install on the freshly written slot: repair, S=0 T=1, prioritize.
@@ -166,51 +216,75 @@ impl<D: BlockRead + BlockWrite> GptDisk<D> {
     fn repair_and(&self, change: impl FnOnce(&mut Gpt) -> Result<()>) -> Result<Written> {
         let mut gpt = self.read()?;
         change(&mut gpt)?;
-        self.commit(&gpt, Fixes { relocate_backup: true, pmbr: false })
+        self.commit(&gpt, Fixes { relocate_backup: true, pmbr: PmbrFix::Repair })
     }
 
-    /// Rebuilds a bad copy from the good one, moves the backup to the end of a grown
-    /// disk, and (only when `fix_pmbr`) rewrites an invalid protective MBR. Refuses when
-    /// both copies are bad.
+    /// Rebuilds a bad copy from the good one and moves the backup to the end of a grown
+    /// or shrunk disk (refusing when a partition would be cut, as `sgdisk -e`). As
+    /// Flatcar's cgpt, it writes a protective MBR when LBA 0 has none (boot code bytes
+    /// kept) or when the protective MBR's size field is stale; a hybrid MBR is left
+    /// alone unless `fix_pmbr`, which then corrects its 0xEE record's size only.
+    /// Refuses when both copies are bad. An IGNOREME primary stays as it is.
     pub fn repair(&self, fix_pmbr: bool) -> Result<RepairReport> {
         let gpt = self.read()?;
+        let pmbr = if fix_pmbr { PmbrFix::Force } else { PmbrFix::Repair };
         let report = RepairReport {
-            primary_rebuilt: !gpt.copy_state(Which::Primary).is_valid(),
+            primary_rebuilt: !gpt.copy_state(Which::Primary).is_valid() && !gpt.primary_ignored(),
             backup_rebuilt: !gpt.copy_state(Which::Backup).is_valid(),
             backup_moved: gpt.backup_misplaced(),
-            pmbr_rewritten: fix_pmbr && !gpt.pmbr().is_valid(),
+            pmbr_rewritten: gpt.pmbr_repair(pmbr).is_some(),
         };
-        self.commit(&gpt, Fixes { relocate_backup: true, pmbr: fix_pmbr })?;
+        self.commit(&gpt, Fixes { relocate_backup: true, pmbr })?;
         Ok(report)
     }
 }
 
-/// Takes the exclusive lock, waiting up to 10 s for another rootseal to finish: a boot
-/// or update script must not hang forever behind a stuck process.
-fn lock_exclusive(file: &std::fs::File, path: &Path) -> Result<()> {
+/// How a disk is locked: writers exclusively, readers shared, so that a reader never
+/// sees a table half-written by another rootseal process.
+#[derive(Clone, Copy)]
+enum LockMode {
+    Shared,
+    Exclusive,
+}
+
+/// Takes the lock, waiting up to 10 s for another rootseal to finish: a boot or update
+/// script must not hang forever behind a stuck process. The lock follows the device,
+/// not the node (see `sys::lock`): it is taken on the returned file when there is one,
+/// else on `file`; either way it lasts as long as that file stays open.
+fn lock(file: &std::fs::File, path: &Path, mode: LockMode) -> Result<Option<std::fs::File>> {
+    let context = || format!("locking {}", path.display());
+    let target = crate::sys::lock::lock_target(file).map_err(|e| Error::io(context(), e))?;
+    let locked = target.as_ref().unwrap_or(file);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
+        let attempt = match mode {
+            LockMode::Shared => locked.try_lock_shared(),
+            LockMode::Exclusive => locked.try_lock(),
+        };
+        match attempt {
+            Ok(()) => return Ok(target),
             Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(50))
+                std::thread::sleep(std::time::Duration::from_millis(20))
             }
             Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Locked(path.display().to_string())),
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(format!("locking {}", path.display()), e)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(context(), e)),
         }
     }
 }
 
 /// Opens a disk image or block device. Block devices report their logical block size
 /// (BLKSSZGET); a `Fixed` size that disagrees is refused. Writable opens take an
-/// exclusive advisory lock, so two rootseal processes never interleave their writes.
+/// exclusive advisory lock and read-only opens a shared one, held until the
+/// [`GptDisk`] is dropped, so two rootseal processes never interleave their writes and
+/// a reader never sees a half-written table. For a block device the lock is taken on
+/// the kernel's node for its device number, so another node for the same disk (made
+/// with `mknod`) does not bypass it.
 pub fn open_path(path: &Path, block_size: BlockSize, writable: bool) -> Result<GptDisk<FileDevice>> {
     let context = || format!("opening {}", path.display());
     let access = if writable { crate::sys::file::Access::ReadWrite } else { crate::sys::file::Access::Read };
     let file = crate::sys::file::open(path, access).map_err(|e| Error::io(context(), e))?;
-    if writable {
-        lock_exclusive(&file, path)?;
-    }
+    let mode = if writable { LockMode::Exclusive } else { LockMode::Shared };
+    let lock_file = lock(&file, path, mode)?;
     let device = FileDevice::new(file).map_err(|e| Error::io(context(), e))?;
     let block_size = if device.capacity().map_err(|e| Error::io(context(), e))?.is_some() {
         let actual = crate::sys::blkdev::logical_block_size(device.file()).map_err(|e| Error::io(context(), e))?;
@@ -223,5 +297,7 @@ pub fn open_path(path: &Path, block_size: BlockSize, writable: bool) -> Result<G
     } else {
         block_size
     };
-    GptDisk::new(device, block_size)
+    let mut disk = GptDisk::new(device, block_size)?;
+    disk.lock = lock_file;
+    Ok(disk)
 }

@@ -38,6 +38,11 @@ pub enum Fault {
     /// No `EFI PART` signature.
     #[error("no \"EFI PART\" signature")]
     Signature,
+    /// The primary header's signature is `IGNOREME` (Chrome OS `cgpt legacy -p`): the
+    /// primary is deliberately absent, the backup is used, and the primary is never
+    /// written.
+    #[error("ignored on purpose (\"IGNOREME\" signature, as `cgpt legacy -p` writes)")]
+    Ignored,
     /// A revision other than 1.0.
     #[error("revision {0:#010x} is not 0x00010000")]
     Revision(u32),

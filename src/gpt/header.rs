@@ -7,6 +7,8 @@ use alloc::{format, string::String, string::ToString, vec, vec::Vec};
 
 /// `EFI PART`.
 pub(crate) const SIGNATURE: [u8; 8] = *b"EFI PART";
+/// The signature Chrome OS writes over a primary header that must be ignored.
+pub const SIGNATURE_IGNORED: [u8; 8] = *b"IGNOREME";
 /// Revision 1.0.
 pub(crate) const REVISION: u32 = 0x0001_0000;
 /// The defined part of the header; HeaderSize is at least this.

@@ -3,7 +3,7 @@
 
 use super::attrs::{AttrChange, Attributes};
 use super::entries::Partition;
-use super::error::{Error, Result, Which};
+use super::error::{Error, Fault, Result, Which};
 use super::guid::Guid;
 use super::next;
 use super::pmbr::Pmbr;
@@ -43,6 +43,11 @@ impl Gpt {
     pub fn header(&self) -> &super::header::Header {
         &self.header
     }
+    /// True when the primary header is `IGNOREME` (cgpt `legacy -p`): it is never
+    /// written, and repair keeps it.
+    pub fn primary_ignored(&self) -> bool {
+        self.primary.fault == Some(Fault::Ignored)
+    }
     /// True when the backup header is not at the last LBA (the disk has grown).
     pub fn backup_misplaced(&self) -> bool {
         self.backup.header_lba != self.blocks - 1
@@ -63,7 +68,7 @@ impl Gpt {
     /// The first invalid copy, as the error `cgpt add` gives for it.
     pub fn require_both_valid(&self) -> Result<()> {
         for (which, state) in [(Which::Primary, &self.primary), (Which::Backup, &self.backup)] {
-            if let Some(reason) = &state.fault {
+            if let Some(reason) = state.fault.as_ref().filter(|f| **f != Fault::Ignored) {
                 return Err(Error::NeedsRepair { which, reason: reason.clone() });
             }
         }
@@ -118,6 +123,18 @@ impl Gpt {
             None => false,
         };
         Ok((self.entries.used(index)?, changed))
+    }
+
+    /// The slot `next` boots when nothing can be written: the best one marked
+    /// successful (a trial slot must not boot without its try recorded).
+    pub fn choose_without_write(&self, type_guid: Guid) -> Option<Partition> {
+        let candidates = self
+            .entries
+            .partitions()
+            .filter(|p| p.type_guid == type_guid && p.attributes.successful())
+            .map(|p| (p.index, p.attributes));
+        let (index, _) = next::choose(candidates)?;
+        self.entries.used(index).ok()
     }
 
     /// Flatcar's post-install on a freshly written slot: S=0 T=1, then prioritize it.

@@ -39,6 +39,48 @@ impl Pmbr {
     }
 }
 
+/// How far a write may go in fixing LBA 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PmbrFix {
+    /// Never write LBA 0 (plain edits and `next`).
+    #[default]
+    Never,
+    /// As Flatcar's `cgpt repair`: write a protective MBR when there is none (no
+    /// signature, no 0xEE record, a zeroed sector) or when a protective MBR's size field
+    /// no longer matches the disk. A hybrid MBR is left alone.
+    Repair,
+    /// `repair --pmbr`: as `Repair`, and a hybrid MBR's 0xEE record gets the disk's
+    /// size too; its other records are kept.
+    Force,
+}
+
+/// The size field a 0xEE record should hold on a disk of `blocks` blocks.
+fn expected_size(blocks: u64) -> u32 {
+    u32::try_from(blocks.saturating_sub(1)).unwrap_or(u32::MAX)
+}
+
+/// The new LBA 0 (first 512 bytes) that `fix` asks for, or `None` when it stays.
+pub fn repaired(sector: &[u8], blocks: u64, fix: PmbrFix) -> Option<Vec<u8>> {
+    if fix == PmbrFix::Never {
+        return None;
+    }
+    let size = expected_size(blocks);
+    let ee_records = || (0..4).map(|i| RECORDS_AT + 16 * i).filter(|&at| sector.get(at + 4) == Some(&PROTECTIVE_TYPE));
+    let stale = |at: usize| sector[at + 12..at + 16] != size.to_le_bytes();
+    match Pmbr::check(sector) {
+        Pmbr::Invalid(_) => Some(protective(sector, blocks)),
+        Pmbr::Protective if ee_records().any(stale) => Some(protective(sector, blocks)),
+        Pmbr::Hybrid if fix == PmbrFix::Force && ee_records().any(stale) => {
+            let mut fixed = sector[..MBR_BYTES].to_vec();
+            for at in ee_records().filter(|&at| stale(at)) {
+                fixed[at + 12..at + 16].copy_from_slice(&size.to_le_bytes());
+            }
+            Some(fixed)
+        }
+        _ => None,
+    }
+}
+
 /// A protective MBR for a disk of `blocks` blocks, keeping the boot code and disk
 /// signature (bytes 0..446) of `old`.
 pub fn protective(old: &[u8], blocks: u64) -> Vec<u8> {

@@ -3,7 +3,7 @@
 
 use super::entries::EntryArray;
 use super::error::{Error, Fault, Result, Which};
-use super::header::Header;
+use super::header::{Header, SIGNATURE_IGNORED};
 use super::pmbr::{MBR_BYTES, Pmbr};
 use super::table::{CopyState, Gpt};
 use crate::io::BlockRead;
@@ -70,7 +70,12 @@ pub fn read(dev: &dyn BlockRead, block_size: u32) -> Result<Gpt> {
     let mut scratch = Vec::new();
     let mbr_sector = dev.read_view(0, MBR_BYTES, &mut scratch).map_err(|e| Error::io("reading LBA 0", e))?.to_vec();
 
-    let primary_header = read_header(dev, Which::Primary, 1, block_size, blocks);
+    let primary_block = read_block(dev, 1, block_size);
+    let primary_header = match &primary_block {
+        // As cgpt: the primary is absent on purpose; only the backup counts.
+        Ok(block) if block.starts_with(&SIGNATURE_IGNORED) => Err(Fault::Ignored),
+        _ => read_header(dev, Which::Primary, 1, block_size, blocks),
+    };
     // The backup is where a trustworthy primary says; otherwise at the last LBA.
     let last_lba = blocks - 1;
     let mut backup_lba = primary_header.as_ref().map_or(last_lba, |h| h.alternate_lba);

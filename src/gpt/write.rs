@@ -14,7 +14,7 @@
 
 use super::error::{Error, Result, Which};
 use super::header::Header;
-use super::pmbr::{self, MBR_BYTES};
+use super::pmbr::{self, MBR_BYTES, PmbrFix};
 use super::table::Gpt;
 use crate::io::BlockWrite;
 
@@ -39,8 +39,8 @@ pub enum Step {
 pub(super) struct Fixes {
     /// Move the backup to the last LBA if the disk has grown.
     pub relocate_backup: bool,
-    /// Rewrite an invalid protective MBR.
-    pub pmbr: bool,
+    /// How far LBA 0 may be fixed.
+    pub pmbr: PmbrFix,
 }
 
 impl Gpt {
@@ -58,10 +58,19 @@ impl Gpt {
         // A backup beyond the end of a shrunk disk can only be written at the new end.
         if (fixes.relocate_backup || backup_lba > last_lba) && backup_lba != last_lba {
             backup_lba = last_lba;
-            let entries_lba = last_lba.checked_sub(array_blocks).filter(|&lba| lba > common.last_usable);
+            let entries_lba = last_lba.checked_sub(array_blocks).filter(|&lba| lba > common.first_usable);
             let Some(entries_lba) = entries_lba else {
                 return cannot(format!("the disk ({} blocks) is too small for a backup GPT at its end", self.blocks));
             };
+            // A shrunk disk, as `sgdisk -e` treats it: the usable area ends before the
+            // new backup array, which every partition must still fit in.
+            if let Some(cut) = self.entries.partitions().find(|p| p.last_lba >= entries_lba) {
+                return cannot(format!(
+                    "partition {} ends at LBA {}, but the disk ({} blocks) now needs LBA {entries_lba}..{last_lba} \
+                     for the backup GPT; the partition would be cut",
+                    cut.index, cut.last_lba, self.blocks
+                ));
+            }
             backup_entries_lba = Some(entries_lba);
             // As Flatcar's cgpt and `sgdisk -e` do: the new space becomes usable.
             common.last_usable = entries_lba - 1;
@@ -87,6 +96,11 @@ impl Gpt {
         Ok([primary, backup])
     }
 
+    /// The protective MBR `fix` would write, if any.
+    pub(super) fn pmbr_repair(&self, fix: PmbrFix) -> Option<Vec<u8>> {
+        pmbr::repaired(&self.mbr_sector[..MBR_BYTES.min(self.mbr_sector.len())], self.blocks, fix)
+    }
+
     /// The I/O calls that bring the disk to this in-memory table. Empty when the disk
     /// already holds it in both copies.
     pub(super) fn plan(&self, fixes: Fixes) -> Result<Vec<Step>> {
@@ -95,6 +109,11 @@ impl Gpt {
         let copy_steps = |which: Which| -> Vec<Step> {
             let slot = which as usize;
             let header = &headers[slot];
+            // cgpt never writes an IGNOREME primary, and neither do we. The backup is
+            // then rewritten in place, as cgpt does: there is no other copy to keep.
+            if which == Which::Primary && self.primary_ignored() {
+                return Vec::new();
+            }
             if self.on_disk[slot].as_ref().is_some_and(|(h, e)| h == header && *e == self.entries) {
                 return Vec::new();
             }
@@ -113,8 +132,7 @@ impl Gpt {
             Which::Backup => [Which::Primary, Which::Backup],
         };
         let mut steps: Vec<Step> = order.into_iter().flat_map(copy_steps).collect();
-        if fixes.pmbr && !self.pmbr.is_valid() {
-            let bytes = pmbr::protective(&self.mbr_sector[..MBR_BYTES], self.blocks);
+        if let Some(bytes) = self.pmbr_repair(fixes.pmbr) {
             steps.extend([Step::Write { offset: 0, bytes, what: "protective MBR" }, Step::Flush]);
         }
         Ok(steps)

@@ -9,6 +9,7 @@
 
 pub(crate) mod blkdev;
 pub(crate) mod file;
+pub(crate) mod lock;
 pub(crate) mod mmap;
 pub(crate) mod openssl;
 pub(crate) mod random;

@@ -18,6 +18,7 @@ fn status_numbers_are_pinned() {
         (S::Io, 6),
         (S::Panic, 7),
         (S::CallbackFailed, 8),
+        (S::Busy, 9),
         (S::VerityCorrupted, 100),
         (S::VerityInvalidBlockSize, 101),
         (S::VerityInvalidSalt, 102),

@@ -19,6 +19,7 @@ mod sig_support;
 
 mod contract;
 mod example;
+mod gpt_callbacks;
 mod header;
 mod install;
 mod programs;

@@ -91,13 +91,13 @@ fn next_prints_index_and_lowercase_partuuid() {
     let next = json(&["next", path, "--json"]);
     let expected: Value = serde_json::json!({
         "index": 4, "partuuid": "e03dd35c-7c2d-4a47-b3fe-27f15780a57c",
-        "priority": 2, "tries": 0, "successful": 0, "written": true
+        "priority": 2, "tries": 0, "successful": 0, "written": true, "fallback": null
     });
     assert_eq!(next, expected);
     let text = ok(&["set", path, "-i", "4", "-T", "1"]) + &ok(&["next", path, "--json"]);
     assert_eq!(
         text,
-        "{\"index\":4,\"partuuid\":\"e03dd35c-7c2d-4a47-b3fe-27f15780a57c\",\"priority\":2,\"tries\":0,\"successful\":0,\"written\":true}\n",
+        "{\"index\":4,\"partuuid\":\"e03dd35c-7c2d-4a47-b3fe-27f15780a57c\",\"priority\":2,\"tries\":0,\"successful\":0,\"written\":true,\"fallback\":null}\n",
         "keys in the documented order"
     );
     assert_eq!(ok(&["next", path]), "3 7130c94a-213a-4e5a-8e26-6cce9662f132\n");
@@ -266,4 +266,256 @@ fn four_kib_blocks_by_image_and_by_device() {
     let out = rootseal(&["show", &dev.0, "--block-size", "512"]);
     assert_eq!(code(&out), 2, "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("4096-byte logical blocks"));
+}
+
+/// Shrinks an image by one block, as when it is copied to a slightly smaller disk.
+fn shrink_by_one_block(image: &Path) {
+    let file = std::fs::OpenOptions::new().write(true).open(image).unwrap();
+    let len = file.metadata().unwrap().len();
+    file.set_len(len - 512).unwrap();
+}
+
+/// Issue 15 item 3: the backup no longer fits and partition 9 would be cut, so no
+/// repair is possible. `next` still boots the good slot (not the trial, whose try
+/// cannot be recorded), warns, and says so in JSON; `repair` refuses as `sgdisk -e` does.
+#[test]
+fn next_boots_the_good_slot_when_the_table_cannot_be_written() {
+    let (_dir, image) = flatcar_after_update();
+    let path = image.to_str().unwrap();
+    shrink_by_one_block(&image);
+    let before = std::fs::read(&image).unwrap();
+
+    let out = rootseal(&["next", path]);
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("3 7130c94a-213a-4e5a-8e26-6cce9662f132"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rootseal: warning:") && stderr.contains("partition 9"), "{stderr}");
+    let next = json(&["next", path, "--json"]);
+    assert_eq!(next["index"], 3);
+    assert_eq!(next["written"], false);
+    assert!(next["fallback"].as_str().unwrap().contains("would be cut"), "{next}");
+    assert_eq!(std::fs::read(&image).unwrap(), before, "nothing may be written");
+
+    // The peer agrees that this disk cannot be fixed, and so do we.
+    let scratch = image.with_extension("sgdisk");
+    std::fs::copy(&image, &scratch).unwrap();
+    assert!(!run("sgdisk", &["-e", scratch.to_str().unwrap()]).status.success());
+    let out = rootseal(&["repair", path]);
+    assert_eq!(code(&out), 1, "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("partition 9 ends at LBA"), "{}", describe(&out));
+    assert_eq!(std::fs::read(&image).unwrap(), before);
+}
+
+/// Issue 15 item 3: with every partition still inside, `repair` on a shrunk disk
+/// rebuilds the backup at the new end exactly as `sgdisk -e` does, and `next` records
+/// the try of the trial slot.
+#[test]
+fn repair_of_a_shrunk_disk_matches_sgdisk_e() {
+    let (dir, image) = flatcar_after_update();
+    let path = image.to_str().unwrap();
+    run_ok("sgdisk", &["-d", "9", path]);
+    shrink_by_one_block(&image);
+    let peer = dir.path().join("peer.img");
+    std::fs::copy(&image, &peer).unwrap();
+    run_ok("sgdisk", &["-e", peer.to_str().unwrap()]);
+
+    let out = rootseal(&["repair", path]);
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+    assert_sgdisk_accepts(&image, 512);
+    let ours = std::fs::read(&image).unwrap();
+    let theirs = std::fs::read(&peer).unwrap();
+    assert_eq!(raw_copies(&ours, 512), raw_copies(&theirs, 512));
+
+    let next = json(&["next", path, "--json"]);
+    assert_eq!((next["index"].as_u64(), next["written"].as_bool()), (Some(4), Some(true)));
+    assert_eq!(next["fallback"], Value::Null);
+}
+
+/// Issue 15 item 13: a partition name with a newline and escape sequences cannot fake a
+/// table line in text output; JSON keeps the name exact.
+#[test]
+fn show_text_escapes_control_characters_in_names() {
+    let dir = scratch_dir();
+    let image = dir.path().join("names.img");
+    disk(DiskSpec::flatcar(512), &image);
+    let evil = "A\n  9  FAKE\u{1b}[2J\\";
+    let mut bytes = std::fs::read(&image).unwrap();
+    edit_entries(&mut bytes, 512, |entries| {
+        let name = &mut entries[56..128];
+        name.fill(0);
+        for (i, unit) in evil.encode_utf16().enumerate() {
+            name[2 * i..2 * i + 2].copy_from_slice(&unit.to_le_bytes());
+        }
+    });
+    std::fs::write(&image, &bytes).unwrap();
+    let path = image.to_str().unwrap();
+    let text = ok(&["show", path]);
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("  9  FAKE")), "{text}");
+    assert!(text.contains(r"A\n  9  FAKE\u{1b}[2J\\"), "{text}");
+    // Disk, MBR, two copies, column titles, then one line per partition: none added.
+    assert_eq!(text.lines().count(), 5 + USED.len(), "{text}");
+    let show = json(&["show", path, "--json"]);
+    assert_eq!(show["partitions"][0]["name"], evil);
+}
+
+/// Issue 15 item 10: a valid 4096-byte-block disk (made by sgdisk) with a stray
+/// "EFI PART" at byte 512 is read with 4096-byte blocks, since only there a header
+/// validates (CRC and MyLBA).
+#[test]
+fn block_size_detection_skips_a_stray_signature() {
+    let dir = scratch_dir();
+    let image = dir.path().join("4k.img");
+    disk(DiskSpec::flatcar(4096), &image);
+    let mut bytes = std::fs::read(&image).unwrap();
+    bytes[512..520].copy_from_slice(b"EFI PART");
+    bytes[520..524].copy_from_slice(&0x0001_0000u32.to_le_bytes());
+    std::fs::write(&image, &bytes).unwrap();
+    let show = json(&["show", image.to_str().unwrap(), "--json"]);
+    assert_eq!(show["logical_block_size"], 4096);
+    assert_eq!(show["primary"]["valid"], true);
+    assert_eq!(show["backup"]["valid"], true);
+    let indexes: Vec<u64> =
+        show["partitions"].as_array().unwrap().iter().map(|p| p["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, USED.map(u64::from));
+}
+
+/// Issue 15 item 4: readers take a shared lock, so `show` never sees a table that
+/// another process is half-way through writing. Writers loop in other processes while
+/// 300 `show` calls must each see two valid copies. No timing is asserted: the count of
+/// calls is fixed and the writers stop when the readers are done.
+#[test]
+fn show_never_sees_a_half_written_table() {
+    let (_dir, image) = flatcar_after_update();
+    let path = image.to_str().unwrap().to_string();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = [["mark-update", "-i", "4"], ["mark-good", "-i", "3"], ["next", "--json", ""]]
+        .into_iter()
+        .map(|args| {
+            let (done, path) = (done.clone(), path.clone());
+            std::thread::spawn(move || {
+                let mut runs = 0u32;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let mut all = vec![args[0], path.as_str()];
+                    all.extend(args[1..].iter().filter(|a| !a.is_empty()));
+                    let out = rootseal(&all);
+                    assert_eq!(code(&out), 0, "{all:?}: {}", describe(&out));
+                    runs += 1;
+                }
+                runs
+            })
+        })
+        .collect();
+    let mut bad = Vec::new();
+    for _ in 0..300 {
+        let out = rootseal(&["show", &path, "--json"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let both_valid = serde_json::from_str::<Value>(&text)
+            .is_ok_and(|v| v["primary"]["valid"] == true && v["backup"]["valid"] == true);
+        if code(&out) != 0 || !both_valid {
+            bad.push(describe(&out));
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let runs: u32 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(runs > 0);
+    assert!(bad.is_empty(), "{} of 300 reads saw a bad table, first:\n{}", bad.len(), bad[0]);
+}
+
+/// Issue 15 item 4: the lock follows the device number, so a second node made with
+/// mknod for the same loop device is locked too. A writer's exclusive lock held through
+/// /dev/loopN makes `show` through the other node report that the disk is locked.
+#[test]
+fn a_second_device_node_does_not_bypass_the_lock() {
+    use std::os::unix::fs::MetadataExt;
+    let (dir, image) = flatcar_after_update();
+    let device = Loop::attach(&image, 512);
+    let rdev = std::fs::metadata(&device.0).unwrap().rdev();
+    let (major, minor) = (((rdev >> 8) & 0xfff).to_string(), ((rdev & 0xff) | ((rdev >> 12) & !0xff)).to_string());
+    let other = dir.path().join("same-disk");
+    let other_path = other.to_str().unwrap();
+    run_ok("mknod", &[other_path, "b", &major, &minor]);
+    assert_eq!(code(&rootseal(&["show", other_path])), 0, "unlocked, the second node reads");
+    let holder = std::fs::File::open(&device.0).unwrap();
+    holder.try_lock().unwrap();
+    let out = rootseal(&["show", other_path]);
+    assert_eq!(code(&out), 1, "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("locked by another process"), "{}", describe(&out));
+    holder.unlock().unwrap();
+    assert_eq!(code(&rootseal(&["show", other_path])), 0);
+}
+
+/// Issue 15 item 16, Flatcar's cgpt on LBA 0. With sectors 0–32 zeroed, repair rebuilds
+/// the primary and writes sgdisk's protective MBR again.
+#[test]
+fn repair_rewrites_a_zeroed_protective_mbr() {
+    let dir = scratch_dir();
+    let image = dir.path().join("zeroed.img");
+    disk(DiskSpec::flatcar(512), &image);
+    let original = std::fs::read(&image).unwrap();
+    let mut bytes = original.clone();
+    bytes[..33 * 512].fill(0);
+    std::fs::write(&image, &bytes).unwrap();
+    let out = ok(&["repair", image.to_str().unwrap()]);
+    assert!(out.contains("primary GPT rebuilt") && out.contains("protective MBR rewritten"), "{out}");
+    assert_eq!(std::fs::read(&image).unwrap(), original, "sgdisk's own disk, byte for byte");
+    assert_sgdisk_accepts(&image, 512);
+}
+
+/// A 1000-sector disk made by sgdisk (`hybrid`: with a hybrid MBR holding partition 1),
+/// grown to 2000 sectors.
+fn grown_disk(dir: &Path, name: &str, hybrid: bool) -> std::path::PathBuf {
+    let image = dir.join(name);
+    std::fs::File::create(&image).unwrap().set_len(1000 * 512).unwrap();
+    let path = image.to_str().unwrap();
+    run_ok(
+        "sgdisk",
+        &["-a", "1", "-o", "-n", "1:40:400", "-n", "2:401:900", "-U", "00000000-0000-0000-0000-000000000002", path],
+    );
+    if hybrid {
+        run_ok("sgdisk", &["-h", "1", path]);
+    }
+    std::fs::OpenOptions::new().write(true).open(&image).unwrap().set_len(2000 * 512).unwrap();
+    image
+}
+
+fn ee_size(image: &Path) -> u32 {
+    let bytes = std::fs::read(image).unwrap();
+    let at = (0..4).map(|i| 446 + 16 * i).find(|&at| bytes[at + 4] == 0xee).expect("a 0xEE record");
+    u32::from_le_bytes(bytes[at + 12..at + 16].try_into().unwrap())
+}
+
+/// Issue 15 item 16: on a grown disk, repair moves the backup and sets the protective
+/// MBR's size to the new disk (1999), as Flatcar's cgpt; the result is what `sgdisk -e`
+/// writes. A hybrid MBR is left alone without --pmbr; with it only the 0xEE record's
+/// size changes.
+#[test]
+fn repair_of_a_grown_disk_updates_the_protective_mbr_size() {
+    let dir = scratch_dir();
+    let ours = grown_disk(dir.path(), "ours.img", false);
+    let peer = dir.path().join("peer.img");
+    std::fs::copy(&ours, &peer).unwrap();
+    assert_eq!(ee_size(&ours), 999);
+    run_ok("sgdisk", &["-e", peer.to_str().unwrap()]);
+    let out = ok(&["repair", ours.to_str().unwrap()]);
+    assert!(out.contains("backup GPT moved") && out.contains("protective MBR rewritten"), "{out}");
+    assert_eq!(ee_size(&ours), 1999);
+    let (a, b) = (std::fs::read(&ours).unwrap(), std::fs::read(&peer).unwrap());
+    assert!(a == b, "the image differs from what sgdisk -e writes");
+    assert_sgdisk_accepts(&ours, 512);
+
+    let hybrid = grown_disk(dir.path(), "hybrid.img", true);
+    let before = std::fs::read(&hybrid).unwrap();
+    let path = hybrid.to_str().unwrap();
+    assert_eq!(json(&["show", path, "--json"])["pmbr"], "hybrid");
+    let out = ok(&["repair", path]);
+    assert!(!out.contains("protective MBR"), "{out}");
+    assert_eq!(std::fs::read(&hybrid).unwrap()[..512], before[..512], "hybrid MBR untouched without --pmbr");
+    let out = ok(&["repair", path, "--pmbr"]);
+    assert!(out.contains("protective MBR rewritten"), "{out}");
+    let after = std::fs::read(&hybrid).unwrap();
+    assert_eq!(ee_size(&hybrid), 1999);
+    let changed: Vec<usize> = (0..512).filter(|&i| after[i] != before[i]).collect();
+    let ee_at = (0..4).map(|i| 446 + 16 * i).find(|&at| after[at + 4] == 0xee).unwrap();
+    assert!(changed.iter().all(|&i| (ee_at + 12..ee_at + 16).contains(&i)), "changed bytes {changed:?}");
 }

@@ -256,3 +256,76 @@ fn repair_matches_cgpt_repair() {
         assert_cgpt_accepts(&ours, 512);
     }
 }
+
+/// Issue 15 item 15, vboot's IGNOREME case: after `cgpt legacy -p` the primary header
+/// says IGNOREME. cgpt then uses the backup, never writes the primary (header or
+/// entries) and `cgpt repair` keeps it. A run of 21 prioritize steps (with attribute
+/// changes between them), then a mark-update and a repair, must leave images
+/// byte-identical to cgpt's after every step.
+#[test]
+fn ignoreme_primary_matches_cgpt_byte_for_byte() {
+    let spec = DiskSpec::kernel(512, 128);
+    let slot_type: Guid = spec.slot_type.parse().unwrap();
+    let dir = scratch_dir();
+    let (ours, theirs) = (dir.path().join("rootseal.img"), dir.path().join("cgpt.img"));
+    disk(spec, &theirs);
+    for (slot, p) in [(3, "1"), (4, "2"), (5, "2")] {
+        let out = cgpt(&theirs, 512, &["add", "-i", &slot.to_string(), "-P", p, "-S", "1"]);
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    let out = cgpt(&theirs, 512, &["legacy", "-p"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let pristine = std::fs::read(&theirs).unwrap();
+    assert_eq!(&pristine[512..520], b"IGNOREME");
+    std::fs::copy(&theirs, &ours).unwrap();
+    let primary_area = |image: &[u8]| image[512..34 * 512].to_vec();
+
+    let prioritize = |target: Option<u32>, friends: bool, max: Option<u8>| Op::Prioritize { target, friends, max };
+    let set = |index: u32, priority: u8| Op::Set { index, priority: Some(priority), tries: None, successful: None };
+    let steps = [
+        prioritize(Some(3), false, None),
+        prioritize(Some(4), false, None),
+        prioritize(Some(5), false, None),
+        prioritize(Some(4), true, None),
+        prioritize(None, false, None),
+        prioritize(Some(3), false, Some(3)),
+        prioritize(Some(5), true, Some(2)),
+        set(3, 15),
+        prioritize(Some(4), false, None),
+        prioritize(None, false, Some(1)),
+        set(5, 7),
+        prioritize(Some(3), true, None),
+        prioritize(Some(5), false, Some(15)),
+        set(4, 0),
+        prioritize(Some(4), false, None),
+        prioritize(Some(3), false, Some(4)),
+        set(3, 9),
+        set(5, 9),
+        prioritize(Some(3), true, None),
+        prioritize(Some(5), true, Some(6)),
+        prioritize(None, false, None),
+        prioritize(Some(4), false, Some(14)),
+        prioritize(Some(5), false, None),
+        prioritize(Some(3), false, None),
+        prioritize(Some(4), true, Some(1)),
+        prioritize(None, false, Some(7)),
+        Op::MarkUpdate(4),
+    ];
+    assert_eq!(steps.iter().filter(|op| matches!(op, Op::Prioritize { .. })).count(), 21);
+    for (i, op) in steps.into_iter().enumerate() {
+        with_cgpt(&theirs, 512, op);
+        with_rootseal(&open(&ours, 512), op, slot_type);
+        let (a, b) = (std::fs::read(&ours).unwrap(), std::fs::read(&theirs).unwrap());
+        assert!(a == b, "step {i} ({op:?}): images differ from cgpt's");
+        assert_eq!(primary_area(&a), primary_area(&pristine), "step {i}: the primary area was written");
+    }
+    let before = std::fs::read(&ours).unwrap();
+    let out = cgpt(&theirs, 512, &["repair"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let report = open(&ours, 512).repair(false).unwrap();
+    assert!(!report.primary_rebuilt, "{report:?}");
+    let (a, b) = (std::fs::read(&ours).unwrap(), std::fs::read(&theirs).unwrap());
+    assert!(a == b && a == before, "repair must keep the IGNOREME primary, as cgpt does");
+    let gpt = open(&ours, 512).read().unwrap();
+    assert!(gpt.primary_ignored() && gpt.copy_state(gpt::Which::Backup).is_valid());
+}

@@ -144,17 +144,22 @@ fn grown_disk_backup_is_moved_by_repair() {
     assert_cgpt_accepts(&path, 512);
 }
 
+/// Issue 15 item 16: a broken protective MBR is reported; plain edits never write
+/// LBA 0, and repair (also the one inside mark-good, as Flatcar's scripts run `cgpt
+/// repair` first) rebuilds sgdisk's protective MBR byte for byte, as Flatcar's cgpt does.
 #[test]
-fn a_broken_protective_mbr_is_reported_and_rewritten_only_on_request() {
+fn a_broken_protective_mbr_is_reported_and_rewritten_by_repair() {
     let mut image = flatcar_image(512);
     let original = image[..512].to_vec();
     image[510] = 0;
     let disk = GptDisk::new(MemoryDevice::new(image), BlockSize::Fixed(512)).unwrap();
     assert!(!disk.read().unwrap().pmbr().is_valid());
+    disk.set(3, gpt::AttrChange { priority: Some(2), tries: Some(2), ..Default::default() }).unwrap();
+    assert!(disk.next(gpt::Guid::FLATCAR_USR).unwrap().written);
+    assert!(!disk.read().unwrap().pmbr().is_valid(), "LBA 0 written by a plain edit");
     disk.mark_good(3, gpt::Guid::FLATCAR_USR).unwrap();
-    assert!(!disk.read().unwrap().pmbr().is_valid(), "LBA 0 written without a request");
-    assert!(!disk.repair(false).unwrap().pmbr_rewritten);
-    assert!(disk.repair(true).unwrap().pmbr_rewritten);
+    assert!(disk.read().unwrap().pmbr().is_valid());
+    assert!(!disk.repair(false).unwrap().pmbr_rewritten, "nothing left to fix");
     let image = disk.into_device().into_inner();
     // sgdisk's own protective MBR, rebuilt byte for byte.
     assert_eq!(image[..512], original[..]);

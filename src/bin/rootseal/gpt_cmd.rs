@@ -84,7 +84,8 @@ pub enum GptCommand {
     Repair {
         #[command(flatten)]
         disk: DiskArgs,
-        /// Also rewrite an invalid protective MBR (LBA 0 is otherwise never written).
+        /// Also fix a hybrid MBR's 0xEE record size (its other records are kept). A
+        /// missing or stale protective MBR is rewritten in any case, as Flatcar's cgpt does.
         #[arg(long)]
         pmbr: bool,
     },
@@ -203,9 +204,17 @@ fn execute(cmd: GptCommand) -> Result<Outcome, Error> {
             let type_guid = kind.guid()?;
             let boot = disk.open_at(&disk.disk, true)?.next(type_guid)?;
             let p = &boot.partition;
+            if let Some(why) = &boot.fallback {
+                eprintln!(
+                    "rootseal: warning: the try of the preferred slot cannot be recorded ({why}); booting partition {}, \
+                     which is marked successful",
+                    p.index
+                );
+            }
             if json {
                 let mut object = partition_json(p, PartitionDetail::Slot);
                 object["written"] = boot.written.into();
+                object["fallback"] = boot.fallback.clone().into();
                 println!("{object}");
             } else {
                 println!("{} {}", p.index, p.unique_guid);
@@ -308,6 +317,21 @@ fn show_json(table: &Gpt) -> Value {
     })
 }
 
+/// A partition name for text output: control characters (newline, escape, DEL, the C1
+/// range) and backslashes are escaped as Rust does (`\n`, `\u{1b}`, `\\`), so that a
+/// name cannot start a new line or move the cursor to fake a table row.
+fn escape_controls(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn show_text(path: &Path, table: &Gpt) -> String {
     let mut out = format!(
         "Disk {}: {} blocks of {} bytes, disk GUID {}\nProtective MBR: {}\n",
@@ -334,7 +358,7 @@ fn show_text(path: &Path, table: &Gpt) -> String {
         out += &format!(
             "{:>3}  {:<20} {:<36} {:<36} {:>12} {:>12}  {:#018x} {:>2} {:>2} {:>1}\n",
             p.index,
-            p.name,
+            escape_controls(&p.name),
             p.type_guid.to_string(),
             p.unique_guid.to_string(),
             p.first_lba,
