@@ -28,6 +28,21 @@
 #                        on a 2-core EPYC, while veritysetup stays at 1.0 s)
 #   HYPERFINE=1          time with hyperfine instead (if installed); it runs all the
 #                        runs of one tool, then the other, rather than alternating
+#   LIMIT=1              0 skips the efficiency section (K, C, limit, efficiency)
+#   COLD=1               0 skips the cold-cache section
+#   DROP_CACHES=0        1: make data cold with `echo 3 > /proc/sys/vm/drop_caches` (the
+#                        whole machine); default: evict only the image (POSIX_FADV_DONTNEED
+#                        on the file, BLKFLSBUF on the loop device), which leaves other
+#                        work on a shared machine alone
+#
+# The efficiency section (issue 17): K is the raw rate of the fastest hashing kernel
+# (`cargo bench --bench hash_backends`, same run), C the warm page-cache copy rate
+# (`dd if=IMG of=/dev/null bs=1M`), the one-thread limit 1/(1/K + 1/C) (hash the bytes,
+# plus move them), n times that for n threads; efficiency = rootseal's rate / limit, for
+# format and verify, sha256 and sha512, 1 and every thread, with the image as left by
+# writing it in 64 KiB pieces and evicted and read back. The cold section times format
+# and verify with the image evicted before every run, on the file and on a loop device
+# over it, against `dd iflag=direct bs=4M` and veritysetup; the slowest of RUNS counts.
 #
 # By default each run is timed with `date +%s.%N`, alternating the two tools, after
 # one untimed warm-up run of each. The temporary directory is removed on exit.
@@ -75,7 +90,8 @@ trap 'exit 143' TERM
 
 data=$work/data.img
 echo "Creating a ${SIZE_MIB} MiB random image in $work..." >&2
-head -c "$((SIZE_MIB << 20))" /dev/urandom >"$data"
+# Written in 64 KiB pieces, as image tools write: the page cache then holds small folios.
+head -c "$((SIZE_MIB << 20))" /dev/urandom | dd of="$data" bs=64K iflag=fullblock status=none
 # Write the image back first, so that writeback of its dirty pages does not overlap
 # the timed runs. Then warm the page cache; each tool also gets one untimed run below.
 sync "$data" 2>/dev/null || sync
@@ -252,6 +268,105 @@ if [[ ${TABLE:-1} != 0 ]]; then
     done
 fi
 
+
+# ---- Efficiency against the limit 1/(1/K + 1/C) (issue 17) ----
+slowest() { tr ' ' '\n' | grep . | sort -g | tail -n1 | awk '{ printf "%.4f\n", $1 }'; }
+evict() {
+    # Cold for this image only (or the whole machine with DROP_CACHES=1).
+    if [[ ${DROP_CACHES:-0} == 1 ]]; then
+        sync
+        echo 3 >/proc/sys/vm/drop_caches
+    else
+        dd if="$data" iflag=nocache count=0 status=none
+        [[ -n ${loopdev:-} ]] && blockdev --flushbufs "$loopdev" 2>/dev/null || true
+    fi
+}
+# dd_seconds ARGS...: seconds dd reports for its copy.
+dd_seconds() { dd "$@" 2>&1 >/dev/null | awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") print $(i - 1) }' | tail -n1; }
+rate() { awk -v mib="$SIZE_MIB" -v s="$1" 'BEGIN { printf "%.2f", mib * 1048576 / s / 1e9 }'; }
+
+thread_list=1
+((cores > 1)) && thread_list+=" $cores"
+efficiency=""
+if [[ ${LIMIT:-1} != 0 ]]; then
+    echo "Measuring K (hash_backends bench)..." >&2
+    kfile=$work/k.txt
+    (cd "$repo" && cargo bench --quiet --bench hash_backends -- --noplot 2>/dev/null) >"$kfile" || true
+    # criterion prints "hash_backends/sha256/avx512 time: [...] thrpt: [lo mid hi]".
+    k_of() {
+        awk -v alg="$1" '
+            /^hash_backends\// { split($1, p, "/"); name = p[2] }
+            /thrpt:/ && name == alg {
+                v = $(NF - 2) + 0; u = $(NF - 1)
+                if (u ~ /^GiB/) v *= 1.073741824; else if (u ~ /^MiB/) v *= 0.001048576
+                if (v > best) best = v
+            }
+            END { printf "%.2f", best }' "$kfile"
+    }
+    k256=$(k_of sha256) k512=$(k_of sha512)
+    for cache in written reread; do
+        if [[ $cache == reread ]]; then dd if="$data" iflag=nocache count=0 status=none; fi
+        cat "$data" >/dev/null
+        c_s=$(for _ in 1 2 3; do dd_seconds if="$data" of=/dev/null bs=1M; done | sort -g | sed -n 2p)
+        c=$(rate "$c_s")
+        for hash in sha256 sha512; do
+            k=$k256
+            [[ $hash == sha512 ]] && k=$k512
+            lim1=$(awk -v k="$k" -v c="$c" 'BEGIN { printf "%.2f", (k > 0) ? 1 / (1 / k + 1 / c) : 0 }')
+            for threads in $thread_list; do
+                limn=$(awk -v l="$lim1" -v n="$threads" 'BEGIN { printf "%.2f", l * n }')
+                rs_format=("$ROOTSEAL" verity format "$data" "$work/rs.hash" --hash "$hash" --salt "$SALT" --uuid "$UUID" --threads "$threads")
+                tf=$(time_median "rm -f '$work/rs.hash'" "${rs_format[@]}")
+                "${rs_format[@]}" >"$work/rs.out"
+                root=$(root_of "$work/rs.out")
+                tv=$(time_median ":" "$ROOTSEAL" verity verify "$data" "$work/rs.hash" "$root" --threads "$threads")
+                gf=$(rate "$tf") gv=$(rate "$tv")
+                ef=$(awk -v g="$gf" -v l="$limn" 'BEGIN { printf "%.0f%%", (l > 0) ? 100 * g / l : 0 }')
+                ev=$(awk -v g="$gv" -v l="$limn" 'BEGIN { printf "%.0f%%", (l > 0) ? 100 * g / l : 0 }')
+                efficiency+=$(printf '%-8s %-7s %7s %6s %6s %7s   %6s %5s   %6s %5s' "$cache" "$hash" "$threads" \
+                    "$k" "$c" "$limn" "$gf" "$ef" "$gv" "$ev")$'\n'
+            done
+        done
+    done
+fi
+
+cold=""
+if [[ ${COLD:-1} != 0 ]]; then
+    echo "Timing the cold cases ($RUNS runs each, image evicted before each)..." >&2
+    loopdev=""
+    if command -v losetup >/dev/null && loopdev=$(losetup --find --show "$data" 2>/dev/null); then
+        trap 'losetup --detach "$loopdev" 2>/dev/null; cleanup' EXIT
+    else
+        loopdev=""
+    fi
+    "$ROOTSEAL" verity format "$data" "$work/rs.hash" --salt "$SALT" --uuid "$UUID" >"$work/rs.out"
+    root=$(root_of "$work/rs.out")
+    # cold_case LABEL CMD...: slowest and every run of CMD with the image evicted before it.
+    cold_case() {
+        local label=$1 times="" i
+        shift
+        for ((i = 0; i < RUNS; i++)); do
+            evict
+            times+="$(time_once "$work/out" "$@") "
+        done
+        cold+=$(printf '%-34s %8s   %s' "$label" "$(slowest <<<"$times")" "$(round <<<"$times")")$'\n'
+    }
+    targets=("$data")
+    [[ -n $loopdev ]] && targets+=("$loopdev")
+    for target in "${targets[@]}"; do
+        kind=file
+        [[ $target == "$loopdev" ]] && kind="loop device"
+        dd_cmd() { dd if="$target" of=/dev/null bs=4M iflag=direct status=none; }
+        cold_case "$kind: dd iflag=direct bs=4M" dd_cmd
+        cold_case "$kind: veritysetup verify" "$VERITYSETUP" verify "$target" "$work/rs.hash" "$root"
+        for threads in $thread_list; do
+            cold_case "$kind: rootseal verify, $threads thr" "$ROOTSEAL" verity verify "$target" "$work/rs.hash" "$root" --threads "$threads"
+            cold_case "$kind: rootseal format, $threads thr" "$ROOTSEAL" verity format "$target" "$work/cold.hash" --salt "$SALT" --threads "$threads"
+        done
+    done
+    if [[ -n $loopdev ]]; then losetup --detach "$loopdev" 2>/dev/null || true; loopdev=""; fi
+fi
+
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 flags=$(grep -m1 -o -w -E 'sha_ni|avx2|avx512f|avx512bw' /proc/cpuinfo | sort -u | paste -sd' ' || true)
 echo
@@ -270,6 +385,18 @@ if [[ -n $table ]]; then
     echo "rootseal format throughput, GB/s (10^9 bytes of data per second; median of $RUNS):"
     printf '%s' "$table"
     echo "* shani has no SHA-512 code; the portable code runs"
+fi
+if [[ -n $efficiency ]]; then
+    echo
+    echo "efficiency: K = fastest hash_backends kernel, C = dd bs=1M warm copy, limit = threads / (1/K + 1/C)"
+    echo "(GB/s = 10^9 bytes per second; rootseal rates are medians of $RUNS)"
+    printf '%-8s %-7s %7s %6s %6s %7s   %6s %5s   %6s %5s\n' cache hash threads K C limit format eff verify eff
+    printf '%s' "$efficiency"
+fi
+if [[ -n $cold ]]; then
+    echo
+    echo "cold cache ($([[ ${DROP_CACHES:-0} == 1 ]] && echo 'drop_caches' || echo 'image evicted: fadvise DONTNEED + BLKFLSBUF') before each run), slowest of $RUNS, seconds:"
+    printf '%s' "$cold"
 fi
 echo
 printf '%s' "$roots"

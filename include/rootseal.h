@@ -471,6 +471,13 @@ enum rootseal_status
    */
   ROOTSEAL_STATUS_VERITY_DIGEST_FAILURE = 117,
   /**
+   * The data or hash file changed (was truncated, grown or rewritten) while format or
+   * verify read it, so no root hash or report is given.
+   *
+   * strerror: "verity: the file changed while it was read"
+   */
+  ROOTSEAL_STATUS_VERITY_FILE_CHANGED = 122,
+  /**
    * No GPT signature where a primary or backup header would be.
    *
    * strerror: "gpt: no GPT found"

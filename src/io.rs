@@ -263,11 +263,19 @@ pub fn device_size(file: &File) -> io::Result<u64> {
 /// must not change while it is: a read that comes up short of the size it had when it
 /// was opened, or a different size or modification time afterwards
 /// ([`BlockRead::check_unchanged`]), is a [`ChangedWhileReading`] error. Nothing is
-/// mapped, so a file truncated meanwhile gives that error, never SIGBUS.
+/// mapped, so a file truncated meanwhile gives that error, never SIGBUS, and the address
+/// space used is the caller's buffers, whatever the file's size.
+///
+/// This is the read engine of the verity walk (and of anything reading through
+/// [`BlockRead`]): each worker reads its window with `pread` into its own buffer, sized
+/// to stay in the core's cache while it is hashed, and the kernel is told that the file
+/// is read front to back (`POSIX_FADV_SEQUENTIAL`) and which window comes next
+/// (`POSIX_FADV_WILLNEED`), so that cold data arrives before it is asked for.
 pub struct FileReader {
     file: File,
     path: PathBuf,
     stamp: Stamp,
+    shared_with_writer: bool,
 }
 
 impl FileReader {
@@ -275,8 +283,25 @@ impl FileReader {
     /// nothing, and a check over "nothing" must not pass for them.
     pub fn open(path: &Path) -> io::Result<Self> {
         let file = crate::sys::file::open(path, crate::sys::file::Access::Read)?;
+        Self::new(file, path)
+    }
+
+    /// Wraps `file`, already opened from `path` (which is only used in messages). Its
+    /// size and times now are what [`BlockRead::check_unchanged`] compares with.
+    pub fn new(file: File, path: &Path) -> io::Result<Self> {
+        crate::sys::file::check_regular_or_block(&file)?;
         let stamp = Stamp::of(&file)?;
-        Ok(FileReader { file, path: path.to_path_buf(), stamp })
+        crate::sys::file::advise(&file, 0, 0, crate::sys::file::Advice::Sequential);
+        Ok(FileReader { file, path: path.to_path_buf(), stamp, shared_with_writer: false })
+    }
+
+    /// Says that the same file is written meanwhile by the caller itself (a hash tree
+    /// placed after the data in one file): its times and size then change by design, so
+    /// [`BlockRead::check_unchanged`] only checks that it did not shrink. A read past a
+    /// shrunk end still fails as a change.
+    pub fn shared_with_writer(mut self) -> Self {
+        self.shared_with_writer = true;
+        self
     }
 
     /// The path it was opened with.
@@ -289,6 +314,10 @@ impl FileReader {
     }
 }
 
+/// Bytes asked for ahead of a read with `POSIX_FADV_WILLNEED`: the window after it, so
+/// that the device works on the next window while this one is hashed.
+const READ_AHEAD_BYTES: u64 = 4 << 20;
+
 impl BlockRead for FileReader {
     /// The size when the file was opened.
     fn size(&self) -> io::Result<u64> {
@@ -296,15 +325,24 @@ impl BlockRead for FileReader {
     }
 
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
-        let end = offset.checked_add(len as u64).filter(|&end| end <= self.stamp.size);
-        if end.is_none() {
+        let Some(end) = offset.checked_add(len as u64).filter(|&end| end <= self.stamp.size) else {
             return Err(short_read(offset, len, self.stamp.size));
+        };
+        // Once per window: the read that enters a new window asks for the one after it.
+        if offset / READ_AHEAD_BYTES != end / READ_AHEAD_BYTES && end < self.stamp.size {
+            let ahead = READ_AHEAD_BYTES.min(self.stamp.size - end);
+            crate::sys::file::advise(&self.file, end, ahead, crate::sys::file::Advice::WillNeed);
         }
-        scratch.resize(len, 0);
+        // Only the length is set: every byte is overwritten by the reads below, or the
+        // call fails.
+        if scratch.len() < len {
+            scratch.resize(len, 0);
+        }
+        let buf = &mut scratch[..len];
         let mut done = 0;
         while done < len {
             let at = offset + done as u64;
-            match self.file.read_at(&mut scratch[done..], at) {
+            match self.file.read_at(&mut buf[done..], at) {
                 // The bytes were there when the file was opened: it shrank.
                 Ok(0) => return Err(self.changed(format!("it ended at byte {at}, not {}", self.stamp.size))),
                 Ok(n) => done += n,
@@ -312,11 +350,18 @@ impl BlockRead for FileReader {
                 Err(e) => return Err(e),
             }
         }
-        Ok(scratch)
+        Ok(buf)
     }
 
     fn check_unchanged(&self) -> io::Result<()> {
-        match self.stamp.change_to(&Stamp::of(&self.file)?) {
+        let now = Stamp::of(&self.file)?;
+        if self.shared_with_writer {
+            if now.size < self.stamp.size {
+                return Err(self.changed(format!("its size went from {} to {} bytes", self.stamp.size, now.size)));
+            }
+            return Ok(());
+        }
+        match self.stamp.change_to(&now) {
             Some(detail) => Err(self.changed(detail)),
             None => Ok(()),
         }
@@ -328,11 +373,14 @@ impl BlockRead for FileDevice {
         device_size(&self.file)
     }
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
-        scratch.resize(len, 0);
-        self.file.read_exact_at(scratch, offset).map_err(|e| {
+        if scratch.len() < len {
+            scratch.resize(len, 0);
+        }
+        let buf = &mut scratch[..len];
+        self.file.read_exact_at(buf, offset).map_err(|e| {
             if e.kind() == io::ErrorKind::UnexpectedEof { short_read(offset, len, self.size().unwrap_or(0)) } else { e }
         })?;
-        Ok(scratch)
+        Ok(buf)
     }
 }
 

@@ -129,6 +129,11 @@ pub enum rootseal_status {
     ///
     /// strerror: "verity: OpenSSL digest failed"
     VerityDigestFailure = 117,
+    /// The data or hash file changed (was truncated, grown or rewritten) while format or
+    /// verify read it, so no root hash or report is given.
+    ///
+    /// strerror: "verity: the file changed while it was read"
+    VerityFileChanged = 122,
     /// No GPT signature where a primary or backup header would be.
     ///
     /// strerror: "gpt: no GPT found"
@@ -253,6 +258,7 @@ impl From<&verity::Error> for rootseal_status {
             E::ConflictsWithSuperblock { .. } => Self::VerityConflictsWithSuperblock,
             E::RootHashLength { .. } => Self::VerityRootHashLength,
             E::Io { source, .. } if super::callback::is_callback_error(source) => Self::CallbackFailed,
+            E::Io { source, .. } if crate::io::ChangedWhileReading::of(source).is_some() => Self::VerityFileChanged,
             E::Io { .. } => Self::Io,
         }
     }

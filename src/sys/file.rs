@@ -17,6 +17,29 @@ const F_SETFL: c_int = 4;
 
 unsafe extern "C" {
     fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+    fn posix_fadvise(fd: c_int, offset: i64, len: i64, advice: c_int) -> c_int;
+}
+
+/// Read-ahead hints for [`advise`], as `posix_fadvise(2)` numbers them on Linux.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Advice {
+    /// `POSIX_FADV_SEQUENTIAL`: the file is read front to back; the kernel doubles its
+    /// read-ahead window.
+    Sequential = 2,
+    /// `POSIX_FADV_WILLNEED`: start reading this range into the page cache now.
+    WillNeed = 3,
+}
+
+/// Gives the kernel a read-ahead hint for `offset..offset + len` of `file` (`len` 0: to
+/// the end). A hint only: failure (a file system that ignores it) costs speed, never
+/// correctness, so it is not reported.
+pub(crate) fn advise(file: &File, offset: u64, len: u64, advice: Advice) {
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: posix_fadvise takes plain integers and reads no memory; the descriptor is
+    // open for the duration of the call because `file` owns it.
+    let _ = unsafe { posix_fadvise(file.as_raw_fd(), offset, len, advice as c_int) };
 }
 
 /// How a path is opened by [`open`].

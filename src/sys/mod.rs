@@ -8,6 +8,7 @@
 #![allow(unsafe_code)]
 
 pub(crate) mod blkdev;
+pub(crate) mod blockmap;
 pub(crate) mod file;
 pub(crate) mod lock;
 pub(crate) mod mmap;

@@ -4,11 +4,12 @@
 use super::config::{TreeRandomness, resolve_new_config};
 use super::device::{check_devices, resolve_existing_config};
 use super::error::{Error, Result};
+use super::layout::TreeLayout;
 use super::params::{VerityConfig, VerityOptions};
 use super::{FormatOutcome, HashChoice, RunOptions, VerifyReport, Warning, format_config, verify};
-use crate::io::{BlockRead, FileDevice, MappedFile};
+use crate::io::{FileDevice, FileReader};
+use crate::sys::blockmap::{self, Location};
 use std::fs::File;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// Opens a regular file or block device; anything else (a directory, a pipe) is refused
@@ -23,52 +24,119 @@ fn open_read(path: &Path, what: &str) -> Result<File> {
     })
 }
 
-/// Same file, or the same block device through two device nodes.
-fn same_device(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    let both_block = a.file_type().is_block_device() && b.file_type().is_block_device();
-    (a.dev() == b.dev() && a.ino() == b.ino()) || (both_block && a.rdev() == b.rdev())
+/// How the data and hash names relate, once each is resolved to the bytes it stands
+/// for (a loop device to a window of its backing file, a partition to one of its disk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sharing {
+    /// Different bytes.
+    Separate,
+    /// The same file or device, byte for byte: the core's same-device rule applies.
+    SameDevice,
+    /// The same bytes at different offsets (a loop device with an offset over the other
+    /// file, a partition and its disk): the overlap rule was applied here, to the bytes
+    /// both names stand for.
+    Aliased,
 }
 
-fn same_file(a: &File, b: &File) -> Result<bool> {
-    let meta = |f: &File| f.metadata().map_err(|e| Error::io("reading file metadata", e));
-    Ok(same_device(&meta(a)?, &meta(b)?))
-}
-
-/// The data source for a path: regular files are memory-mapped; block devices are read
-/// with `pread`, so that a media error comes back as EIO instead of killing the process
-/// with SIGBUS (on a disk, the copy costs nothing next to the reads).
-fn data_source(file: File, path: &Path) -> Result<Box<dyn BlockRead>> {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = file.metadata().map_err(|e| Error::io(format!("reading metadata of {}", path.display()), e))?;
-    if kind.file_type().is_block_device() {
-        Ok(Box::new(FileDevice::new(file).map_err(|e| Error::io(format!("opening {}", path.display()), e))?))
-    } else {
-        Ok(Box::new(MappedFile::new(&file).map_err(|e| Error::io(format!("mapping {}", path.display()), e))?))
+impl Sharing {
+    /// The hash is written into the bytes the data is read from, so the data file's
+    /// times (and size) change by design.
+    fn shares_bytes(self) -> bool {
+        self != Sharing::Separate
     }
 }
 
+fn locate(file: &File, what: &str, path: &Path) -> Result<Location> {
+    blockmap::locate(file).map_err(|e| Error::io(format!("finding the bytes behind {what} {}", path.display()), e))
+}
+
+/// Whether `data` and `hash` share bytes and, when they do at different offsets, whether
+/// the data area and the hash area (superblock and tree) overlap in those real bytes.
+fn sharing(config: &VerityConfig, layout: &TreeLayout, data: Location, hash: Option<Location>) -> Result<Sharing> {
+    let Some(hash) = hash.filter(|h| h.backing == data.backing) else {
+        return Ok(Sharing::Separate);
+    };
+    if hash.base == data.base {
+        return Ok(Sharing::SameDevice);
+    }
+    let overflow = || Error::Overflow("the real byte range of the data or hash area");
+    let data_end = data.base.checked_add(config.data_area_bytes()?).ok_or_else(overflow)?;
+    let hash_start = hash.base.checked_add(config.hash_offset).ok_or_else(overflow)?;
+    let hash_end = hash.base.checked_add(layout.hash_end_bytes()?).ok_or_else(overflow)?;
+    if data.base < hash_end && hash_start < data_end {
+        // In the backing file's (or disk's) own byte numbers.
+        return Err(Error::AreasOverlap { data_end, hash_start });
+    }
+    Ok(Sharing::Aliased)
+}
+
+/// The data source for an open file or block device: read with `pread` into each
+/// worker's buffer, never mapped, so that a media error comes back as EIO and a file
+/// truncated meanwhile as "changed while reading", never as SIGBUS.
+fn data_source(file: File, path: &Path, sharing: Sharing) -> Result<FileReader> {
+    let reader = FileReader::new(file, path).map_err(|e| Error::io(format!("opening data {}", path.display()), e))?;
+    Ok(if sharing.shares_bytes() { reader.shared_with_writer() } else { reader })
+}
+
 /// [`format()`](super::format()) on files or block devices. The hash file is created if missing and never
-/// truncated; it may be the data file itself. Nothing is created or written unless the
-/// parameters and the data device pass every check.
+/// truncated; it may be the data file itself, or hold the same bytes under another name
+/// (a loop device over it, a partition of it), as long as the areas do not overlap in
+/// those bytes. Nothing is created or written unless the parameters and the data device
+/// pass every check. A data file that changes while it is read fails the format with a
+/// "changed while reading" error before the superblock is written.
 pub fn format_paths(data: &Path, hash: &Path, opts: &VerityOptions, run: &RunOptions<'_>) -> Result<FormatOutcome> {
     let data_file = open_read(data, "data")?;
-    let data_meta = data_file.metadata().map_err(|e| Error::io("reading data metadata", e))?;
-    let same = std::fs::metadata(hash).is_ok_and(|meta| same_device(&meta, &data_meta));
+    let data_loc = locate(&data_file, "data", data)?;
+    let hash_loc = match blockmap::locate_path(hash) {
+        Ok(location) => Some(location),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(format!("finding the bytes behind hash {}", hash.display()), e)),
+    };
     let data_size = crate::io::device_size(&data_file).map_err(|e| Error::io("reading the data size", e))?;
     // Everything that can be refused is checked before the hash file is created.
     let (config, warnings) = resolve_new_config(opts, data_size, &TreeRandomness::from_os()?)?;
-    check_devices(&config, &config.validate()?, data_size, same)?;
+    let layout = config.validate()?;
+    let shared = sharing(&config, &layout, data_loc, hash_loc)?;
+    check_devices(&config, &layout, data_size, shared == Sharing::SameDevice)?;
     run.hashing.check()?;
-    let source = data_source(data_file, data)?;
 
     let hash_dev = FileDevice::open_rw(hash).map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
-    let hash_meta = hash_dev.file().metadata().map_err(|e| Error::io("reading hash metadata", e))?;
-    let same = same_device(&data_meta, &hash_meta);
-    format_config(source.as_ref(), &hash_dev, same, config, warnings, run)
+    // Again on the open hash device: it may have been created, or replaced, meanwhile.
+    let shared = sharing(&config, &layout, data_loc, Some(locate(hash_dev.file(), "hash", hash)?))?;
+    let source = data_source(data_file, data, shared)?;
+    format_config(&source, &hash_dev, shared == Sharing::SameDevice, config, warnings, run)
 }
 
-/// [`verify()`] on files or block devices.
+/// Opens the data and hash of an existing tree for reading, both with the change
+/// check, and says how they relate (before anything is read, an overlap is refused by
+/// the checks of verify).
+fn open_pair(data: &Path, hash: &Path, opts: &VerityOptions) -> Result<(FileReader, FileReader, bool)> {
+    let data_file = open_read(data, "data")?;
+    let hash_file = open_read(hash, "hash")?;
+    let data_loc = locate(&data_file, "data", data)?;
+    let hash_loc = locate(&hash_file, "hash", hash)?;
+    let same = if data_loc.backing != hash_loc.backing {
+        false
+    } else if data_loc.base == hash_loc.base {
+        true
+    } else {
+        // The same bytes at different offsets: the overlap rule needs the parameters,
+        // which come from the superblock when there is one.
+        let hash_reader = FileReader::new(hash_file.try_clone().map_err(|e| Error::io("opening the hash", e))?, hash)
+            .map_err(|e| Error::io(format!("opening hash {}", hash.display()), e))?;
+        let data_size = crate::io::device_size(&data_file).map_err(|e| Error::io("reading the data size", e))?;
+        let (config, _) = super::device::resolve_existing_config(&hash_reader, opts, data_size)?;
+        sharing(&config, &config.validate()?, data_loc, Some(hash_loc))?;
+        false
+    };
+    let open = |file: File, path: &Path, what: &str| {
+        FileReader::new(file, path).map_err(|e| Error::io(format!("opening {what} {}", path.display()), e))
+    };
+    Ok((open(data_file, data, "data")?, open(hash_file, hash, "hash")?, same))
+}
+
+/// [`verify()`] on files or block devices. A data or hash file that changes while it is
+/// read gives a "changed while reading" error, never a report.
 pub fn verify_paths(
     data: &Path,
     hash: &Path,
@@ -76,11 +144,8 @@ pub fn verify_paths(
     root_hash: &[u8],
     run: &RunOptions<'_>,
 ) -> Result<VerifyReport> {
-    let data_file = open_read(data, "data")?;
-    let hash_file = open_read(hash, "hash")?;
-    let same = same_file(&data_file, &hash_file)?;
-    let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
-    verify(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, run)
+    let (data, hash, same) = open_pair(data, hash, opts)?;
+    verify(&data, &hash, same, opts, root_hash, run)
 }
 
 /// [`super::verify_range`] on files or block devices: only the data blocks under the
@@ -93,11 +158,8 @@ pub fn verify_range_paths(
     bytes: std::ops::Range<u64>,
     hashing: &HashChoice,
 ) -> Result<VerifyReport> {
-    let data_file = open_read(data, "data")?;
-    let hash_file = open_read(hash, "hash")?;
-    let same = same_file(&data_file, &hash_file)?;
-    let hash_dev = FileDevice::new(hash_file).map_err(|e| Error::io("opening the hash device", e))?;
-    super::verify_range(data_source(data_file, data)?.as_ref(), &hash_dev, same, opts, root_hash, bytes, hashing)
+    let (data, hash, same) = open_pair(data, hash, opts)?;
+    super::verify_range(&data, &hash, same, opts, root_hash, bytes, hashing)
 }
 
 /// The configuration a kernel table line for `data_dev` and `hash_dev` describes: the

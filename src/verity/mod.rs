@@ -165,6 +165,8 @@ pub(crate) fn format_config(
         progress: run.progress,
     };
     let root_hash = walk.build(data, hash, hash)?;
+    // No tree is described as valid for data that changed while it was read.
+    unchanged(data, "data")?;
 
     // The superblock goes last, so an interrupted format never looks like a valid one.
     if config.superblock_uuid.is_some() {
@@ -180,6 +182,12 @@ pub(crate) fn format_config(
         warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: written });
     }
     Ok(FormatOutcome { config, layout, root_hash, hashed_by, warnings })
+}
+
+/// Fails with the source's "changed while reading" error when it changed since it was
+/// opened (a file truncated, grown or rewritten under the walk).
+pub(crate) fn unchanged(source: &dyn BlockRead, what: &str) -> Result<()> {
+    source.check_unchanged().map_err(|e| Error::io(format!("reading the {what} device"), e))
 }
 
 /// The block hasher of `config`, over the backend `multi` (None: the portable code).
@@ -208,6 +216,8 @@ pub fn verify(
         progress: run.progress,
     };
     let found = walk.verify(data, hash, root_hash)?;
+    unchanged(data, "data")?;
+    unchanged(hash, "hash")?;
     let (corrupted_data_blocks, corrupted_hash_blocks) = found.blame(&layout);
     if let Some(top) = layout.levels.last()
         && corrupted_hash_blocks == [top.start_block]

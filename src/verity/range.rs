@@ -163,6 +163,8 @@ pub fn verify_range(
         }
         first += count;
     }
+    super::unchanged(data, "data")?;
+    super::unchanged(hash, "hash")?;
     let mut corrupted_hash_blocks = path.corrupted_hash_blocks;
     corrupted_hash_blocks.sort_unstable();
     Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, hashed_by, warnings })

@@ -18,6 +18,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// small enough that two threads balance well on a few hundred MiB.
 const RUN_INPUT_BYTES: u64 = 2 << 20;
 
+/// Bytes one worker reads into its buffer and hashes at a time (see `read_bytes`).
+const READ_BYTES: u64 = 256 << 10;
+
+/// [`READ_BYTES`], or for measurements `ROOTSEAL_READ_BYTES` (bytes) when set.
+fn read_bytes() -> u64 {
+    std::env::var("ROOTSEAL_READ_BYTES").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(READ_BYTES)
+}
+
 /// Progress callback: `(bytes hashed so far, total bytes to hash)`.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
@@ -258,21 +266,30 @@ impl<'w> RunWorker<'w> {
         self.out.clear();
         self.out.resize((hi - lo) as usize, 0);
 
+        // The run is read in windows of READ_BYTES into this worker's buffer and each
+        // window is hashed at once, while it is still in the core's cache.
         let child_size = self.input.child_size;
-        let offset = self.input.base + first * child_size as u64;
-        let len = ((last - first) as usize) * child_size;
-        let blocks = self.input.children.read_view(offset, len, &mut self.input_scratch).map_err(|e| {
-            let what = if self.level == 0 { "data" } else { "hash" };
-            Error::io(format!("reading {what} blocks at byte offset {offset}"), e)
-        })?;
-        let placement = SlotPlacement {
-            slot_size: layout.slot_size(hash_type),
-            per_block: layout.hashes_per_block() as usize,
-            hash_block_size: layout.hash_block_size as usize,
-            first_slot: (first % layout.hashes_per_block()) as usize,
-        };
-        self.walk.hasher.digest_run(blocks, child_size, &mut self.out, placement)?;
-        self.input.children.release(offset, len);
+        let per_read = (read_bytes() / child_size as u64).max(1);
+        let mut start = first;
+        while start < last {
+            let end = (start + per_read).min(last);
+            let offset = self.input.base + start * child_size as u64;
+            let len = ((end - start) as usize) * child_size;
+            let blocks = self.input.children.read_view(offset, len, &mut self.input_scratch).map_err(|e| {
+                let what = if self.level == 0 { "data" } else { "hash" };
+                Error::io(format!("reading {what} blocks at byte offset {offset}"), e)
+            })?;
+            let placement = SlotPlacement {
+                slot_size: layout.slot_size(hash_type),
+                per_block: layout.hashes_per_block() as usize,
+                hash_block_size: layout.hash_block_size as usize,
+                first_slot: (start % layout.hashes_per_block()) as usize,
+            };
+            let at = (layout.slot_offset(self.level, hash_type, start) - lo) as usize;
+            self.walk.hasher.digest_run(blocks, child_size, &mut self.out[at..], placement)?;
+            self.input.children.release(offset, len);
+            start = end;
+        }
 
         match sink {
             Sink::Write(target) => target

@@ -20,3 +20,4 @@ mod fuzz_replay;
 mod layering;
 mod malformed;
 mod truncation;
+mod verity_changes;

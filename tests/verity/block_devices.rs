@@ -40,3 +40,73 @@ fn overlap_is_caught_through_a_second_device_node() {
     drop(dev);
     assert_eq!(std::fs::read(&image).unwrap(), before, "the disk was written");
 }
+
+fn rootseal(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rootseal")).args(args).output().unwrap()
+}
+
+fn assert_refused_as_overlap(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("overlaps"), "{stderr}");
+}
+
+/// Issue 15 item 6: a loop device backed by the other file is the same bytes. Format
+/// refuses to write the tree over the data in either order, and with an offset the
+/// overlap rule applies to the bytes of the backing file.
+#[test]
+fn a_loop_device_over_the_other_file_is_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disk.img");
+    // 1 MiB of room, then 64 data blocks.
+    let mut bytes = vec![0u8; 1 << 20];
+    bytes.extend((0..64 * 4096u32).map(|i| (i.wrapping_mul(2654435761) >> 9) as u8));
+    std::fs::write(&image, &bytes).unwrap();
+    let img = image.to_str().unwrap();
+
+    let whole = Loop(run("losetup", &["--find", "--show", img]));
+    let out = rootseal(&["verity", "format", &whole.0, img, "--salt", "00"]);
+    assert_refused_as_overlap(&out);
+    let out = rootseal(&["verity", "format", img, &whole.0, "--salt", "00"]);
+    assert_refused_as_overlap(&out);
+    drop(whole);
+    assert_eq!(std::fs::read(&image).unwrap(), bytes, "the data was written");
+
+    // The data is the loop device at offset 1 MiB: a hash area inside the first MiB of
+    // the file is allowed, one reaching into the data is refused.
+    let data = Loop(run("losetup", &["--find", "--show", "--offset", "1048576", img]));
+    let out = rootseal(&["verity", "format", &data.0, img, "--salt", "00", "--hash-offset", "1056768"]);
+    assert_refused_as_overlap(&out);
+    assert_eq!(std::fs::read(&image).unwrap(), bytes, "the data was written");
+    let out = rootseal(&["verity", "format", &data.0, img, "--salt", "00"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let root = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Root hash:").map(|r| r.trim().to_string()))
+        .expect("a root hash");
+    assert_eq!(std::fs::read(&image).unwrap()[1 << 20..], bytes[1 << 20..], "the data was written");
+    // The peer agrees that the tree in the file describes the loop device's bytes.
+    let peer = crate::common::veritysetup();
+    run(peer.to_str().unwrap(), &["verify", &data.0, img, &root]);
+    // And verify through the two names applies the same rule.
+    let out = rootseal(&["verity", "verify", &data.0, img, &root]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The same inode under two names (a hard link, a symlink) is one file.
+#[test]
+fn a_hard_link_or_symlink_to_the_data_is_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("data.img");
+    let bytes = vec![0x33u8; 64 * 4096];
+    std::fs::write(&image, &bytes).unwrap();
+    let link = dir.path().join("link.img");
+    std::fs::hard_link(&image, &link).unwrap();
+    let symlink = dir.path().join("sym.img");
+    std::os::unix::fs::symlink(&image, &symlink).unwrap();
+    for alias in [&link, &symlink] {
+        let out = rootseal(&["verity", "format", image.to_str().unwrap(), alias.to_str().unwrap(), "--salt", "00"]);
+        assert_refused_as_overlap(&out);
+    }
+    assert_eq!(std::fs::read(&image).unwrap(), bytes);
+}
