@@ -119,6 +119,7 @@ unsafe fn table_options(params: *const rootseal_verity_table_params) -> Result<T
         use_tasklets: p.flags & ROOTSEAL_VERITY_TABLE_USE_TASKLETS != 0,
         error_as_corruption: p.flags & ROOTSEAL_VERITY_TABLE_ERROR_AS_CORRUPTION != 0,
         root_hash_sig_key_desc,
+        fec: None,
     })
 }
 

@@ -49,7 +49,7 @@ pub use params::{
 };
 pub use range::verify_range;
 pub use roothash::{check_root_hash_file_target, parse_root_hash, read_root_hash_file, write_root_hash_file};
-pub use table::{CorruptionMode, TableOptions, kernel_table};
+pub use table::{CorruptionMode, FecTable, TableOptions, kernel_table};
 pub use tree::Progress;
 pub use warning::Warning;
 

@@ -37,6 +37,34 @@ pub struct TableOptions {
     pub use_tasklets: bool,
     /// Keyring description of a root-hash signature (`root_hash_sig_key_desc`).
     pub root_hash_sig_key_desc: Option<String>,
+    /// Forward error correction (`use_fec_from_device`).
+    pub fec: Option<FecTable>,
+}
+
+/// The FEC part of a table line: `use_fec_from_device <dev> fec_start <n> fec_blocks <n>
+/// fec_roots <n>`. [`super::fec::FecPlacement`] gives the numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FecTable {
+    /// The FEC device as the kernel should see it.
+    pub device: String,
+    /// First parity block on the FEC device.
+    pub start: u64,
+    /// Blocks the parity covers (data, then the hash device from the tree on).
+    pub blocks: u64,
+    /// Parity bytes per codeword.
+    pub roots: u32,
+}
+
+impl FecTable {
+    /// The table part for `placement`, with the FEC device named `device`.
+    pub fn new(device: impl Into<String>, placement: &super::fec::FecPlacement) -> Self {
+        FecTable {
+            device: device.into(),
+            start: placement.fec_start(),
+            blocks: placement.fec_blocks(),
+            roots: placement.roots(),
+        }
+    }
 }
 
 impl CorruptionMode {
@@ -69,7 +97,8 @@ impl CorruptionMode {
 /// `0 <sectors> verity <type> <data_dev> <hash_dev> <dbs> <hbs> <blocks> <hash_start> <alg> <root> <salt|->`
 /// followed by the optional parameters in libcryptsetup's order (its
 /// `get_dm_verity_params`): the corruption mode, `*_on_error`, `ignore_zero_blocks`,
-/// `check_at_most_once`, `try_verify_in_tasklet`, `root_hash_sig_key_desc`.
+/// `check_at_most_once`, `try_verify_in_tasklet`, `use_fec_from_device` with its three
+/// numbers, `root_hash_sig_key_desc`.
 pub fn kernel_table(
     config: &VerityConfig,
     data_dev: &str,
@@ -124,6 +153,31 @@ pub fn kernel_table(
     }
     if options.use_tasklets {
         extra.push("try_verify_in_tasklet".into());
+    }
+    if let Some(fec) = &options.fec {
+        if fec.device.is_empty() || fec.device.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidParameter(format!(
+                "FEC device {:?} must be non-empty and contain no white space",
+                fec.device
+            )));
+        }
+        if !(2..=24).contains(&fec.roots) {
+            return Err(Error::InvalidParameter(format!("FEC roots {} is out of range 2..=24", fec.roots)));
+        }
+        if fec.blocks < config.data_blocks {
+            return Err(Error::InvalidParameter(format!(
+                "FEC blocks {} do not cover the {} data blocks",
+                fec.blocks, config.data_blocks
+            )));
+        }
+        extra.push("use_fec_from_device".into());
+        extra.push(fec.device.clone());
+        extra.push("fec_start".into());
+        extra.push(fec.start.to_string());
+        extra.push("fec_blocks".into());
+        extra.push(fec.blocks.to_string());
+        extra.push("fec_roots".into());
+        extra.push(fec.roots.to_string());
     }
     if let Some(desc) = &options.root_hash_sig_key_desc {
         if desc.is_empty() || desc.chars().any(char::is_whitespace) {

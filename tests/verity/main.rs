@@ -17,7 +17,9 @@ mod sig_support;
 
 mod bitflip;
 mod block_devices;
+mod fec_cli;
 mod fec_core;
+mod fec_repair;
 mod fips;
 mod hash_backends;
 mod peer_suites;

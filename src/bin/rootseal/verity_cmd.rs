@@ -4,9 +4,10 @@ use crate::Outcome;
 use crate::sig_cmd::FipsArgs;
 use clap::{Args, Subcommand};
 use rootseal::text::encode_hex;
+use rootseal::verity::fec::{self, FecBackend, FecError, FecOptions, FecPlacement};
 use rootseal::verity::{
-    self, CorruptionMode, FormatOutcome, HashBackend, HashChoice, HashType, HashedBy, RunOptions, TableOptions,
-    VerityConfig, VerityOptions, Warning,
+    self, CorruptionMode, FecTable, FormatOutcome, HashBackend, HashChoice, HashType, HashedBy, RunOptions,
+    TableOptions, VerityConfig, VerityOptions, Warning,
 };
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -57,6 +58,29 @@ pub enum VerityCommand {
         /// kernel it loads), leaf to root, reading nothing else.
         #[arg(long, value_name = "OFFSET:LENGTH", value_parser = parse_range)]
         range: Option<std::ops::Range<u64>>,
+        /// Hash inside the OpenSSL FIPS provider (slower; certification over speed).
+        #[command(flatten)]
+        fips: FipsArgs,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Repair damaged data and hash blocks of DATA and HASH in place with the FEC
+    /// parity (--fec-device): the tree names the bad blocks, the parity restores them,
+    /// and every repaired block must match its hash before anything is written.
+    Repair {
+        /// Data device or image.
+        data: PathBuf,
+        /// Hash device or image.
+        hash: PathBuf,
+        /// Root hash in hex (or use --root-hash-file).
+        root_hash: Option<String>,
+        /// Read the root hash from this file.
+        #[arg(long, conflicts_with = "root_hash")]
+        root_hash_file: Option<PathBuf>,
+        /// Show what would be repaired; write nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Hash inside the OpenSSL FIPS provider (slower; certification over speed).
         #[command(flatten)]
         fips: FipsArgs,
@@ -139,6 +163,16 @@ pub struct TreeArgs {
     /// Number of data blocks (default: all whole blocks of DATA).
     #[arg(global = true, long, value_name = "N")]
     data_blocks: Option<u64>,
+    /// Reed-Solomon parity (forward error correction) on this file or device: written
+    /// by format, checked by verify, used by repair, named in the table.
+    #[arg(global = true, long, value_name = "FILE")]
+    fec_device: Option<PathBuf>,
+    /// Byte offset of the parity on the FEC device (a multiple of the block size).
+    #[arg(global = true, long, value_name = "BYTES", default_value_t = 0)]
+    fec_offset: u64,
+    /// Parity bytes per Reed-Solomon codeword, 2 to 24 (default 2).
+    #[arg(global = true, long, value_name = "N")]
+    fec_roots: Option<u32>,
     /// Worker threads (default: every core).
     #[arg(global = true, long, hide = true)]
     threads: Option<usize>,
@@ -159,10 +193,41 @@ impl TreeArgs {
             no_superblock: self.no_superblock,
         })
     }
+
+    /// The FEC options, with the backend `ROOTSEAL_FEC_BACKEND` names (the CLI is the
+    /// one place that reads it).
+    fn fec_options(&self) -> Result<FecOptions, Box<dyn std::error::Error>> {
+        let backend = match std::env::var(FEC_BACKEND_ENV) {
+            Ok(name) if !name.trim().is_empty() => Some(FecBackend::from_name(&name)?),
+            _ => None,
+        };
+        Ok(FecOptions { roots: self.fec_roots.unwrap_or(fec::DEFAULT_ROOTS), offset: self.fec_offset, backend })
+    }
+
+    /// Refuses FEC options without --fec-device, as veritysetup ignores nothing silently.
+    fn check_fec_device(&self) -> Result<(), Box<dyn std::error::Error>> {
+        if self.fec_device.is_none() && (self.fec_roots.is_some() || self.fec_offset != 0) {
+            return Err("--fec-roots and --fec-offset need --fec-device".into());
+        }
+        Ok(())
+    }
+}
+
+/// The environment variable that forces an FEC encoder backend.
+const FEC_BACKEND_ENV: &str = "ROOTSEAL_FEC_BACKEND";
+
+/// An FEC error, with a tree error passed on as the verity error it is (so that its
+/// class sets the exit code).
+fn fec_error(err: FecError) -> Box<dyn std::error::Error> {
+    match err {
+        FecError::Tree(inner) => Box::new(inner),
+        other => Box::new(other),
+    }
 }
 
 pub fn run(args: VerityArgs) -> CliResult {
     let params = &args.params;
+    params.check_fec_device()?;
     match args.command {
         VerityCommand::Format { data, hash, root_hash_file, fips, json } => {
             let hashing = hash_choice(&fips)?;
@@ -172,6 +237,11 @@ pub fn run(args: VerityArgs) -> CliResult {
             let hashing = hash_choice(&fips)?;
             let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
             verify(&data, &hash, root, range, params, &hashing, json)
+        }
+        VerityCommand::Repair { data, hash, root_hash, root_hash_file, dry_run, fips, json } => {
+            let hashing = hash_choice(&fips)?;
+            let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
+            repair(&data, &hash, root, params, &hashing, dry_run, json)
         }
         VerityCommand::Dump { hash, json } => dump(&hash, params.hash_offset, json),
         VerityCommand::Table {
@@ -190,6 +260,7 @@ pub fn run(args: VerityArgs) -> CliResult {
             let corruption =
                 CorruptionMode::from_veritysetup_flags(ignore_corruption, restart_on_corruption, panic_on_corruption)?;
             let table = TableOptions {
+                fec: None,
                 corruption,
                 error_as_corruption,
                 ignore_zero_blocks,
@@ -307,6 +378,7 @@ fn header_text(
     hash_blocks: u64,
     root_hash: Option<&[u8]>,
     device_bytes: u64,
+    fec: Option<&FecPlacement>,
 ) -> String {
     use std::fmt::Write as _;
     let mut text = String::new();
@@ -320,6 +392,10 @@ fn header_text(
     let _ = writeln!(text, "Hash blocks:     \t{hash_blocks}");
     let _ = writeln!(text, "Hash block size: \t{}", config.hash_block_size);
     let _ = writeln!(text, "Hash algorithm:  \t{}", config.hash_algorithm);
+    if let Some(fec) = fec {
+        let _ = writeln!(text, "FEC RS roots:   \t{}", fec.roots());
+        let _ = writeln!(text, "FEC blocks:     \t{}", fec.parity_blocks());
+    }
     let _ = writeln!(text, "Salt:            \t{salt}");
     if let Some(root) = root_hash {
         let _ = writeln!(text, "Root hash:      \t{}", encode_hex(root));
@@ -327,6 +403,12 @@ fn header_text(
     // veritysetup prints the size only when the hash area starts the device.
     if config.hash_offset == 0 {
         let _ = writeln!(text, "Hash device size: \t{device_bytes} [bytes]");
+    }
+    // And the FEC device's when the parity starts it (on a device of its own).
+    if let Some(fec) = fec
+        && fec.offset == 0
+    {
+        let _ = writeln!(text, "FEC device size: \t{} [bytes]", fec.layout.parity_bytes());
     }
     text
 }
@@ -343,8 +425,21 @@ fn format(
     if let Some(path) = root_hash_file {
         verity::check_root_hash_file_target(path)?;
     }
-    let outcome: FormatOutcome =
-        with_progress("format", params.threads, hashing, |run| verity::format_paths(data, hash, &opts, run))?;
+    let (outcome, fec): (FormatOutcome, Option<(FecPlacement, FecBackend, bool)>) = match &params.fec_device {
+        None => (
+            with_progress("format", params.threads, hashing, |run| verity::format_paths(data, hash, &opts, run))?,
+            None,
+        ),
+        Some(fec_path) => {
+            let fec_opts = params.fec_options()?;
+            let done = with_progress("format", params.threads, hashing, |run| {
+                fec::format_paths(data, hash, fec_path, &opts, &fec_opts, run)
+            })
+            .map_err(fec_error)?;
+            let same = fec_path == hash || std::fs::canonicalize(fec_path).ok() == std::fs::canonicalize(hash).ok();
+            (done.tree, Some((done.placement, done.backend, same)))
+        }
+    };
     warn(&outcome.warnings);
     let hash_blocks = outcome.layout.hash_blocks();
     let text = if json {
@@ -353,10 +448,30 @@ fn format(
             map.insert("root_hash".into(), json!(encode_hex(&outcome.root_hash)));
             map.insert("hash_start_block".into(), json!(outcome.layout.hash_start_block()));
             map.insert("hashed_by".into(), hashed_by_json(&outcome.hashed_by));
+            if let Some((placement, backend, _)) = &fec {
+                map.insert("fec_roots".into(), json!(placement.roots()));
+                map.insert("fec_blocks".into(), json!(placement.fec_blocks()));
+                map.insert("fec_start".into(), json!(placement.fec_start()));
+                map.insert("fec_offset".into(), json!(placement.offset));
+                map.insert("fec_parity_blocks".into(), json!(placement.parity_blocks()));
+                map.insert("fec_backend".into(), json!(backend.name()));
+            }
         }
         format!("{obj}\n")
     } else {
-        header_text(hash, &outcome.config, hash_blocks, Some(&outcome.root_hash), outcome.layout.hash_end_bytes()?)
+        let mut device_bytes = outcome.layout.hash_end_bytes()?;
+        // veritysetup counts the parity in the hash device size when it shares it.
+        if let Some((placement, _, true)) = &fec {
+            device_bytes += placement.layout.parity_bytes();
+        }
+        header_text(
+            hash,
+            &outcome.config,
+            hash_blocks,
+            Some(&outcome.root_hash),
+            device_bytes,
+            fec.as_ref().map(|(placement, _, _)| placement),
+        )
     };
     // The tree is on disk now: whichever of the two outputs fails, the other still
     // carries the root hash, and the error names what was lost.
@@ -404,6 +519,17 @@ fn verify(
         (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
         _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
     };
+    if let Some(fec_path) = &params.fec_device {
+        if range.is_some() {
+            return Err("--range and --fec-device cannot be used together".into());
+        }
+        let fec_opts = params.fec_options()?;
+        let report = with_progress("verify", params.threads, hashing, |run| {
+            fec::repair_paths(data, hash, fec_path, &opts, &fec_opts, &root, run, false)
+        })
+        .map_err(fec_error)?;
+        return print_fec_report(&report, json, Mode::Verify);
+    }
     let report = match &range {
         Some(bytes) => verity::verify_range_paths(data, hash, &opts, &root, bytes.clone(), hashing)?,
         None => {
@@ -450,6 +576,124 @@ fn verify(
     Ok(if report.is_intact() { Outcome::Success } else { Outcome::CheckFailed })
 }
 
+/// What an FEC report is printed for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Verify,
+    DryRun,
+    Repair,
+}
+
+fn repair(
+    data: &Path,
+    hash: &Path,
+    root_hash: Root<'_>,
+    params: &TreeArgs,
+    hashing: &HashChoice,
+    dry_run: bool,
+    json: bool,
+) -> CliResult {
+    let Some(fec_path) = &params.fec_device else {
+        return Err("repair needs the parity: give --fec-device".into());
+    };
+    let opts = params.options()?;
+    let (config, _) = verity::config_from_paths(data, hash, &opts)?;
+    let root = match (root_hash.text, root_hash.file) {
+        (Some(text), None) => verity::parse_root_hash(text, config.hash_algorithm)?,
+        (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
+        _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
+    };
+    let fec_opts = params.fec_options()?;
+    let report = with_progress("repair", params.threads, hashing, |run| {
+        fec::repair_paths(data, hash, fec_path, &opts, &fec_opts, &root, run, !dry_run)
+    })
+    .map_err(fec_error)?;
+    print_fec_report(&report, json, if dry_run { Mode::DryRun } else { Mode::Repair })
+}
+
+/// Prints a parity check or repair; the outcome is 0 when the image is intact or (for
+/// a repair) everything was repaired or (dry run) can be, 1 otherwise.
+fn print_fec_report(report: &fec::RepairReport, json: bool, mode: Mode) -> CliResult {
+    let repairable = report.is_repairable();
+    let ok = match mode {
+        Mode::Verify => report.is_intact(),
+        Mode::DryRun | Mode::Repair => repairable,
+    };
+    let before = &report.before;
+    let text = if json {
+        let obj = json!({
+            "ok": ok,
+            "intact": report.is_intact(),
+            "repairable": repairable,
+            "written": report.written,
+            "corrupted_data_blocks": before.corrupted_data_blocks,
+            "corrupted_hash_blocks": before.corrupted_hash_blocks,
+            "corrupted_fec_blocks": report.parity_mismatch_blocks,
+            "repairable_data_blocks": report.repairable_data_blocks,
+            "repairable_hash_blocks": report.repairable_hash_blocks,
+            "unrepairable_data_blocks": report.unrepairable_data_blocks,
+            "unrepairable_hash_blocks": report.unrepairable_hash_blocks,
+            "hashed_by": hashed_by_json(&before.hashed_by),
+        });
+        format!("{obj}\n")
+    } else {
+        let mut text = String::new();
+        let (done, can) = match mode {
+            Mode::Repair if report.written => ("repaired", "repaired"),
+            _ => ("repairable", "can repair"),
+        };
+        for b in &before.corrupted_data_blocks {
+            text += &format!("corrupted data block {b}\n");
+        }
+        for b in &before.corrupted_hash_blocks {
+            text += &format!("corrupted hash block {b}\n");
+        }
+        for b in &report.parity_mismatch_blocks {
+            let verb = if report.written { " (rewritten)" } else { "" };
+            text += &format!("corrupted FEC block {b}{verb}\n");
+        }
+        for b in &report.repairable_data_blocks {
+            text += &format!("{done} data block {b}\n");
+        }
+        for b in &report.repairable_hash_blocks {
+            text += &format!("{done} hash block {b}\n");
+        }
+        for b in &report.unrepairable_data_blocks {
+            text += &format!("cannot repair data block {b}\n");
+        }
+        for b in &report.unrepairable_hash_blocks {
+            text += &format!("cannot repair hash block {b}\n");
+        }
+        let damaged = report.repairable_data_blocks.len()
+            + report.repairable_hash_blocks.len()
+            + report.unrepairable_data_blocks.len()
+            + report.unrepairable_hash_blocks.len();
+        let fixed = report.repairable_data_blocks.len() + report.repairable_hash_blocks.len();
+        if report.is_intact() {
+            text += &format!(
+                "Verification succeeded: {} data blocks and the FEC parity intact.\n",
+                before.config.data_blocks
+            );
+        } else if !repairable {
+            text +=
+                &format!("FEC cannot repair {} of {damaged} damaged blocks; nothing was written.\n", damaged - fixed);
+        } else {
+            let parity = report.parity_mismatch_blocks.len();
+            let verdict = match mode {
+                Mode::Verify => "Verification failed",
+                Mode::DryRun => "Dry run",
+                Mode::Repair => "Repair done",
+            };
+            text += &format!("{verdict}: FEC {can} all {damaged} damaged blocks and {parity} FEC blocks.\n");
+        }
+        text
+    };
+    if let Err(err) = emit(&text) {
+        eprintln!("rootseal: warning: writing the output: {err}");
+    }
+    Ok(if ok { Outcome::Success } else { Outcome::CheckFailed })
+}
+
 fn dump(hash: &Path, hash_offset: u64, json: bool) -> CliResult {
     let device = rootseal::io::FileReader::open(hash).map_err(|e| format!("opening hash {}: {e}", hash.display()))?;
     let config = verity::read_superblock(&device, hash_offset)?;
@@ -457,7 +701,7 @@ fn dump(hash: &Path, hash_offset: u64, json: bool) -> CliResult {
     let text = if json {
         format!("{}\n", config_json(&config, Some(layout.hash_blocks())))
     } else {
-        header_text(hash, &config, layout.hash_blocks(), None, layout.hash_end_bytes()?)
+        header_text(hash, &config, layout.hash_blocks(), None, layout.hash_end_bytes()?, None)
     };
     emit(&text).map_err(|e| format!("writing the output: {e}"))?;
     Ok(Outcome::Success)
@@ -467,7 +711,15 @@ fn print_table(data_dev: &str, hash_dev: &str, root_hash: &str, params: &TreeArg
     let opts = params.options()?;
     let config = verity::table_config_from_paths(Path::new(data_dev), Path::new(hash_dev), &opts)?;
     let root = verity::parse_root_hash(root_hash, config.hash_algorithm)?;
-    let line = verity::kernel_table(&config, data_dev, hash_dev, &root, table)?;
+    let mut table = table.clone();
+    if let Some(fec_dev) = &params.fec_device {
+        let placement =
+            fec::table_placement(&config, Path::new(data_dev), Path::new(hash_dev), fec_dev, &params.fec_options()?)
+                .map_err(fec_error)?;
+        let name = fec_dev.to_str().ok_or("the FEC device name is not UTF-8")?;
+        table.fec = Some(FecTable::new(name, &placement));
+    }
+    let line = verity::kernel_table(&config, data_dev, hash_dev, &root, &table)?;
     emit(&format!("{line}\n")).map_err(|e| format!("writing the output: {e}"))?;
     Ok(Outcome::Success)
 }

@@ -88,6 +88,52 @@ pub enum FecError {
         /// Bytes available.
         actual: u64,
     },
+    /// The tree part of a format or verify with FEC failed.
+    #[error(transparent)]
+    Tree(#[from] crate::verity::Error),
+    /// FEC needs data and hash blocks of one size.
+    #[error("data block size {data} and hash block size {hash} differ: FEC needs them to be equal")]
+    BlockSizesDiffer {
+        /// Data block size.
+        data: u32,
+        /// Hash block size.
+        hash: u32,
+    },
+    /// The FEC offset is not a whole number of blocks (the kernel table counts it in
+    /// blocks, `fec_start`).
+    #[error("FEC offset {offset} must be a multiple of the block size {block_size}")]
+    MisalignedOffset {
+        /// The offset in bytes.
+        offset: u64,
+        /// The block size.
+        block_size: u32,
+    },
+    /// Two areas of one device overlap (data, hash tree, parity).
+    #[error(
+        "{first} area (bytes {first_start}..{first_end}) overlaps the {second} area (bytes {second_start}..{second_end})"
+    )]
+    AreasOverlap {
+        /// The first area's name.
+        first: &'static str,
+        /// Its start.
+        first_start: u64,
+        /// Its end.
+        first_end: u64,
+        /// The second area's name.
+        second: &'static str,
+        /// Its start.
+        second_start: u64,
+        /// Its end.
+        second_end: u64,
+    },
+    /// The parity device holds less than the parity area (verify, repair, table).
+    #[error("the FEC device holds {actual} bytes but its parity area ends at byte {needed}")]
+    ParityTooShort {
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes present.
+        actual: u64,
+    },
     /// An I/O error, with what was being done.
     #[error("{context}: {source}")]
     Io {
@@ -100,6 +146,16 @@ pub enum FecError {
 }
 
 impl FecError {
+    /// What kind of failure this is: bad input or failed I/O (damage beyond repair
+    /// is a report, not an error).
+    pub fn class(&self) -> crate::ErrorClass {
+        match self {
+            FecError::Io { .. } => crate::ErrorClass::Io,
+            FecError::Tree(e) => e.class(),
+            _ => crate::ErrorClass::BadInput,
+        }
+    }
+
     pub(crate) fn io(context: impl Into<std::string::String>, source: std::io::Error) -> Self {
         FecError::Io { context: context.into(), source }
     }

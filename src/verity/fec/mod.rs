@@ -12,7 +12,9 @@
 //!   fastest [`FecBackend`] of the CPU (GFNI, AVX-512, AVX2) or portable code;
 //! * [`decode()`]: one codeword with errors and erasures;
 //! * [`FecLayout`]: the interleaving and the parity layout, pure arithmetic;
-//! * [`encode()`]: whole images through [`crate::io`], on every core, in bounded memory.
+//! * [`encode()`]: whole images through [`crate::io`], on every core, in bounded memory;
+//! * [`FecPlacement`] and [`format_paths()`]: parity next to a verity tree, placed and
+//!   checked as veritysetup does, and the kernel table's `fec_*` numbers.
 //!
 //! `gf`, `rs`, `decode`, `layout` and the transposition are pure: no I/O, `core` (plus
 //! `Vec`/`Box`) only, so they can move to a `no_std + alloc` build.
@@ -41,7 +43,9 @@ pub mod decode;
 mod encode;
 mod error;
 pub mod gf;
+mod image;
 pub mod layout;
+mod repair;
 pub mod rs;
 mod transpose;
 
@@ -49,5 +53,10 @@ pub use backend::{BatchEncoder, FecBackend, transpose_planes};
 pub use decode::{DecodeOutcome, decode};
 pub use encode::{EncodeOptions, EncodeOutcome, encode};
 pub use error::{FecError, Result};
+pub use image::{
+    DEFAULT_ROOTS, FecFormatOutcome, FecOptions, FecPlacement, Sharing, existing_placement, format_paths, repair_paths,
+    table_placement,
+};
 pub use layout::{FecLayout, FecParams, Segment, Source};
+pub use repair::{RepairReport, repair};
 pub use rs::{Generator, encode_codeword};
