@@ -478,6 +478,14 @@ enum rootseal_status
    */
   ROOTSEAL_STATUS_VERITY_FILE_CHANGED = 122,
   /**
+   * Every block matches the tree, but the tree's root hash is not the one given: a
+   * wrong root hash, not a corrupt image.
+   * `rootseal_verity_report_tree_root_hash` gives the tree's own root hash.
+   *
+   * strerror: "verity: root hash mismatch (the tree is intact, its root hash is another)"
+   */
+  ROOTSEAL_STATUS_VERITY_ROOT_HASH_MISMATCH = 123,
+  /**
    * No GPT signature where a primary or backup header would be.
    *
    * strerror: "gpt: no GPT found"
@@ -1838,6 +1846,18 @@ const uint64_t *rootseal_verity_report_corrupted_data_blocks(const struct rootse
  */
 const uint64_t *rootseal_verity_report_corrupted_hash_blocks(const struct rootseal_verity_report *report,
                                                              size_t *count_out);
+
+/**
+ * Returns the tree's own root hash when the verification ended in
+ * `ROOTSEAL_STATUS_VERITY_ROOT_HASH_MISMATCH` (every block matches the tree, but its
+ * root is not the hash given), and stores its length in `*size_out`. Otherwise, or for
+ * a NULL `report`, gives NULL and a size of 0. The bytes belong to the report.
+ *
+ * # Safety
+ * `report` must be NULL or a live report; `size_out` must be NULL or writable.
+ */
+const uint8_t *rootseal_verity_report_tree_root_hash(const struct rootseal_verity_report *report,
+                                                     size_t *size_out);
 
 /**
  * Frees a report. NULL is a no-op; freeing twice is a caller bug.

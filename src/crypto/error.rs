@@ -1,5 +1,9 @@
 //! Errors of building a crypto context.
 
+/// What a FIPS request without a config is told, by every job that asks for one.
+pub(crate) const FIPS_CONFIG_MISSING: &str = "FIPS mode needs an OpenSSL config that activates the FIPS provider: \
+     give one (--fips-config CONF on the command line, config_path in C) or set ROOTSEAL_FIPS_CONFIG";
+
 /// Why a [`super::CryptoContext`] could not be made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -9,7 +13,7 @@ pub enum Error {
     #[error("FIPS mode unavailable: {0}")]
     FipsUnavailable(String),
     /// No FIPS config path was given and `ROOTSEAL_FIPS_CONFIG` is not set.
-    #[error("FIPS mode needs a config file: pass one or set ROOTSEAL_FIPS_CONFIG")]
+    #[error("{}", FIPS_CONFIG_MISSING)]
     FipsConfigMissing,
 }
 

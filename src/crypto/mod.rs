@@ -8,4 +8,5 @@ mod error;
 
 pub use context::{CryptoContext, FIPS_CONFIG_ENV, FipsStatus, ProviderInfo, default_context_is_fips};
 pub use digest::HashAlgorithm;
+pub(crate) use error::FIPS_CONFIG_MISSING;
 pub use error::{Error, Result};

@@ -108,6 +108,12 @@ impl Returned for *const u64 {
     }
 }
 
+impl Returned for *const u8 {
+    fn on_failure(_: rootseal_status) -> Self {
+        std::ptr::null()
+    }
+}
+
 impl Returned for *const c_char {
     fn on_failure(_: rootseal_status) -> Self {
         c"".as_ptr()

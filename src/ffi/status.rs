@@ -134,6 +134,12 @@ pub enum rootseal_status {
     ///
     /// strerror: "verity: the file changed while it was read"
     VerityFileChanged = 122,
+    /// Every block matches the tree, but the tree's root hash is not the one given: a
+    /// wrong root hash, not a corrupt image.
+    /// `rootseal_verity_report_tree_root_hash` gives the tree's own root hash.
+    ///
+    /// strerror: "verity: root hash mismatch (the tree is intact, its root hash is another)"
+    VerityRootHashMismatch = 123,
     /// No GPT signature where a primary or backup header would be.
     ///
     /// strerror: "gpt: no GPT found"
@@ -292,7 +298,7 @@ impl From<&gpt::Error> for rootseal_status {
             E::NoSuchPartition { .. } => Self::GptNoSuchPartition,
             E::UnusedPartition(_) => Self::GptUnusedPartition,
             E::WrongType { .. } | E::NotParticipating(_) => Self::GptWrongType,
-            E::FriendsWithoutTarget => Self::InvalidArgument,
+            E::FriendsWithoutTarget | E::NothingToSet => Self::InvalidArgument,
             E::ValueOutOfRange { .. } => Self::GptValueOutOfRange,
             E::NoBootableSlot(_) => Self::GptNoBootableSlot,
             E::Slot(_) => Self::GptSlotNotFound,

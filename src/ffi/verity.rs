@@ -213,7 +213,13 @@ pub(super) unsafe fn finish_verify(
     report: VerifyReport,
     report_out: *mut *mut rootseal_verity_report,
 ) -> rootseal_status {
-    let status = if report.is_intact() { rootseal_status::Ok } else { rootseal_status::VerityCorrupted };
+    let status = if report.is_intact() {
+        rootseal_status::Ok
+    } else if report.root_hash_mismatch.is_some() {
+        rootseal_status::VerityRootHashMismatch
+    } else {
+        rootseal_status::VerityCorrupted
+    };
     if !report_out.is_null() {
         let boxed = Box::into_raw(Box::new(rootseal_verity_report { report }));
         // SAFETY: non-NULL and writable per the contract above.
@@ -524,8 +530,35 @@ pub unsafe extern "C" fn rootseal_verity_report_corrupted_hash_blocks(
     unsafe { report_list(report, count_out, |r| &r.corrupted_hash_blocks) }
 }
 
+/// Returns the tree's own root hash when the verification ended in
+/// `ROOTSEAL_STATUS_VERITY_ROOT_HASH_MISMATCH` (every block matches the tree, but its
+/// root is not the hash given), and stores its length in `*size_out`. Otherwise, or for
+/// a NULL `report`, gives NULL and a size of 0. The bytes belong to the report.
+///
 /// # Safety
-/// As for the two public accessors.
+/// `report` must be NULL or a live report; `size_out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_verity_report_tree_root_hash(
+    report: *const rootseal_verity_report,
+    size_out: *mut usize,
+) -> *const u8 {
+    query(|| {
+        // SAFETY: NULL or a live report per the caller's contract.
+        let stored = unsafe { report.as_ref() }.and_then(|r| r.report.root_hash_mismatch.as_deref());
+        let (ptr, size) = match stored {
+            Some(bytes) => (bytes.as_ptr(), bytes.len()),
+            None => (ptr::null(), 0),
+        };
+        if !size_out.is_null() {
+            // SAFETY: non-NULL and writable per the caller's contract.
+            unsafe { size_out.write(size) };
+        }
+        Ok(ptr)
+    })
+}
+
+/// # Safety
+/// As for the public accessors.
 unsafe fn report_list(
     report: *const rootseal_verity_report,
     count_out: *mut usize,

@@ -94,7 +94,12 @@ pub struct AttrChange {
 
 impl AttrChange {
     /// Checks the ranges without applying anything, so a bad request changes nothing.
+    /// A change that names no field is refused: `set` with nothing to set is a mistake,
+    /// not a no-op.
     pub fn validate(&self) -> Result<(), Error> {
+        if self.priority.is_none() && self.tries.is_none() && self.successful.is_none() {
+            return Err(Error::NothingToSet);
+        }
         self.apply(Attributes::default()).map(|_| ())
     }
 
@@ -142,6 +147,7 @@ mod tests {
 
     #[test]
     fn out_of_range_values_are_refused_not_clamped() {
+        assert!(matches!(AttrChange::default().validate(), Err(Error::NothingToSet)));
         let err = AttrChange { priority: Some(16), ..Default::default() }.validate().unwrap_err();
         assert!(matches!(err, Error::ValueOutOfRange { field: "priority", value: 16, max: 15 }));
         let err = Attributes(0).with_tries(200).unwrap_err();

@@ -226,6 +226,9 @@ pub enum Error {
         /// The largest allowed.
         max: u64,
     },
+    /// A `set` that names none of priority, tries and successful.
+    #[error("nothing to set: give at least one of priority, tries and successful (-P, -T, -S)")]
+    NothingToSet,
     /// `next` found nothing to boot.
     #[error("no bootable partition of type {0}: none has priority > 0 with tries left or marked successful")]
     NoBootableSlot(Guid),

@@ -49,7 +49,7 @@ pub enum Error {
     #[error("FIPS mode unavailable: {0}")]
     FipsUnavailable(String),
     /// No FIPS config path was given and `ROOTSEAL_FIPS_CONFIG` is not set.
-    #[error("FIPS mode needs a config file: pass one or set ROOTSEAL_FIPS_CONFIG")]
+    #[error("{}", crate::crypto::FIPS_CONFIG_MISSING)]
     FipsConfigMissing,
     /// An update payload is malformed.
     #[error("invalid payload: {0}")]

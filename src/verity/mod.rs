@@ -103,6 +103,11 @@ pub struct VerifyReport {
     /// block), or whose padding is not zero. Numbered like the kernel's "metadata
     /// block": hash-block units from the start of the hash device.
     pub corrupted_hash_blocks: Vec<u64>,
+    /// `Some(stored root hash)` when every block matches the tree but the tree's root
+    /// hash is not the one given: a wrong root hash, not a corrupt image. The block
+    /// lists are then empty. Only a full [`verify()`] tells this case apart, and only
+    /// for a tree with at least one hash level.
+    pub root_hash_mismatch: Option<Vec<u8>>,
     /// What computed the digests.
     pub hashed_by: HashedBy,
     /// Things the caller should tell the user.
@@ -110,9 +115,11 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// True when every block matched.
+    /// True when every block matched and the root hash is the one given.
     pub fn is_intact(&self) -> bool {
-        self.corrupted_data_blocks.is_empty() && self.corrupted_hash_blocks.is_empty()
+        self.corrupted_data_blocks.is_empty()
+            && self.corrupted_hash_blocks.is_empty()
+            && self.root_hash_mismatch.is_none()
     }
 }
 
@@ -218,19 +225,23 @@ pub fn verify(
     let found = walk.verify(data, hash, root_hash)?;
     unchanged(data, "data")?;
     unchanged(hash, "hash")?;
-    let (corrupted_data_blocks, corrupted_hash_blocks) = found.blame(&layout);
+    let (corrupted_data_blocks, mut corrupted_hash_blocks) = found.blame(&layout);
+    let mut root_hash_mismatch = None;
     if let Some(top) = layout.levels.last()
         && corrupted_hash_blocks == [top.start_block]
         && corrupted_data_blocks.is_empty()
     {
         let children = layout.children_of(layout.levels.len() - 1);
-        if found.top_children_mismatched == 0 {
-            warnings.push(Warning::RootHashDiffers);
+        if found.top_children_mismatched == 0 && !found.top_padding_bad {
+            // Every block checks out against the stored tree: the given root is wrong,
+            // the image is not corrupt.
+            corrupted_hash_blocks.clear();
+            root_hash_mismatch = Some(found.stored_root);
         } else if found.top_children_mismatched == children {
             warnings.push(Warning::NothingMatches);
         }
     }
-    Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, hashed_by, warnings })
+    Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, root_hash_mismatch, hashed_by, warnings })
 }
 
 #[cfg(test)]
@@ -285,5 +296,29 @@ mod tests {
         let other = VerityOptions { salt: Some(vec![2; 32]), ..opts };
         assert!(matches!(format(&data, &device, false, &other, &RunOptions::default()), Err(Error::Io { .. })));
         assert!(matches!(read_superblock(&device, 0), Err(Error::NoSuperblock { .. })));
+    }
+
+    /// Progress counts exactly the bytes hashed (the data and the leaf level read back
+    /// for the top block), never goes backwards with two workers, and ends at the total.
+    #[test]
+    fn progress_is_monotonic_and_ends_at_the_bytes_hashed() {
+        // 16384 data blocks: 128 leaf blocks under one top block.
+        let data = vec![0x5au8; 16384 * 4096];
+        let opts = VerityOptions { salt: Some(vec![7; 32]), ..Default::default() };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let record = |done: u64, total: u64| seen.lock().unwrap().push((done, total));
+        let run = RunOptions { threads: Some(2), progress: Some(&record), ..Default::default() };
+        let hash = MemoryDevice::default();
+        let outcome = format(&data, &hash, false, &opts, &run).unwrap();
+        let expected_total = 16384 * 4096 + 128 * 4096;
+        let format_calls = std::mem::take(&mut *seen.lock().unwrap());
+        verify(&data, &hash, false, &opts, &outcome.root_hash, &run).unwrap();
+        let verify_calls = std::mem::take(&mut *seen.lock().unwrap());
+        for calls in [format_calls, verify_calls] {
+            assert!(calls.len() > 2, "{calls:?}");
+            assert!(calls.iter().all(|&(_, total)| total == expected_total), "{calls:?}");
+            assert!(calls.windows(2).all(|w| w[0].0 < w[1].0), "progress went backwards: {calls:?}");
+            assert_eq!(calls.last().unwrap().0, expected_total);
+        }
     }
 }

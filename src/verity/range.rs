@@ -167,7 +167,14 @@ pub fn verify_range(
     super::unchanged(hash, "hash")?;
     let mut corrupted_hash_blocks = path.corrupted_hash_blocks;
     corrupted_hash_blocks.sort_unstable();
-    Ok(VerifyReport { config, corrupted_data_blocks, corrupted_hash_blocks, hashed_by, warnings })
+    Ok(VerifyReport {
+        config,
+        corrupted_data_blocks,
+        corrupted_hash_blocks,
+        root_hash_mismatch: None,
+        hashed_by,
+        warnings,
+    })
 }
 
 #[cfg(test)]

@@ -18,15 +18,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// small enough that two threads balance well on a few hundred MiB.
 const RUN_INPUT_BYTES: u64 = 2 << 20;
 
-/// Bytes one worker reads into its buffer and hashes at a time (see `read_bytes`).
+/// Bytes one worker reads into its buffer and hashes at a time: the window stays in the
+/// core's cache between the read and the hashing.
 const READ_BYTES: u64 = 256 << 10;
 
-/// [`READ_BYTES`], or for measurements `ROOTSEAL_READ_BYTES` (bytes) when set.
-fn read_bytes() -> u64 {
-    std::env::var("ROOTSEAL_READ_BYTES").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(READ_BYTES)
-}
-
-/// Progress callback: `(bytes hashed so far, total bytes to hash)`.
+/// Progress callback: `(bytes hashed so far, total bytes to hash)`. Calls come from the
+/// worker threads one at a time; the count never decreases, and the last call gives the
+/// total (the data plus the tree levels read back).
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 pub(crate) struct Walk<'a> {
@@ -50,8 +48,37 @@ pub(crate) struct Mismatches {
     pub tiers: Vec<Vec<u64>>,
     /// How many children of the top hash block mismatched, blamed or not.
     pub top_children_mismatched: u64,
+    /// True when the top hash block's padding is not zero.
+    pub top_padding_bad: bool,
+    /// The digest of the stored top hash block (of data block 0 when there is no
+    /// tree): the root hash the stored tree has.
+    pub stored_root: Vec<u8>,
     /// log2 of the digests per hash block, to find a block's ancestors.
     bits: u32,
+}
+
+/// Counts the hashed bytes over every worker and level, and reports them in order:
+/// a report never shows fewer bytes than one before it, and the last one shows the
+/// total.
+struct Tally<'a> {
+    done: AtomicU64,
+    /// The largest count reported so far; reports are made under this lock.
+    reported: Mutex<u64>,
+    total: u64,
+    progress: Option<Progress<'a>>,
+}
+
+impl Tally<'_> {
+    fn add(&self, bytes: u64) {
+        let so_far = self.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if let Some(progress) = self.progress {
+            let mut reported = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+            if so_far > *reported {
+                *reported = so_far;
+                progress(so_far, self.total);
+            }
+        }
+    }
 }
 
 struct LevelInput<'a> {
@@ -74,10 +101,23 @@ struct LevelFindings {
 }
 
 impl Walk<'_> {
+    /// The bytes the level walk hashes: the data, and every hash level but the top as
+    /// the children of the level above (the top block is hashed once more, for the root,
+    /// outside the walk).
     fn total_input_bytes(&self) -> u64 {
-        let hash_bytes: u64 =
-            self.layout.levels.iter().map(|l| l.blocks).sum::<u64>() * self.layout.hash_block_size as u64;
-        (self.layout.data_blocks * self.data_block_size as u64).saturating_add(hash_bytes)
+        let levels = &self.layout.levels;
+        let below_top: u64 = levels.iter().take(levels.len().saturating_sub(1)).map(|l| l.blocks).sum();
+        let data = if levels.is_empty() { 0 } else { self.layout.data_blocks * self.data_block_size as u64 };
+        data.saturating_add(below_top * self.layout.hash_block_size as u64)
+    }
+
+    fn tally(&self) -> Tally<'_> {
+        Tally {
+            done: AtomicU64::new(0),
+            reported: Mutex::new(0),
+            total: self.total_input_bytes(),
+            progress: self.progress,
+        }
     }
 
     fn level_input<'d>(&self, level: usize, data: &'d dyn BlockRead, hash: &'d dyn BlockRead) -> LevelInput<'d> {
@@ -95,7 +135,7 @@ impl Walk<'_> {
 
     /// Builds every level into `sink`, bottom up, and returns the root hash.
     pub fn build(&self, data: &dyn BlockRead, hash: &dyn BlockRead, sink: &dyn BlockWrite) -> Result<Vec<u8>> {
-        let done = AtomicU64::new(0);
+        let done = self.tally();
         for level in 0..self.layout.levels.len() {
             let input = self.level_input(level, data, hash);
             self.process_level(level, &input, hash, &Sink::Write(sink), &done)?;
@@ -110,17 +150,20 @@ impl Walk<'_> {
         let mut found = Mismatches {
             tiers: vec![Vec::new(); levels + 1],
             top_children_mismatched: 0,
+            top_padding_bad: false,
+            stored_root: self.root_hash(data, hash)?,
             bits: self.layout.hashes_per_block_bits,
         };
-        if self.root_hash(data, hash)? != root {
+        if found.stored_root != root {
             found.tiers[levels].push(0);
         }
-        let done = AtomicU64::new(0);
+        let done = self.tally();
         for level in (0..levels).rev() {
             let input = self.level_input(level, data, hash);
             let level_found = self.process_level(level, &input, hash, &Sink::Compare(&found), &done)?;
             if level + 1 == levels {
                 found.top_children_mismatched = level_found.mismatched_children;
+                found.top_padding_bad = !level_found.bad_padding.is_empty();
             }
             // Bad padding blames a block of the level above, which may in turn make some
             // of this level's recorded children unjudgeable.
@@ -170,7 +213,7 @@ impl Walk<'_> {
         input: &LevelInput<'_>,
         stored: &dyn BlockRead,
         sink: &Sink<'_>,
-        done: &AtomicU64,
+        done: &Tally<'_>,
     ) -> Result<LevelFindings> {
         let children = self.layout.children_of(level);
         let run = self.run_length(input.child_size);
@@ -195,11 +238,7 @@ impl Walk<'_> {
                     first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(err);
                     break;
                 }
-                let hashed = (last - first) * input.child_size as u64;
-                let so_far = done.fetch_add(hashed, Ordering::Relaxed) + hashed;
-                if let Some(progress) = self.progress {
-                    progress(so_far, self.total_input_bytes());
-                }
+                done.add((last - first) * input.child_size as u64);
             }
             let mut all = findings.lock().unwrap_or_else(|p| p.into_inner());
             all.bad_children.append(&mut worker.findings.bad_children);
@@ -269,7 +308,7 @@ impl<'w> RunWorker<'w> {
         // The run is read in windows of READ_BYTES into this worker's buffer and each
         // window is hashed at once, while it is still in the core's cache.
         let child_size = self.input.child_size;
-        let per_read = (read_bytes() / child_size as u64).max(1);
+        let per_read = (READ_BYTES / child_size as u64).max(1);
         let mut start = first;
         while start < last {
             let end = (start + per_read).min(last);

@@ -18,9 +18,6 @@ pub enum Warning {
         /// The data block size.
         size: u32,
     },
-    /// The tree checks out against itself, but its root hash is not the one given: the
-    /// wrong root hash, or a top hash block damaged in its digests' padding only.
-    RootHashDiffers,
     /// Not one digest of the top hash block matches its child: the tree was probably
     /// built with another salt, algorithm, hash type or block size.
     NothingMatches,
@@ -46,9 +43,6 @@ impl fmt::Display for Warning {
             Warning::DataBlockExceedsPageSize { size } => write!(
                 f,
                 "the kernel cannot activate a device whose data block size ({size}) exceeds the page size (4096)"
-            ),
-            Warning::RootHashDiffers => f.write_str(
-                "every block matches the tree, but the tree's root hash is not the one given",
             ),
             Warning::NothingMatches => f.write_str(
                 "no digest in the top hash block matches: the salt, hash algorithm, hash type or block sizes are probably not the ones the tree was built with",

@@ -225,6 +225,23 @@ static void kernel_range(struct memdisk *data, struct memdisk *hash, const uint8
     CHECK(count == 1 && blocks != NULL && blocks[0] == 1);
     rootseal_verity_report_free(report);
     report = NULL;
+    /* A full verify tells a wrong root hash from corruption, and names the tree's own. */
+    {
+        size_t root_size = 1;
+        const uint8_t *tree_root;
+        CHECK(rootseal_verity_verify_io(&params, &data_io, &hash_io, wrong, 32, &report) ==
+              ROOTSEAL_STATUS_VERITY_ROOT_HASH_MISMATCH);
+        blocks = rootseal_verity_report_corrupted_hash_blocks(report, &count);
+        CHECK(count == 0 && blocks == NULL);
+        tree_root = rootseal_verity_report_tree_root_hash(report, &root_size);
+        CHECK(root_size == 32 && tree_root != NULL && memcmp(tree_root, root, 32) == 0);
+        rootseal_verity_report_free(report);
+        report = NULL;
+        CHECK(rootseal_verity_verify_io(&params, &data_io, &hash_io, root, 32, &report) == ROOTSEAL_STATUS_OK);
+        CHECK(rootseal_verity_report_tree_root_hash(report, &root_size) == NULL && root_size == 0);
+        rootseal_verity_report_free(report);
+        report = NULL;
+    }
 
     /* Failing callbacks: a status, and no report handed out. */
     data->fail_reads = 1;

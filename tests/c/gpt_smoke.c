@@ -83,6 +83,8 @@ static void error_contract(const char *path, const char *type) {
     bad.reserved[1] = 1;
     CHECK(rootseal_gpt_set(gpt, 4, &bad) == ROOTSEAL_STATUS_RESERVED_NOT_ZERO);
     CHECK(rootseal_gpt_set(gpt, 4, NULL) == ROOTSEAL_STATUS_NULL_PARAMETER);
+    bad = set_params(0, 0, 0, 0); /* nothing to set is a mistake, not a no-op */
+    CHECK(rootseal_gpt_set(gpt, 4, &bad) == ROOTSEAL_STATUS_INVALID_ARGUMENT);
     CHECK(rootseal_gpt_invalidate(gpt, 0) == ROOTSEAL_STATUS_GPT_NO_SUCH_PARTITION);
     CHECK(rootseal_gpt_invalidate(gpt, 129) == ROOTSEAL_STATUS_GPT_NO_SUCH_PARTITION);
     CHECK(strstr(rootseal_last_error(), "1..=128") != NULL);
@@ -146,11 +148,14 @@ static void callbacks(const char *path, const char *type) {
     CHECK(rootseal_gpt_mark_update(gpt, 5, type) == ROOTSEAL_STATUS_OK);
     CHECK(disk.flushes == 2); /* one per copy */
 
-    /* A power cut during the next write: the call fails, and the disk still reads as
-     * the complete old state. */
+    /* The disk fails during the next write: the trial slot's try cannot be recorded,
+     * so the slot marked successful boots instead, with nothing more written, and the
+     * disk still reads as the complete old state. */
     disk.writes_left = 1;
     rootseal_gpt_next_result next;
-    CHECK(rootseal_gpt_next(gpt, type, &next) == ROOTSEAL_STATUS_CALLBACK_FAILED);
+    CHECK(rootseal_gpt_next(gpt, type, &next) == ROOTSEAL_STATUS_OK);
+    CHECK(next.fallback == 1 && next.written == 0);
+    CHECK(next.partition.index != 5 && next.partition.successful == 1);
     disk.writes_left = -1;
     rootseal_gpt_partition part;
     CHECK(rootseal_gpt_get_partition(gpt, 5, &part) == ROOTSEAL_STATUS_OK);
@@ -162,6 +167,7 @@ static void callbacks(const char *path, const char *type) {
     /* After the power comes back, the boot goes on and repairs as it writes. */
     CHECK(rootseal_gpt_next(gpt, type, &next) == ROOTSEAL_STATUS_OK);
     CHECK(next.partition.index == 5 && next.written == 1 && next.partition.tries == 0);
+    CHECK(next.fallback == 0);
     CHECK(rootseal_gpt_get_state(gpt, &state) == ROOTSEAL_STATUS_OK);
     CHECK(state.primary_valid && state.backup_valid);
     rootseal_gpt_close(gpt);

@@ -81,4 +81,76 @@ fn json_failures_are_json_objects() {
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let out = rootseal(&["gpt", "next", disk.to_str().unwrap(), "--json"]);
     assert_json_error(&out, "check_failed", 1);
+
+    // `gpt set` that names nothing to set is bad usage, and leaves the disk as it was.
+    let before = std::fs::read(&disk).unwrap();
+    let out = rootseal(&["gpt", "set", disk.to_str().unwrap(), "-i", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "rootseal: error: nothing to set: give at least one of priority, tries and successful (-P, -T, -S)"
+    );
+    assert_eq!(std::fs::read(&disk).unwrap(), before, "gpt set with nothing to set wrote to the disk");
+}
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The signature commands answer `--json` in the same shape: `ok` (and their `valid`)
+/// on success, and one object with the error's kind and message on every failure.
+#[test]
+fn signature_commands_answer_json_like_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (key, public, file, sig) = (path("k.pem"), path("k.pub"), path("file"), path("file.sig"));
+    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &key]);
+    openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
+    std::fs::write(&file, b"an update payload").unwrap();
+    openssl(&["dgst", "-sha256", "-sign", &key, "-out", &sig, &file]);
+
+    let verify = |file: &str, key: &str| rootseal(&["sign", "verify", "--key", key, "--sig", &sig, file, "--json"]);
+    let out = verify(&file, &public);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((value["ok"].as_bool(), value["valid"].as_bool()), (Some(true), Some(true)), "{value}");
+
+    // A signature that does not verify is a failed check.
+    let other = path("other");
+    std::fs::write(&other, b"another payload").unwrap();
+    let out = verify(&other, &public);
+    assert_json_error(&out, "check_failed", 1);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["valid"], false);
+
+    // A key file that does not exist stops the command: an I/O error, still one object.
+    let out = verify(&file, &path("missing.pub"));
+    assert_json_error(&out, "io", 2);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["valid"], false);
+
+    // FIPS mode without a config names the option and the variable.
+    let out = Command::new(env!("CARGO_BIN_EXE_rootseal"))
+        .args(["sign", "verify", "--fips", "--key", &public, "--sig", &sig, &file, "--json"])
+        .env_remove("ROOTSEAL_FIPS_CONFIG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--fips-config") && stderr.contains("ROOTSEAL_FIPS_CONFIG"), "{stderr}");
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["ok"], false, "{value}");
+}
+
+/// The help texts say what each option does for the command they are shown with.
+#[test]
+fn help_texts_fit_their_command() {
+    let help = |args: &[&str]| String::from_utf8(rootseal(args).stdout).unwrap();
+    let format = help(&["verity", "format", "--help"]);
+    assert!(!format.contains("Verify inside"), "{format}");
+    assert!(format.contains("Run inside the OpenSSL FIPS provider"), "{format}");
+    let verify = help(&["verity", "verify", "--help"]);
+    assert!(verify.contains("the others read the"), "verify --help presents format's defaults as its own: {verify}");
+    let top = help(&["--help"]);
+    for command in ["sign", "payload", "roothash"] {
+        assert!(top.contains(command), "{command} is not listed: {top}");
+    }
 }

@@ -94,7 +94,7 @@ fn sign_verify_exit_codes_json_and_fips() {
         &rootseal(&["sign", "verify", "--key", s(&weak.public), "--sig", s(&weak_sig), s(&data), "--json"], &[]),
         1,
     );
-    assert!(v["error"].as_str().unwrap().contains("2048"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("2048"), "{v}");
     assert_eq!(v["policy"], "default");
     // No key at all, a missing key file, a private key, a missing file: bad input.
     expect(&rootseal(&["sign", "verify", "--sig", s(&sig), s(&data)], &[]), 2);
@@ -274,8 +274,8 @@ fn json_output_for_every_outcome_and_policy_refusals_exit_1() {
     // SHA-1 found by auto-detection: refused by policy, exit 1, the reason in the JSON.
     let v = expect(&verify(&["--key", s(&key.public)], &sha1_sig), 1);
     assert_eq!(v["valid"], false);
-    assert!(v["error"].as_str().unwrap().contains("refused by the default policy"), "{v}");
-    assert!(v["error"].as_str().unwrap().contains("SHA-1"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("refused by the default policy"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("SHA-1"), "{v}");
     // Bad input, exit 2, still one JSON object.
     for (extra, needle) in [
         (vec!["--key", "/nonexistent/key.pem"], "cannot read"),
@@ -285,10 +285,10 @@ fn json_output_for_every_outcome_and_policy_refusals_exit_1() {
     ] {
         let v = expect(&verify(&extra, &sig), 2);
         assert_eq!(v["valid"], false, "{extra:?}");
-        assert!(v["error"].as_str().unwrap().contains(needle), "{extra:?}: {v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains(needle), "{extra:?}: {v}");
     }
     let v = expect(&rootseal(&["payload", "verify", "--json", "--key", s(&key.public), s(&data)], &[]), 2);
-    assert!(v["error"].as_str().unwrap().contains("CrAU"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("CrAU"), "{v}");
     let v =
         expect(&rootseal(&["roothash", "verify", "--json", "--cert", s(&key.public), "--sig", s(&sig), "xyz"], &[]), 2);
     assert_eq!(v["valid"], false);
@@ -313,7 +313,7 @@ fn json_output_for_every_outcome_and_policy_refusals_exit_1() {
     sign(&e3_pair, "sha256", false, &data, &e3_sig);
     expect(&verify(&["--key", s(&e3_pub)], &e3_sig), 0);
     let v = expect(&verify(&["--key", s(&e3_pub), "--policy", "fips"], &e3_sig), 1);
-    assert!(v["error"].as_str().unwrap().contains("FIPS 186-5"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("FIPS 186-5"), "{v}");
     assert_eq!(v["policy"], "fips");
 }
 

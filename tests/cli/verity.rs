@@ -249,7 +249,7 @@ fn format_and_verify_accept_one_file_for_data_and_hash() {
     expect_code(&out, 1, "same-file verify of a damaged data block");
     assert_eq!(
         verify_json(&out),
-        serde_json::json!({"ok": false, "corrupted_data_blocks": [10], "corrupted_hash_blocks": []})
+        serde_json::json!({"ok": false, "corrupted_data_blocks": [10], "corrupted_hash_blocks": [], "root_hash_mismatch": false})
     );
 }
 
@@ -473,7 +473,7 @@ fn verify_exit_codes_and_json_name_the_block() {
     expect_code(&out, 0, "intact --json");
     assert_eq!(
         verify_json(&out),
-        serde_json::json!({"ok": true, "corrupted_data_blocks": [], "corrupted_hash_blocks": []})
+        serde_json::json!({"ok": true, "corrupted_data_blocks": [], "corrupted_hash_blocks": [], "root_hash_mismatch": false})
     );
     // Upper-case hex is accepted too.
     expect_code(&rootseal(&["verity", "verify", fx.d(), fx.h(), &root.to_uppercase()]), 0, "upper-case root hash");
@@ -483,7 +483,7 @@ fn verify_exit_codes_and_json_name_the_block() {
     expect_code(&out, 1, "damaged data block");
     assert_eq!(
         verify_json(&out),
-        serde_json::json!({"ok": false, "corrupted_data_blocks": [137], "corrupted_hash_blocks": []})
+        serde_json::json!({"ok": false, "corrupted_data_blocks": [137], "corrupted_hash_blocks": [], "root_hash_mismatch": false})
     );
     let out = verify(&[]);
     expect_code(&out, 1, "damaged data block, text");
@@ -495,7 +495,7 @@ fn verify_exit_codes_and_json_name_the_block() {
     expect_code(&out, 1, "damaged leaf hash block");
     assert_eq!(
         verify_json(&out),
-        serde_json::json!({"ok": false, "corrupted_data_blocks": [], "corrupted_hash_blocks": [3]})
+        serde_json::json!({"ok": false, "corrupted_data_blocks": [], "corrupted_hash_blocks": [3], "root_hash_mismatch": false})
     );
     flip(&fx.hash, 3 * 4096 + 64);
 
@@ -504,11 +504,12 @@ fn verify_exit_codes_and_json_name_the_block() {
     expect_code(&out, 1, "non-zero padding in the top hash block");
     assert_eq!(
         verify_json(&out),
-        serde_json::json!({"ok": false, "corrupted_data_blocks": [], "corrupted_hash_blocks": [1]})
+        serde_json::json!({"ok": false, "corrupted_data_blocks": [], "corrupted_hash_blocks": [1], "root_hash_mismatch": false})
     );
     flip(&fx.hash, 2 * 4096 - 1);
 
-    // A well-formed but wrong root hash blames the top hash block.
+    // A well-formed but wrong root hash is not corruption: no block is blamed, and the
+    // tree's own root hash is named.
     let mut wrong = root.clone().into_bytes();
     wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
     let wrong = String::from_utf8(wrong).unwrap();
@@ -516,8 +517,18 @@ fn verify_exit_codes_and_json_name_the_block() {
     expect_code(&out, 1, "wrong root hash");
     assert_eq!(
         verify_json(&out),
-        serde_json::json!({"ok": false, "corrupted_data_blocks": [], "corrupted_hash_blocks": [1]})
+        serde_json::json!({"ok": false, "corrupted_data_blocks": [], "corrupted_hash_blocks": [],
+            "root_hash_mismatch": true, "tree_root_hash": root})
     );
+    let out = rootseal(&["verity", "verify", fx.d(), fx.h(), &wrong]);
+    expect_code(&out, 1, "wrong root hash, text");
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "Verification failed: root hash mismatch: the tree is intact but its root hash is {root}, not {wrong}.\n"
+        )
+    );
+    assert!(!stdout(&out).contains("corrupted"), "{}", describe(&out));
 
     // The root hash can come from a file.
     let root_file = fx.path("root.hex");
@@ -715,7 +726,7 @@ fn wrong_root_hash_and_wrong_salt_are_diagnosed() {
         SALT,
     ]);
     expect_code(&out, 1, "wrong root hash");
-    assert!(stderr(&out).contains("root hash is not the one given"), "{}", describe(&out));
+    assert!(stdout(&out).contains("root hash mismatch: the tree is intact"), "{}", describe(&out));
 
     let out = rootseal(&["verity", "verify", fx.d(), fx.h(), &root, "--no-superblock", "--salt", "00"]);
     expect_code(&out, 1, "wrong salt");

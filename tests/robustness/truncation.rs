@@ -92,7 +92,7 @@ fn a_file_truncated_or_grown_during_verification_is_an_error_never_a_crash() {
     );
     if code == Some(2) {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(v["error"].as_str().unwrap().contains("changed while reading"), "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("changed while reading"), "{v}");
     }
 }
 

@@ -524,19 +524,22 @@ fn check_damage(idx: usize, combo: &Combo, geo: &Geometry, img: &Images, root_he
     assert_eq!(cfg.hash_offset, combo.hash_offset(), "{ctx}");
     assert_eq!(cfg.superblock_uuid.map(|u| u.to_string()), combo.superblock.then(|| UUID.to_string()), "{ctx}");
 
-    // What a broken top of the tree is blamed on: the top hash block, or the only
-    // data block when the tree has no levels.
-    let top_blame = if geo.levels.is_empty() { (vec![0], vec![]) } else { (vec![], vec![geo.hash_start]) };
-
-    // A wrong root hash.
+    // A wrong root hash: with a tree, no block is blamed and the tree's own root hash
+    // (veritysetup's) is named; a lone data block is its own root.
     let mut bad_root = root.clone();
     bad_root[root.len() / 2] ^= 0x10;
     let report = our_verify(combo, idx, img, &bad_root).unwrap();
+    let expected =
+        if geo.levels.is_empty() { ((vec![0], vec![]), None) } else { ((vec![], vec![]), Some(root.clone())) };
     assert_eq!(
-        (report.corrupted_data_blocks.clone(), report.corrupted_hash_blocks.clone()),
-        top_blame,
+        (
+            (report.corrupted_data_blocks.clone(), report.corrupted_hash_blocks.clone()),
+            report.root_hash_mismatch.clone()
+        ),
+        expected,
         "{ctx}: wrong root hash"
     );
+    assert!(!report.is_intact(), "{ctx}: wrong root hash");
 
     // Data area: first byte, a middle block, the very last covered byte.
     let dbs = combo.dbs as u64;

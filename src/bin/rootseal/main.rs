@@ -95,9 +95,11 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| eprintln!("rootseal: internal error: {info}")));
     let matches = command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    // The signature commands print their own JSON for every outcome; verity and gpt
-    // leave failures to this function.
-    let json_errors = matches!(cli.command, Command::Verity(_) | Command::Gpt(_)) && wants_json(&matches);
+    // A failed check prints its own JSON object; an error that stops a command is
+    // printed here, as one object too. The signature commands' objects also carry
+    // `"valid"`, as their successes do.
+    let json_errors = wants_json(&matches);
+    let signature_command = matches!(cli.command, Command::Sign(_) | Command::Payload(_) | Command::Roothash(_));
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Verity(cmd) => verity_cmd::run(cmd),
         Command::Gpt(cmd) => gpt_cmd::run(cmd),
@@ -117,7 +119,11 @@ fn main() -> ExitCode {
             let class = class_of(err.as_ref());
             if json_errors && !err.is::<Reported>() {
                 let error = json!({ "kind": class.name(), "message": err.to_string() });
-                println!("{}", json!({ "ok": false, "error": error }));
+                let mut object = json!({ "ok": false, "error": error });
+                if signature_command {
+                    object["valid"] = false.into();
+                }
+                println!("{object}");
             }
             eprintln!("rootseal: error: {err}");
             ExitCode::from(class.exit_code())

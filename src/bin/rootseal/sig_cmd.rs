@@ -16,7 +16,9 @@ type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
 /// Where verification runs.
 #[derive(Args)]
 pub struct FipsArgs {
-    /// Verify inside the OpenSSL FIPS provider, in a private library context.
+    /// Run inside the OpenSSL FIPS provider, in a private library context (approved
+    /// algorithms only); fails when the provider cannot be loaded. Needs --fips-config
+    /// or $ROOTSEAL_FIPS_CONFIG.
     #[arg(long)]
     fips: bool,
     /// OpenSSL config activating the fips and base providers (implies --fips; default:
@@ -157,27 +159,17 @@ pub enum FipsCommand {
     },
 }
 
-/// Prints a rejection (exit 1) or passes other errors up (exit 2).
+/// Prints a rejection (exit 1) or passes other errors up (exit 2, printed by main).
 fn rejected(err: Error, json: bool, policy: Policy) -> CliResult {
     if err.class() != ErrorClass::CheckFailed {
         return Err(err.into());
     }
     if json {
-        println!("{}", json!({ "valid": false, "policy": policy.name(), "error": err.to_string() }));
+        let error = json!({ "kind": ErrorClass::CheckFailed.name(), "message": err.to_string() });
+        println!("{}", json!({ "ok": false, "valid": false, "policy": policy.name(), "error": error }));
     }
-    eprintln!("rootseal: {err}");
+    eprintln!("rootseal: error: {err}");
     Ok(Outcome::CheckFailed)
-}
-
-/// With `--json`, every outcome is one JSON object on stdout: an error that stops the
-/// check (bad input, exit 2) prints `{"valid": false, "error": ...}` too, so a caller
-/// parsing stdout never finds it empty. Exit codes are unchanged.
-fn json_errors(json: bool, run: impl FnOnce() -> CliResult) -> CliResult {
-    let result = run();
-    if json && let Err(err) = &result {
-        println!("{}", json!({ "valid": false, "error": err.to_string() }));
-    }
-    result
 }
 
 fn read_signature(path: &Path) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
@@ -185,11 +177,6 @@ fn read_signature(path: &Path) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
 }
 
 pub fn run_sign(cmd: SignCommand) -> CliResult {
-    let SignCommand::Verify { json, .. } = cmd;
-    json_errors(json, || sign_verify(cmd))
-}
-
-fn sign_verify(cmd: SignCommand) -> CliResult {
     let SignCommand::Verify { trust, sig, digest, padding, file, json } = cmd;
     let scheme = if digest.is_none() && padding.is_none() {
         None
@@ -210,7 +197,7 @@ fn sign_verify(cmd: SignCommand) -> CliResult {
         Ok(v) => {
             if json {
                 let obj = json!({
-                    "valid": true, "fingerprint": v.fingerprint.to_string(), "key": v.key_origin,
+                    "ok": true, "valid": true, "fingerprint": v.fingerprint.to_string(), "key": v.key_origin,
                     "scheme": v.scheme, "policy": v.policy.name(), "provider": v.provider,
                     "fips": store.context().is_fips(),
                 });
@@ -226,11 +213,6 @@ fn sign_verify(cmd: SignCommand) -> CliResult {
 }
 
 pub fn run_payload(cmd: PayloadCommand) -> CliResult {
-    let PayloadCommand::Verify { json, .. } = cmd;
-    json_errors(json, || payload_verify(cmd))
-}
-
-fn payload_verify(cmd: PayloadCommand) -> CliResult {
     let PayloadCommand::Verify { trust, payload, size, sha256, json } = cmd;
     let omaha = OmahaCheck { size, sha256: sha256.as_deref().map(parse_sha256_text).transpose()? };
     let (store, policy) = trust.store()?;
@@ -238,7 +220,7 @@ fn payload_verify(cmd: PayloadCommand) -> CliResult {
         Ok(v) => {
             if json {
                 let obj = json!({
-                    "valid": true, "fingerprint": v.fingerprint.to_string(), "key": v.key_origin,
+                    "ok": true, "valid": true, "fingerprint": v.fingerprint.to_string(), "key": v.key_origin,
                     "signature_index": v.signature_index, "signature_version": v.signature_version,
                     "signature_count": v.signature_count, "format_version": v.format_version,
                     "signed_bytes": v.signed_bytes, "policy": v.policy.name(), "provider": v.provider,
@@ -274,7 +256,7 @@ pub fn run_roothash(cmd: RootHashCommand) -> CliResult {
             Ok(Outcome::Success)
         }
         RootHashCommand::Verify { certs, sig, root_hash, fips, json } => {
-            json_errors(json, || roothash_verify(certs, sig, root_hash, fips, json))
+            roothash_verify(certs, sig, root_hash, fips, json)
         }
     }
 }
@@ -290,7 +272,7 @@ fn roothash_verify(certs: Vec<PathBuf>, sig: PathBuf, root_hash: String, fips: F
         Ok(v) => {
             if json {
                 let obj = json!({
-                    "valid": true, "fingerprint": v.fingerprint.to_string(), "cert": v.key_origin,
+                    "ok": true, "valid": true, "fingerprint": v.fingerprint.to_string(), "cert": v.key_origin,
                     "signed_text": v.signed_text, "fips": store.context().is_fips(), "policy": v.policy.name(),
                 });
                 println!("{obj}");
@@ -317,7 +299,7 @@ pub fn run_fips(cmd: FipsCommand) -> CliResult {
             let config = status.config.map(|c| c.display().to_string()).unwrap_or_default();
             if json {
                 let obj = json!({
-                    "active": true, "provider": provider.name, "version": provider.version,
+                    "ok": true, "active": true, "provider": provider.name, "version": provider.version,
                     "build": provider.build, "config": config,
                     "default_context_fips": rootseal::crypto::default_context_is_fips(),
                 });
@@ -330,9 +312,10 @@ pub fn run_fips(cmd: FipsCommand) -> CliResult {
         }
         Err(e) => {
             if json {
-                println!("{}", json!({ "active": false, "error": e.to_string() }));
+                let error = json!({ "kind": ErrorClass::CheckFailed.name(), "message": e.to_string() });
+                println!("{}", json!({ "ok": false, "active": false, "error": error }));
             }
-            eprintln!("rootseal: {e}");
+            eprintln!("rootseal: error: {e}");
             Ok(Outcome::CheckFailed)
         }
     }

@@ -36,7 +36,6 @@ pub enum VerityCommand {
         /// Also write the root hash, as lowercase hex without newline, to this file.
         #[arg(long)]
         root_hash_file: Option<PathBuf>,
-        /// Hash inside the OpenSSL FIPS provider (slower; certification over speed).
         #[command(flatten)]
         fips: FipsArgs,
         /// Print one JSON object instead of text.
@@ -58,7 +57,6 @@ pub enum VerityCommand {
         /// kernel it loads), leaf to root, reading nothing else.
         #[arg(long, value_name = "OFFSET:LENGTH", value_parser = parse_range)]
         range: Option<std::ops::Range<u64>>,
-        /// Hash inside the OpenSSL FIPS provider (slower; certification over speed).
         #[command(flatten)]
         fips: FipsArgs,
         /// Print one JSON object instead of text.
@@ -81,7 +79,6 @@ pub enum VerityCommand {
         /// Show what would be repaired; write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Hash inside the OpenSSL FIPS provider (slower; certification over speed).
         #[command(flatten)]
         fips: FipsArgs,
         /// Print one JSON object instead of text.
@@ -136,22 +133,25 @@ pub enum VerityCommand {
 /// The tree parameters, named as veritysetup names them.
 #[derive(Args)]
 pub struct TreeArgs {
-    /// Hash algorithm: sha256 (default), sha512, sha384, sha224 or sha1.
+    /// Hash algorithm: sha256, sha512, sha384, sha224 or sha1. Format: default sha256;
+    /// verify, repair and table: read from the superblock when there is one.
     #[arg(global = true, long = "hash", value_name = "ALG")]
     hash_algorithm: Option<String>,
-    /// Data block size in bytes (default 4096).
+    /// Data block size in bytes. Format: default 4096; the others read the superblock.
     #[arg(global = true, long, value_name = "BYTES")]
     data_block_size: Option<u32>,
-    /// Hash block size in bytes (default 4096).
+    /// Hash block size in bytes. Format: default 4096; the others read the superblock.
     #[arg(global = true, long, value_name = "BYTES")]
     hash_block_size: Option<u32>,
-    /// Salt as hex, or - for none (default: 32 random bytes).
+    /// Salt as hex, or - for none. Format: default 32 random bytes; the others read the
+    /// superblock (without one, give the salt format used).
     #[arg(global = true, long, value_name = "HEX|-", allow_hyphen_values = true)]
     salt: Option<String>,
-    /// Superblock UUID (default: random).
+    /// Superblock UUID. Format: default random; the others read the superblock.
     #[arg(global = true, long)]
     uuid: Option<String>,
-    /// Hash type: 1 (normal, default) or 0 (Chrome OS).
+    /// Hash type: 1 (normal) or 0 (Chrome OS). Format: default 1; the others read the
+    /// superblock.
     #[arg(global = true, long = "format", value_name = "0|1")]
     hash_type: Option<u32>,
     /// Do not write or read a superblock.
@@ -160,7 +160,8 @@ pub struct TreeArgs {
     /// Byte offset of the superblock (or tree) on the hash device.
     #[arg(global = true, long, value_name = "BYTES", default_value_t = 0)]
     hash_offset: u64,
-    /// Number of data blocks (default: all whole blocks of DATA).
+    /// Number of data blocks. Format: default all whole blocks of DATA; the others read
+    /// the superblock.
     #[arg(global = true, long, value_name = "N")]
     data_blocks: Option<u64>,
     /// Reed-Solomon parity (forward error correction) on this file or device: written
@@ -170,7 +171,8 @@ pub struct TreeArgs {
     /// Byte offset of the parity on the FEC device (a multiple of the block size).
     #[arg(global = true, long, value_name = "BYTES", default_value_t = 0)]
     fec_offset: u64,
-    /// Parity bytes per Reed-Solomon codeword, 2 to 24 (default 2).
+    /// Parity bytes per Reed-Solomon codeword, 2 to 24 (default 2, as veritysetup; verify,
+    /// repair and table need the number format used).
     #[arg(global = true, long, value_name = "N")]
     fec_roots: Option<u32>,
     /// Worker threads (default: every core).
@@ -308,8 +310,10 @@ impl Bar {
         // Hidden until the first update brings the total, so it never draws "0 B/0 B".
         let bar = indicatif::ProgressBar::hidden();
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_message(what.to_string());
         Bar(Some(bar))
@@ -528,7 +532,7 @@ fn verify(
             fec::repair_paths(data, hash, fec_path, &opts, &fec_opts, &root, run, false)
         })
         .map_err(fec_error)?;
-        return print_fec_report(&report, json, Mode::Verify);
+        return print_fec_report(&report, &root, json, Mode::Verify);
     }
     let report = match &range {
         Some(bytes) => verity::verify_range_paths(data, hash, &opts, &root, bytes.clone(), hashing)?,
@@ -542,8 +546,12 @@ fn verify(
             "ok": report.is_intact(),
             "corrupted_data_blocks": report.corrupted_data_blocks,
             "corrupted_hash_blocks": report.corrupted_hash_blocks,
+            "root_hash_mismatch": report.root_hash_mismatch.is_some(),
             "hashed_by": hashed_by_json(&report.hashed_by),
         });
+        if let Some(stored) = &report.root_hash_mismatch {
+            obj["tree_root_hash"] = json!(encode_hex(stored));
+        }
         if let Some(bytes) = &range {
             obj["range"] = json!({ "offset": bytes.start, "length": bytes.end - bytes.start });
         }
@@ -551,9 +559,16 @@ fn verify(
     } else if let (true, Some(bytes)) = (report.is_intact(), &range) {
         let block = report.config.data_block_size as u64;
         let blocks = bytes.end.div_ceil(block) - bytes.start / block;
-        format!("Verification succeeded: bytes {}..{} ({blocks} data blocks) intact.\n", bytes.start, bytes.end)
+        format!(
+            "Verification succeeded: bytes {}..{} ({}) intact.\n",
+            bytes.start,
+            bytes.end,
+            count(blocks, "data block")
+        )
     } else if report.is_intact() {
-        format!("Verification succeeded: {} data blocks intact.\n", report.config.data_blocks)
+        format!("Verification succeeded: {} intact.\n", count(report.config.data_blocks, "data block"))
+    } else if let Some(stored) = &report.root_hash_mismatch {
+        format!("Verification failed: {}.\n", root_hash_mismatch_text(stored, &root))
     } else {
         let mut text = String::new();
         for block in &report.corrupted_data_blocks {
@@ -563,9 +578,9 @@ fn verify(
             text += &format!("corrupted hash block {block}\n");
         }
         text += &format!(
-            "Verification failed: {} corrupted data blocks, {} corrupted hash blocks.\n",
-            report.corrupted_data_blocks.len(),
-            report.corrupted_hash_blocks.len()
+            "Verification failed: {}, {}.\n",
+            count(report.corrupted_data_blocks.len() as u64, "corrupted data block"),
+            count(report.corrupted_hash_blocks.len() as u64, "corrupted hash block")
         );
         text
     };
@@ -574,6 +589,20 @@ fn verify(
         eprintln!("rootseal: warning: writing the output: {err}");
     }
     Ok(if report.is_intact() { Outcome::Success } else { Outcome::CheckFailed })
+}
+
+/// "1 data block", "2 data blocks".
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// The verdict when every block matches the tree but its root is not the given one.
+fn root_hash_mismatch_text(stored: &[u8], given: &[u8]) -> String {
+    format!(
+        "root hash mismatch: the tree is intact but its root hash is {}, not {}",
+        encode_hex(stored),
+        encode_hex(given)
+    )
 }
 
 /// What an FEC report is printed for.
@@ -608,12 +637,12 @@ fn repair(
         fec::repair_paths(data, hash, fec_path, &opts, &fec_opts, &root, run, !dry_run)
     })
     .map_err(fec_error)?;
-    print_fec_report(&report, json, if dry_run { Mode::DryRun } else { Mode::Repair })
+    print_fec_report(&report, &root, json, if dry_run { Mode::DryRun } else { Mode::Repair })
 }
 
 /// Prints a parity check or repair; the outcome is 0 when the image is intact or (for
 /// a repair) everything was repaired or (dry run) can be, 1 otherwise.
-fn print_fec_report(report: &fec::RepairReport, json: bool, mode: Mode) -> CliResult {
+fn print_fec_report(report: &fec::RepairReport, root: &[u8], json: bool, mode: Mode) -> CliResult {
     let repairable = report.is_repairable();
     let ok = match mode {
         Mode::Verify => report.is_intact(),
@@ -621,7 +650,7 @@ fn print_fec_report(report: &fec::RepairReport, json: bool, mode: Mode) -> CliRe
     };
     let before = &report.before;
     let text = if json {
-        let obj = json!({
+        let mut obj = json!({
             "ok": ok,
             "intact": report.is_intact(),
             "repairable": repairable,
@@ -633,8 +662,12 @@ fn print_fec_report(report: &fec::RepairReport, json: bool, mode: Mode) -> CliRe
             "repairable_hash_blocks": report.repairable_hash_blocks,
             "unrepairable_data_blocks": report.unrepairable_data_blocks,
             "unrepairable_hash_blocks": report.unrepairable_hash_blocks,
+            "root_hash_mismatch": before.root_hash_mismatch.is_some(),
             "hashed_by": hashed_by_json(&before.hashed_by),
         });
+        if let Some(stored) = &before.root_hash_mismatch {
+            obj["tree_root_hash"] = json!(encode_hex(stored));
+        }
         format!("{obj}\n")
     } else {
         let mut text = String::new();
@@ -671,12 +704,17 @@ fn print_fec_report(report: &fec::RepairReport, json: bool, mode: Mode) -> CliRe
         let fixed = report.repairable_data_blocks.len() + report.repairable_hash_blocks.len();
         if report.is_intact() {
             text += &format!(
-                "Verification succeeded: {} data blocks and the FEC parity intact.\n",
-                before.config.data_blocks
+                "Verification succeeded: {} and the FEC parity intact.\n",
+                count(before.config.data_blocks, "data block")
             );
+        } else if let Some(stored) = &before.root_hash_mismatch {
+            text += &format!("{}; nothing was written.\n", root_hash_mismatch_text(stored, root));
         } else if !repairable {
-            text +=
-                &format!("FEC cannot repair {} of {damaged} damaged blocks; nothing was written.\n", damaged - fixed);
+            text += &format!(
+                "FEC cannot repair {} of {}; nothing was written.\n",
+                damaged - fixed,
+                count(damaged as u64, "damaged block")
+            );
         } else {
             let parity = report.parity_mismatch_blocks.len();
             let verdict = match mode {
@@ -684,7 +722,11 @@ fn print_fec_report(report: &fec::RepairReport, json: bool, mode: Mode) -> CliRe
                 Mode::DryRun => "Dry run",
                 Mode::Repair => "Repair done",
             };
-            text += &format!("{verdict}: FEC {can} all {damaged} damaged blocks and {parity} FEC blocks.\n");
+            text += &format!(
+                "{verdict}: FEC {can} all {} and {}.\n",
+                count(damaged as u64, "damaged block"),
+                count(parity as u64, "FEC block")
+            );
         }
         text
     };

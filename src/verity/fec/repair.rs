@@ -47,9 +47,12 @@ impl RepairReport {
         self.before.is_intact() && self.parity_mismatch_blocks.is_empty()
     }
 
-    /// True when every damaged block (data, tree, parity) can be repaired.
+    /// True when every damaged block (data, tree, parity) can be repaired. A wrong root
+    /// hash (the tree intact, its root another) is nothing FEC can repair.
     pub fn is_repairable(&self) -> bool {
-        self.unrepairable_data_blocks.is_empty() && self.unrepairable_hash_blocks.is_empty()
+        self.unrepairable_data_blocks.is_empty()
+            && self.unrepairable_hash_blocks.is_empty()
+            && self.before.root_hash_mismatch.is_none()
     }
 }
 
