@@ -292,12 +292,13 @@ if [[ ${LIMIT:-1} != 0 ]]; then
     echo "Measuring K (hash_backends bench)..." >&2
     kfile=$work/k.txt
     (cd "$repo" && cargo bench --quiet --bench hash_backends -- --noplot 2>/dev/null) >"$kfile" || true
-    # criterion prints "hash_backends/sha256/avx512 time: [...] thrpt: [lo mid hi]".
+    # criterion prints "hash_backends/sha256/avx512 time: [...]", then
+    # "thrpt: [lo unit mid unit hi unit]"; the middle estimate counts.
     k_of() {
         awk -v alg="$1" '
             /^hash_backends\// { split($1, p, "/"); name = p[2] }
             /thrpt:/ && name == alg {
-                v = $(NF - 2) + 0; u = $(NF - 1)
+                v = $(NF - 3) + 0; u = $(NF - 2)
                 if (u ~ /^GiB/) v *= 1.073741824; else if (u ~ /^MiB/) v *= 0.001048576
                 if (v > best) best = v
             }
