@@ -341,8 +341,9 @@ impl BlockRead for FileReader {
         // from the page cache runs several times slower when the destination sits a few
         // bytes past a page boundary, as a large allocation from malloc does (measured:
         // 87 µs against 15 µs per 256 KiB read on a 2-core AMD EPYC).
-        if scratch.len() < len + PAGE_BYTES {
-            scratch.resize(len + PAGE_BYTES, 0);
+        let with_pad = len.checked_add(PAGE_BYTES).ok_or_else(|| short_read(offset, len, self.stamp.size))?;
+        if scratch.len() < with_pad {
+            scratch.resize(with_pad, 0);
         }
         let pad = (PAGE_BYTES - scratch.as_ptr() as usize % PAGE_BYTES) % PAGE_BYTES;
         let buf = &mut scratch[pad..pad + len];

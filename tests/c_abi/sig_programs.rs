@@ -78,9 +78,7 @@ fn c_host_survives_an_ed25519_message_too_large_for_its_memory() {
     let ed = genkey(d, "ed", "ed25519");
     let big = d.join("big");
     std::fs::File::create(&big).unwrap().set_len(rootseal::sig::MAX_ED25519_FILE).unwrap();
-    let mut garbage = [0x5au8; 64];
-    garbage[32..].fill(0);
-    garbage[32] = 1;
+    let garbage = crate::sig_support::plausible_ed25519_signature();
     let sig = d.join("garbage.sig");
     std::fs::write(&sig, garbage).unwrap();
     let out = std::process::Command::new("sh")

@@ -2,6 +2,7 @@
 //! `--help`, and with `--json` one JSON object on stdout for every outcome, failures
 //! included, with the one-form `rootseal: error:` line on stderr.
 
+use crate::sig_support::{genkey, s, sign};
 use std::process::{Command, Output};
 
 fn rootseal(args: &[&str]) -> Output {
@@ -93,22 +94,16 @@ fn json_failures_are_json_objects() {
     assert_eq!(std::fs::read(&disk).unwrap(), before, "gpt set with nothing to set wrote to the disk");
 }
 
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl").args(args).output().unwrap();
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// The signature commands answer `--json` in the same shape: `ok` (and their `valid`)
 /// on success, and one object with the error's kind and message on every failure.
 #[test]
 fn signature_commands_answer_json_like_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let (key, public, file, sig) = (path("k.pem"), path("k.pub"), path("file"), path("file.sig"));
-    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &key]);
-    openssl(&["pkey", "-in", &key, "-pubout", "-out", &public]);
+    let key = genkey(dir.path(), "k", "ec:P-256");
+    let (public, file, sig) = (s(&key.public).to_string(), path("file"), path("file.sig"));
     std::fs::write(&file, b"an update payload").unwrap();
-    openssl(&["dgst", "-sha256", "-sign", &key, "-out", &sig, &file]);
+    sign(&key, "sha256", false, file.as_ref(), sig.as_ref());
 
     let verify = |file: &str, key: &str| rootseal(&["sign", "verify", "--key", key, "--sig", &sig, file, "--json"]);
     let out = verify(&file, &public);

@@ -331,9 +331,7 @@ fn ed25519_trust_never_aborts_on_a_large_file_under_a_memory_limit() {
     let big = d.join("big");
     std::fs::File::create(&big).unwrap().set_len(rootseal::sig::MAX_ED25519_FILE).unwrap();
     // R anything, S = 1 (below the order): a signature that could be Ed25519's.
-    let mut plausible = [0x5au8; 64];
-    plausible[32..].fill(0);
-    plausible[32] = 1;
+    let plausible = plausible_ed25519_signature();
     // S = 2^256 - 1: not below the order.
     let impossible = [0xffu8; 64];
     let limited = |sig: &Path| {

@@ -7,7 +7,7 @@ use rootseal::text::encode_hex;
 use rootseal::verity::fec::{self, FecBackend, FecError, FecOptions, FecPlacement};
 use rootseal::verity::{
     self, CorruptionMode, FecTable, FormatOutcome, HashBackend, HashChoice, HashType, HashedBy, RunOptions,
-    TableOptions, VerityConfig, VerityOptions, Warning,
+    TableOptions, VerifyReport, VerityConfig, VerityOptions, Warning,
 };
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -542,16 +542,8 @@ fn verify(
     };
     warn(&report.warnings);
     let text = if json {
-        let mut obj = json!({
-            "ok": report.is_intact(),
-            "corrupted_data_blocks": report.corrupted_data_blocks,
-            "corrupted_hash_blocks": report.corrupted_hash_blocks,
-            "root_hash_mismatch": report.root_hash_mismatch.is_some(),
-            "hashed_by": hashed_by_json(&report.hashed_by),
-        });
-        if let Some(stored) = &report.root_hash_mismatch {
-            obj["tree_root_hash"] = json!(encode_hex(stored));
-        }
+        let mut obj = json!({ "ok": report.is_intact() });
+        add_tree_verdict(&mut obj, &report);
         if let Some(bytes) = &range {
             obj["range"] = json!({ "offset": bytes.start, "length": bytes.end - bytes.start });
         }
@@ -570,13 +562,7 @@ fn verify(
     } else if let Some(stored) = &report.root_hash_mismatch {
         format!("Verification failed: {}.\n", root_hash_mismatch_text(stored, &root))
     } else {
-        let mut text = String::new();
-        for block in &report.corrupted_data_blocks {
-            text += &format!("corrupted data block {block}\n");
-        }
-        for block in &report.corrupted_hash_blocks {
-            text += &format!("corrupted hash block {block}\n");
-        }
+        let mut text = corrupted_block_lines(&report);
         text += &format!(
             "Verification failed: {}, {}.\n",
             count(report.corrupted_data_blocks.len() as u64, "corrupted data block"),
@@ -589,6 +575,26 @@ fn verify(
         eprintln!("rootseal: warning: writing the output: {err}");
     }
     Ok(if report.is_intact() { Outcome::Success } else { Outcome::CheckFailed })
+}
+
+/// The tree verdict's JSON fields, shared by `verify` and the FEC reports: the
+/// corrupted blocks, whether only the root hash differs (and the tree's own), and who
+/// hashed.
+fn add_tree_verdict(obj: &mut serde_json::Value, report: &VerifyReport) {
+    obj["corrupted_data_blocks"] = json!(report.corrupted_data_blocks);
+    obj["corrupted_hash_blocks"] = json!(report.corrupted_hash_blocks);
+    obj["root_hash_mismatch"] = json!(report.root_hash_mismatch.is_some());
+    if let Some(stored) = &report.root_hash_mismatch {
+        obj["tree_root_hash"] = json!(encode_hex(stored));
+    }
+    obj["hashed_by"] = hashed_by_json(&report.hashed_by);
+}
+
+/// One "corrupted data/hash block N" line per blamed block.
+fn corrupted_block_lines(report: &VerifyReport) -> String {
+    let data = report.corrupted_data_blocks.iter().map(|b| format!("corrupted data block {b}\n"));
+    let hash = report.corrupted_hash_blocks.iter().map(|b| format!("corrupted hash block {b}\n"));
+    data.chain(hash).collect()
 }
 
 /// "1 data block", "2 data blocks".
@@ -655,32 +661,20 @@ fn print_fec_report(report: &fec::RepairReport, root: &[u8], json: bool, mode: M
             "intact": report.is_intact(),
             "repairable": repairable,
             "written": report.written,
-            "corrupted_data_blocks": before.corrupted_data_blocks,
-            "corrupted_hash_blocks": before.corrupted_hash_blocks,
             "corrupted_fec_blocks": report.parity_mismatch_blocks,
             "repairable_data_blocks": report.repairable_data_blocks,
             "repairable_hash_blocks": report.repairable_hash_blocks,
             "unrepairable_data_blocks": report.unrepairable_data_blocks,
             "unrepairable_hash_blocks": report.unrepairable_hash_blocks,
-            "root_hash_mismatch": before.root_hash_mismatch.is_some(),
-            "hashed_by": hashed_by_json(&before.hashed_by),
         });
-        if let Some(stored) = &before.root_hash_mismatch {
-            obj["tree_root_hash"] = json!(encode_hex(stored));
-        }
+        add_tree_verdict(&mut obj, before);
         format!("{obj}\n")
     } else {
-        let mut text = String::new();
         let (done, can) = match mode {
             Mode::Repair if report.written => ("repaired", "repaired"),
             _ => ("repairable", "can repair"),
         };
-        for b in &before.corrupted_data_blocks {
-            text += &format!("corrupted data block {b}\n");
-        }
-        for b in &before.corrupted_hash_blocks {
-            text += &format!("corrupted hash block {b}\n");
-        }
+        let mut text = corrupted_block_lines(before);
         for b in &report.parity_mismatch_blocks {
             let verb = if report.written { " (rewritten)" } else { "" };
             text += &format!("corrupted FEC block {b}{verb}\n");
