@@ -17,6 +17,7 @@
 #   VS_RUNS=3         veritysetup runs per roots (with and without FEC)
 #   BENCH_DIR=dir     where the temporary directory goes (default: $TMPDIR or /tmp)
 #   FEC_BIN=path      a built fec_speed example (default: build it)
+#   ROOTSEAL=path     the rootseal command, timed as a user runs it (default: build it)
 set -euo pipefail
 
 SIZE_MIB=${SIZE_MIB:-1024}
@@ -33,6 +34,10 @@ VERITYSETUP=$(command -v veritysetup || echo /usr/sbin/veritysetup)
 if [[ -z ${FEC_BIN:-} ]]; then
     (cd "$repo" && cargo build --release --quiet --example fec_speed)
     FEC_BIN=${CARGO_TARGET_DIR:-$repo/target}/release/examples/fec_speed
+fi
+if [[ -z ${ROOTSEAL:-} ]]; then
+    (cd "$repo" && cargo build --release --quiet --bin rootseal)
+    ROOTSEAL=${CARGO_TARGET_DIR:-$repo/target}/release/rootseal
 fi
 
 dir=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/fec-compare.XXXXXX")
@@ -59,6 +64,16 @@ for roots in $ROOTS; do
         "$VERITYSETUP" format "$dir/img" "$dir/h2.vs" --salt "$SALT" --uuid "$UUID" > /dev/null
         vs_tree+=("$(echo "$(now) - $t0" | bc)")
     done
+    cli=()
+    for ((i = 0; i < RUNS; i++)); do
+        rm -f "$dir/h.cli" "$dir/f.cli"
+        t0=$(now)
+        "$ROOTSEAL" verity format "$dir/img" "$dir/h.cli" --fec-device "$dir/f.cli" --fec-roots "$roots" \
+            --salt "$SALT" --uuid "$UUID" > /dev/null
+        cli+=("$(echo "$(now) - $t0" | bc)")
+    done
+    cmp -s "$dir/h.cli" "$dir/h.vs" || { echo "hash files differ (rootseal command, roots $roots)" >&2; exit 1; }
+    cmp -s "$dir/f.cli" "$dir/f.vs" || { echo "FEC files differ (rootseal command, roots $roots)" >&2; exit 1; }
     out=$("$FEC_BIN" file "$dir/img" "$dir/h.rs" "$dir/f.rs" "$roots" "$RUNS")
     cmp -s "$dir/h.rs" "$dir/h.vs" || { echo "hash files differ (roots $roots)" >&2; exit 1; }
     cmp -s "$dir/f.rs" "$dir/f.vs" || { echo "FEC files differ (roots $roots)" >&2; exit 1; }
@@ -73,12 +88,15 @@ for roots in $ROOTS; do
     echo "rootseal tree:                   $(stats <<<"$rs_tree")"
     echo "rootseal parity:                 $(stats <<<"$rs_fec")"
     echo "rootseal tree + parity:          $(stats <<<"$rs_total")"
+    echo "rootseal verity format --fec-device (the command): $(printf '%s\n' "${cli[@]}" | stats)"
     vf_b=$(printf '%s\n' "${vs_fec[@]}" | best) vf_m=$(printf '%s\n' "${vs_fec[@]}" | median)
     vt_b=$(printf '%s\n' "${vs_tree[@]}" | best) vt_m=$(printf '%s\n' "${vs_tree[@]}" | median)
     rf_b=$(best <<<"$rs_fec") rf_m=$(median <<<"$rs_fec")
     rt_b=$(best <<<"$rs_total") rt_m=$(median <<<"$rs_total")
+    rc_b=$(printf '%s\n' "${cli[@]}" | best) rc_m=$(printf '%s\n' "${cli[@]}" | median)
     awk -v vfb="$vf_b" -v vfm="$vf_m" -v vtb="$vt_b" -v vtm="$vt_m" -v rfb="$rf_b" -v rfm="$rf_m" \
-        -v rtb="$rt_b" -v rtm="$rt_m" 'BEGIN {
+        -v rtb="$rt_b" -v rtm="$rt_m" -v rcb="$rc_b" -v rcm="$rc_m" 'BEGIN {
+        printf "ratio, the command against veritysetup with the same options: %.1fx (best runs), %.1fx (medians); %.2f GB/s (median)\n", vfb / rcb, vfm / rcm, '"$SIZE_MIB"' * 1048576 / rcm / 1e9
         printf "ratio, whole format with FEC: %.1fx (best runs), %.1fx (medians)\n", vfb / rtb, vfm / rtm
         printf "ratio, FEC share (veritysetup with minus without FEC, against rootseal parity): %.1fx (best), %.1fx (medians)\n", (vfb - vtb) / rfb, (vfm - vtm) / rfm
     }'

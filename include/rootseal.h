@@ -166,6 +166,33 @@
 #define ROOTSEAL_IO_VERSION 1
 
 /**
+ * `arch`: the format from the image's magic.
+ */
+#define ROOTSEAL_KERNEL_ARCH_AUTO 0
+
+/**
+ * `arch`: an x86-64 bzImage (`HdrS` at 0x202; the hash at byte 0x40).
+ */
+#define ROOTSEAL_KERNEL_ARCH_X86_64 1
+
+/**
+ * `arch`: an arm64 Image (`ARM\x64` at 0x38; the hash at byte 512).
+ */
+#define ROOTSEAL_KERNEL_ARCH_ARM64 2
+
+/**
+ * `rootseal_kernel_usrhash_set` flag: overwrite a slot that holds other data.
+ */
+#define ROOTSEAL_KERNEL_USRHASH_FORCE (1 << 0)
+
+/**
+ * Bytes a usr hash buffer needs: 64 characters and the NUL.
+ */
+#define ROOTSEAL_KERNEL_USRHASH_SIZE 65
+
+
+
+/**
  * Current version of [`rootseal_sig_params`].
  */
 #define ROOTSEAL_SIG_PARAMS_VERSION 1
@@ -230,6 +257,81 @@
  * Flag: no salt (veritysetup `--salt=-`), even though `salt` is NULL.
  */
 #define ROOTSEAL_VERITY_NO_SALT (1 << 2)
+
+/**
+ * Current version of [`rootseal_fec_params`].
+ */
+#define ROOTSEAL_FEC_PARAMS_VERSION 1
+
+/**
+ * `rootseal_fec_params.flags` for repair: check and report only, write nothing.
+ */
+#define ROOTSEAL_FEC_DRY_RUN (1 << 0)
+
+/**
+ * `rootseal_fec_params.backend`: the fastest encoder this CPU runs.
+ */
+#define ROOTSEAL_FEC_BACKEND_DEFAULT 0
+
+/**
+ * GFNI on 512-bit vectors (AVX-512 + GFNI).
+ */
+#define ROOTSEAL_FEC_BACKEND_GFNI 1
+
+/**
+ * GFNI on 256-bit vectors (AVX2 + GFNI).
+ */
+#define ROOTSEAL_FEC_BACKEND_GFNI_AVX2 2
+
+/**
+ * Split-nibble shuffles on 512-bit vectors (AVX-512BW).
+ */
+#define ROOTSEAL_FEC_BACKEND_AVX512 3
+
+/**
+ * Split-nibble shuffles on 256-bit vectors (AVX2).
+ */
+#define ROOTSEAL_FEC_BACKEND_AVX2 4
+
+/**
+ * Portable code, any CPU.
+ */
+#define ROOTSEAL_FEC_BACKEND_PORTABLE 5
+
+/**
+ * `rootseal_fec_report_blocks` list: data blocks the tree found corrupted.
+ */
+#define ROOTSEAL_FEC_LIST_CORRUPTED_DATA 0
+
+/**
+ * Hash blocks the tree found corrupted (hash-block units from the device start).
+ */
+#define ROOTSEAL_FEC_LIST_CORRUPTED_HASH 1
+
+/**
+ * Data blocks FEC repairs (or, after a repair that wrote, repaired).
+ */
+#define ROOTSEAL_FEC_LIST_REPAIRABLE_DATA 2
+
+/**
+ * Hash blocks FEC repairs (or repaired).
+ */
+#define ROOTSEAL_FEC_LIST_REPAIRABLE_HASH 3
+
+/**
+ * Data blocks beyond the code's capability.
+ */
+#define ROOTSEAL_FEC_LIST_UNREPAIRABLE_DATA 4
+
+/**
+ * Hash blocks beyond the code's capability.
+ */
+#define ROOTSEAL_FEC_LIST_UNREPAIRABLE_HASH 5
+
+/**
+ * Parity blocks (from the start of the parity area) that do not match the image.
+ */
+#define ROOTSEAL_FEC_LIST_PARITY_MISMATCH 6
 
 /**
  * Current version of [`rootseal_verity_range`].
@@ -471,6 +573,34 @@ enum rootseal_status
    */
   ROOTSEAL_STATUS_VERITY_DIGEST_FAILURE = 117,
   /**
+   * FEC cannot repair every damaged block: some codeword has more bad blocks than
+   * parity bytes. Nothing was written; the report lists the blocks.
+   *
+   * strerror: "verity: FEC cannot repair every damaged block"
+   */
+  ROOTSEAL_STATUS_VERITY_FEC_UNREPAIRABLE = 118,
+  /**
+   * The FEC parameters are invalid: roots outside 2–24, data and hash block sizes
+   * that differ, a parity offset that is not a whole number of blocks, or a parity
+   * area that ends before the tree it covers.
+   *
+   * strerror: "verity: invalid FEC parameters"
+   */
+  ROOTSEAL_STATUS_VERITY_FEC_INVALID_PARAMS = 119,
+  /**
+   * The FEC device is smaller than the parity area.
+   *
+   * strerror: "verity: FEC device too small for the parity area"
+   */
+  ROOTSEAL_STATUS_VERITY_FEC_DEVICE_TOO_SMALL = 120,
+  /**
+   * A forced FEC encoder backend (`rootseal_fec_params.backend`) that this CPU
+   * cannot run.
+   *
+   * strerror: "verity: FEC backend not available on this CPU"
+   */
+  ROOTSEAL_STATUS_VERITY_FEC_BACKEND_UNAVAILABLE = 121,
+  /**
    * The data or hash file changed (was truncated, grown or rewritten) while format or
    * verify read it, so no root hash or report is given.
    *
@@ -485,6 +615,27 @@ enum rootseal_status
    * strerror: "verity: root hash mismatch (the tree is intact, its root hash is another)"
    */
   ROOTSEAL_STATUS_VERITY_ROOT_HASH_MISMATCH = 123,
+  /**
+   * A kernel image without the magic of an x86-64 bzImage or an arm64 Image (or not
+   * the format given), or too short for its usr hash slot.
+   *
+   * strerror: "verity: not an x86-64 bzImage or arm64 Image"
+   */
+  ROOTSEAL_STATUS_VERITY_NOT_A_KERNEL = 124,
+  /**
+   * The kernel image's usr hash slot holds bytes that are neither zero nor a hash;
+   * the force flag overwrites them.
+   *
+   * strerror: "verity: the kernel's usr hash slot holds other data"
+   */
+  ROOTSEAL_STATUS_VERITY_USR_HASH_SLOT_IN_USE = 125,
+  /**
+   * The kernel image holds no usr hash: its slot is zero or not 64 characters of
+   * `[0-9a-f]`, so GRUB adds nothing to the command line.
+   *
+   * strerror: "verity: the kernel image holds no usr hash"
+   */
+  ROOTSEAL_STATUS_VERITY_NO_USR_HASH = 126,
   /**
    * No GPT signature where a primary or backup header would be.
    *
@@ -632,6 +783,13 @@ typedef enum rootseal_status rootseal_status;
 typedef int32_t rootseal_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * What a parity check or a repair found and did. Opaque; read it with
+ * [`rootseal_fec_report_blocks`] and [`rootseal_fec_report_written`], free it with
+ * [`rootseal_fec_report_free`].
+ */
+typedef struct rootseal_fec_report rootseal_fec_report;
 
 /**
  * An open disk. Opaque; close it with [`rootseal_gpt_close`]. Every call re-reads both
@@ -1185,6 +1343,73 @@ typedef struct rootseal_verity_result {
 } rootseal_verity_result;
 
 /**
+ * The FEC options, veritysetup's `--fec-roots` and `--fec-offset`. Zero the struct,
+ * set `version` to `ROOTSEAL_FEC_PARAMS_VERSION`, and set what you need; the reserved
+ * fields must be zero.
+ */
+typedef struct rootseal_fec_params {
+  /**
+   * Must be `ROOTSEAL_FEC_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * Parity bytes per codeword, 2 to 24; 0 = 2 (veritysetup's default).
+   */
+  uint32_t roots;
+  /**
+   * Byte offset of the parity area on the FEC device; a multiple of the block size.
+   */
+  uint64_t offset;
+  /**
+   * A `ROOTSEAL_FEC_BACKEND_*` number; 0 = the fastest this CPU runs.
+   */
+  uint32_t backend;
+  /**
+   * `ROOTSEAL_FEC_DRY_RUN` for repair; 0 for format.
+   */
+  uint32_t flags;
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[6];
+} rootseal_fec_params;
+
+/**
+ * Where format put the parity: the numbers of the kernel table's
+ * `use_fec_from_device`. Written only when the call succeeds.
+ */
+typedef struct rootseal_fec_result {
+  /**
+   * Parity bytes per codeword (`fec_roots`).
+   */
+  uint32_t roots;
+  /**
+   * The `ROOTSEAL_FEC_BACKEND_*` number of the encoder that ran.
+   */
+  uint32_t backend;
+  /**
+   * Byte offset of the parity area on the FEC device.
+   */
+  uint64_t offset;
+  /**
+   * The parity area's first block (`fec_start`).
+   */
+  uint64_t fec_start;
+  /**
+   * Blocks the parity covers (`fec_blocks`): data, then the hash device.
+   */
+  uint64_t fec_blocks;
+  /**
+   * Size of the parity area in blocks.
+   */
+  uint64_t parity_blocks;
+  /**
+   * Reserved for future fields; set to zero.
+   */
+  uint64_t reserved[4];
+} rootseal_fec_result;
+
+/**
  * The bytes of the data device to verify: every data block that overlaps
  * `[offset, offset + length)` is checked. Zero it, set `version` to
  * `ROOTSEAL_VERITY_RANGE_VERSION`; the reserved fields must be zero.
@@ -1244,6 +1469,8 @@ typedef struct rootseal_verity_table_params {
    */
   uint64_t reserved[4];
 } rootseal_verity_table_params;
+
+
 
 
 
@@ -1491,6 +1718,59 @@ rootseal_status rootseal_hash_backend_available(uint32_t backend, bool *availabl
 rootseal_status rootseal_verity_use_fips(const struct rootseal_sig_context *context);
 
 /**
+ * Reads the usr hash of the kernel image at `path` into `hash_out` (64 lowercase hex
+ * characters and a NUL; `hash_out_size` at least `ROOTSEAL_KERNEL_USRHASH_SIZE`), and
+ * its format (a `ROOTSEAL_KERNEL_ARCH_*` number) into `arch_out` (may be NULL). `arch`
+ * is `ROOTSEAL_KERNEL_ARCH_AUTO` (from the image's magic) or the format to read as.
+ *
+ * Returns `ROOTSEAL_STATUS_VERITY_NO_USRHASH` when the slot holds no hash (zeros, or
+ * anything that is not 64 characters of `[0-9a-f]`: GRUB then adds nothing to the
+ * command line), `ROOTSEAL_STATUS_VERITY_NOT_A_KERNEL` for an image without a known
+ * magic or too short for its slot. Out-params are written only on success.
+ *
+ * # Safety
+ * `path` NUL-terminated, `hash_out` writable for `hash_out_size` bytes, `arch_out` NULL
+ * or writable.
+ */
+rootseal_status rootseal_kernel_usrhash_get(const char *path,
+                                            uint32_t arch,
+                                            char *hash_out,
+                                            size_t hash_out_size,
+                                            uint32_t *arch_out);
+
+/**
+ * [`rootseal_kernel_usrhash_get`] on the first `len` bytes of a kernel image already in
+ * memory (at least `ROOTSEAL_KERNEL_HEADER_SIZE` for either format): what a boot loader
+ * that has loaded the kernel checks before it appends `verity.usrhash=` itself.
+ *
+ * # Safety
+ * `header` readable for `len` bytes; the outputs as for `rootseal_kernel_usrhash_get`.
+ */
+rootseal_status rootseal_kernel_usrhash_parse(const uint8_t *header,
+                                              size_t len,
+                                              uint32_t arch,
+                                              char *hash_out,
+                                              size_t hash_out_size,
+                                              uint32_t *arch_out);
+
+/**
+ * Writes `hash` (64 lowercase hex characters, NUL-terminated) into the usr hash slot of
+ * the kernel image at `path`, in place, and flushes it. The image must carry the magic
+ * of its format (`arch`, or the one detected); a slot holding bytes that are neither
+ * zero nor a hash is refused (`ROOTSEAL_STATUS_VERITY_USRHASH_SLOT_IN_USE`) unless
+ * `flags` has `ROOTSEAL_KERNEL_USRHASH_FORCE`. Nothing is written when the call fails
+ * before the write. `arch_out` (may be NULL) receives the format.
+ *
+ * # Safety
+ * `path` and `hash` NUL-terminated; `arch_out` NULL or writable.
+ */
+rootseal_status rootseal_kernel_usrhash_set(const char *path,
+                                            uint32_t arch,
+                                            const char *hash,
+                                            uint32_t flags,
+                                            uint32_t *arch_out);
+
+/**
  * Creates a context on OpenSSL's default library context (no FIPS). The caller owns
  * `*context_out` and frees it with `rootseal_sig_context_free`.
  *
@@ -1699,9 +1979,10 @@ const char *rootseal_strerror(int32_t status);
  * after the data). Hashed on `params.threads` threads (at most one per core), with the
  * process default hashing backend (see `rootseal_hash_backend_force`).
  *
- * A regular data file is memory-mapped: if another process truncates it during the
- * call, the kernel raises SIGBUS. Block devices are read with pread, so media errors
- * come back as `ROOTSEAL_STATUS_IO`.
+ * Files and block devices are read with pread into bounded buffers, never mapped: a
+ * file truncated, grown or rewritten during the call gives
+ * `ROOTSEAL_STATUS_VERITY_FILE_CHANGED` (never SIGBUS), and media errors come back as
+ * `ROOTSEAL_STATUS_IO`.
  *
  * `result_out` may be NULL; otherwise it receives the root hash, salt and layout, and
  * is written only on success. Returns `ROOTSEAL_STATUS_OK`, or an error status with a
@@ -1868,6 +2149,137 @@ const uint8_t *rootseal_verity_report_tree_root_hash(const struct rootseal_verit
 void rootseal_verity_report_free(struct rootseal_verity_report *report);
 
 /**
+ * Builds the verity tree of `data_path` into `hash_path`, as
+ * `rootseal_verity_engine_format`, and the Reed-Solomon parity into `fec_path`: the
+ * bytes `veritysetup format --fec-device` writes. `fec_path` may be a file of its own,
+ * the hash file (with `fec_params.offset` after the tree) or the one file holding data
+ * and tree too. `engine` may be NULL for the process default hashing.
+ *
+ * Nothing is written unless every check of the tree and the parity placement passes
+ * (roots, block sizes, offset alignment, overlaps, a FEC block device large enough).
+ * `result_out` and `fec_result_out` may be NULL; they are written only on success.
+ * `fec_result_out` gives the kernel table's `fec_start`, `fec_blocks` and `fec_roots`.
+ * Thread-safe.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: the params structs per their documentation, the
+ * paths NUL-terminated, the results writable; `engine` NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_format_fec(const struct rootseal_verity_engine *engine,
+                                                  const struct rootseal_verity_params *params,
+                                                  const struct rootseal_fec_params *fec_params,
+                                                  const char *data_path,
+                                                  const char *hash_path,
+                                                  const char *fec_path,
+                                                  struct rootseal_verity_result *result_out,
+                                                  struct rootseal_fec_result *fec_result_out);
+
+/**
+ * [`rootseal_verity_engine_format_fec`] over caller-supplied devices: `data` needs
+ * `read` and `size`; `hash` and `fec` need `read`, `write`, `flush` and `size`, and
+ * must be large enough for the tree and the parity area. The same non-NULL `ctx` in
+ * two sets means one shared device, as for `rootseal_verity_format_io`. Callbacks run
+ * on the calling thread only.
+ *
+ * # Safety
+ * Pointers must be NULL or valid, and the callbacks must honour their contracts.
+ */
+rootseal_status rootseal_verity_engine_format_fec_io(const struct rootseal_verity_engine *engine,
+                                                     const struct rootseal_verity_params *params,
+                                                     const struct rootseal_fec_params *fec_params,
+                                                     const struct rootseal_io *data,
+                                                     const struct rootseal_io *hash,
+                                                     const struct rootseal_io *fec,
+                                                     struct rootseal_verity_result *result_out,
+                                                     struct rootseal_fec_result *fec_result_out);
+
+/**
+ * Checks `data_path` and the tree in `hash_path` against `root_hash`, and the parity
+ * in `fec_path` against both; repairs damaged data and hash blocks in place with the
+ * parity unless `fec_params.flags` has `ROOTSEAL_FEC_DRY_RUN`. `engine` may be NULL
+ * for the process default hashing.
+ *
+ * The tree names the bad blocks; they are erasures, so a codeword with up to `roots`
+ * bad blocks decodes. Every repaired block is verified against the tree before
+ * anything is written, and nothing is written unless every damaged block can be
+ * repaired; blocks are written one by one, data and tree first, then the parity that
+ * no longer matches, then a flush, so a power cut leaves each block old or new and a
+ * second call finishes the job.
+ *
+ * Returns `ROOTSEAL_STATUS_OK` when nothing was damaged or everything was repaired
+ * (`rootseal_fec_report_written` tells which), `ROOTSEAL_STATUS_VERITY_CORRUPTED` for a
+ * dry run that found damage FEC can repair, `ROOTSEAL_STATUS_VERITY_FEC_UNREPAIRABLE`
+ * when some block cannot be repaired (nothing written),
+ * `ROOTSEAL_STATUS_VERITY_ROOT_HASH_MISMATCH` when the tree is intact but its root is
+ * another, or another status when the check could not run. With those four,
+ * `report_out` (if not NULL) receives the report, which the caller frees with
+ * `rootseal_fec_report_free`. Thread-safe.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: the params structs per their documentation, the
+ * paths NUL-terminated, `root_hash` readable for `root_hash_size` bytes, `report_out`
+ * writable; `engine` NULL or a live engine.
+ */
+rootseal_status rootseal_verity_engine_repair(const struct rootseal_verity_engine *engine,
+                                              const struct rootseal_verity_params *params,
+                                              const struct rootseal_fec_params *fec_params,
+                                              const char *data_path,
+                                              const char *hash_path,
+                                              const char *fec_path,
+                                              const uint8_t *root_hash,
+                                              size_t root_hash_size,
+                                              struct rootseal_fec_report **report_out);
+
+/**
+ * [`rootseal_verity_engine_repair`] over caller-supplied devices. All three need
+ * `read` and `size`; without `ROOTSEAL_FEC_DRY_RUN` they need `write` and `flush` too.
+ * The same non-NULL `ctx` in two sets means one shared device. Callbacks run on the
+ * calling thread only. A report stored in `*report_out` is freed with
+ * `rootseal_fec_report_free`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid, and the callbacks must honour their contracts.
+ */
+rootseal_status rootseal_verity_engine_repair_io(const struct rootseal_verity_engine *engine,
+                                                 const struct rootseal_verity_params *params,
+                                                 const struct rootseal_fec_params *fec_params,
+                                                 const struct rootseal_io *data,
+                                                 const struct rootseal_io *hash,
+                                                 const struct rootseal_io *fec,
+                                                 const uint8_t *root_hash,
+                                                 size_t root_hash_size,
+                                                 struct rootseal_fec_report **report_out);
+
+/**
+ * Returns one block list of `report` (a `ROOTSEAL_FEC_LIST_*` number) and stores its
+ * length in `*count_out`. The array belongs to the report. An empty list, a NULL
+ * `report` or an unknown list number gives NULL and a count of 0.
+ *
+ * # Safety
+ * `report` must be NULL or a live report; `count_out` must be NULL or writable.
+ */
+const uint64_t *rootseal_fec_report_blocks(const struct rootseal_fec_report *report,
+                                           uint32_t list,
+                                           size_t *count_out);
+
+/**
+ * Returns 1 when the call that made `report` wrote repaired blocks, 0 when it wrote
+ * nothing (intact, dry run, or not everything repairable) or `report` is NULL.
+ *
+ * # Safety
+ * `report` must be NULL or a live report.
+ */
+uint32_t rootseal_fec_report_written(const struct rootseal_fec_report *report);
+
+/**
+ * Frees a report. NULL is a no-op; freeing twice is a caller bug.
+ *
+ * # Safety
+ * `report` must be NULL or a report from this library not yet freed.
+ */
+void rootseal_fec_report_free(struct rootseal_fec_report *report);
+
+/**
  * Verifies only the data blocks under `range`, as the kernel does on read: each block's
  * digest against its leaf hash block, each hash block against its parent, up to
  * `root_hash`. Only those data blocks and the hash blocks on their paths are read.
@@ -1940,6 +2352,25 @@ rootseal_status rootseal_verity_kernel_table(const struct rootseal_verity_result
                                              char *buf,
                                              size_t buf_size,
                                              size_t *len_out);
+
+/**
+ * [`rootseal_verity_kernel_table`] for a tree with parity: the line also carries
+ * `use_fec_from_device FEC_DEV fec_start … fec_blocks … fec_roots …` from `fec` (the
+ * FEC result of `rootseal_verity_engine_format_fec*`), exactly as veritysetup gives
+ * it to the kernel.
+ *
+ * # Safety
+ * As for [`rootseal_verity_kernel_table`]; `fec` readable, `fec_dev` NUL-terminated.
+ */
+rootseal_status rootseal_verity_kernel_table_fec(const struct rootseal_verity_result *tree,
+                                                 const struct rootseal_fec_result *fec,
+                                                 const struct rootseal_verity_table_params *params,
+                                                 const char *data_dev,
+                                                 const char *hash_dev,
+                                                 const char *fec_dev,
+                                                 char *buf,
+                                                 size_t buf_size,
+                                                 size_t *len_out);
 
 /**
  * Returns a static string such as `"rootseal/0.1.0"`. Never NULL, never to be freed.

@@ -14,6 +14,8 @@ pub mod layout;
 pub mod params;
 #[path = "../../src/verity/superblock.rs"]
 pub mod superblock;
+#[path = "../../src/verity/usrhash.rs"]
+pub mod usrhash;
 #[path = "../../src/verity/warning.rs"]
 pub mod warning;
 

@@ -6,6 +6,7 @@
 //! `rootseal_status::ALL`, [`rootseal_status::COUNT`] and the `rootseal_strerror` texts
 //! (the `strerror:` line of each variant).
 
+use crate::verity::fec::FecError;
 use crate::{gpt, sig, verity};
 use std::ffi::{CStr, c_char};
 
@@ -129,6 +130,26 @@ pub enum rootseal_status {
     ///
     /// strerror: "verity: OpenSSL digest failed"
     VerityDigestFailure = 117,
+    /// FEC cannot repair every damaged block: some codeword has more bad blocks than
+    /// parity bytes. Nothing was written; the report lists the blocks.
+    ///
+    /// strerror: "verity: FEC cannot repair every damaged block"
+    VerityFecUnrepairable = 118,
+    /// The FEC parameters are invalid: roots outside 2–24, data and hash block sizes
+    /// that differ, a parity offset that is not a whole number of blocks, or a parity
+    /// area that ends before the tree it covers.
+    ///
+    /// strerror: "verity: invalid FEC parameters"
+    VerityFecInvalidParams = 119,
+    /// The FEC device is smaller than the parity area.
+    ///
+    /// strerror: "verity: FEC device too small for the parity area"
+    VerityFecDeviceTooSmall = 120,
+    /// A forced FEC encoder backend (`rootseal_fec_params.backend`) that this CPU
+    /// cannot run.
+    ///
+    /// strerror: "verity: FEC backend not available on this CPU"
+    VerityFecBackendUnavailable = 121,
     /// The data or hash file changed (was truncated, grown or rewritten) while format or
     /// verify read it, so no root hash or report is given.
     ///
@@ -140,6 +161,21 @@ pub enum rootseal_status {
     ///
     /// strerror: "verity: root hash mismatch (the tree is intact, its root hash is another)"
     VerityRootHashMismatch = 123,
+    /// A kernel image without the magic of an x86-64 bzImage or an arm64 Image (or not
+    /// the format given), or too short for its usr hash slot.
+    ///
+    /// strerror: "verity: not an x86-64 bzImage or arm64 Image"
+    VerityNotAKernel = 124,
+    /// The kernel image's usr hash slot holds bytes that are neither zero nor a hash;
+    /// the force flag overwrites them.
+    ///
+    /// strerror: "verity: the kernel's usr hash slot holds other data"
+    VerityUsrHashSlotInUse = 125,
+    /// The kernel image holds no usr hash: its slot is zero or not 64 characters of
+    /// `[0-9a-f]`, so GRUB adds nothing to the command line.
+    ///
+    /// strerror: "verity: the kernel image holds no usr hash"
+    VerityNoUsrHash = 126,
     /// No GPT signature where a primary or backup header would be.
     ///
     /// strerror: "gpt: no GPT found"
@@ -265,6 +301,46 @@ impl From<&verity::Error> for rootseal_status {
             E::RootHashLength { .. } => Self::VerityRootHashLength,
             E::Io { source, .. } if super::callback::is_callback_error(source) => Self::CallbackFailed,
             E::Io { source, .. } if crate::io::ChangedWhileReading::of(source).is_some() => Self::VerityFileChanged,
+            E::Io { .. } => Self::Io,
+        }
+    }
+}
+
+impl From<&FecError> for rootseal_status {
+    fn from(err: &FecError) -> Self {
+        use FecError as E;
+        match err {
+            E::Tree(inner) => inner.into(),
+            E::InvalidRoots(_)
+            | E::InvalidBlockSize(_)
+            | E::NoDataBlocks
+            | E::CoverageEndsBeforeTree { .. }
+            | E::BlockSizesDiffer { .. }
+            | E::MisalignedOffset { .. } => Self::VerityFecInvalidParams,
+            E::AreasOverlap { .. } => Self::VerityAreasOverlap,
+            E::Overflow(_) => Self::VerityOverflow,
+            E::InputTooShort { which: "data", .. } => Self::VerityDataTooShort,
+            E::InputTooShort { .. } => Self::VerityHashDeviceTooSmall,
+            E::OutputTooSmall { .. } | E::ParityTooShort { .. } => Self::VerityFecDeviceTooSmall,
+            E::Uncorrectable { .. } => Self::VerityFecUnrepairable,
+            E::UnknownBackend(_) | E::OutOfRange { .. } | E::BufferSize { .. } | E::InvalidErasure(_) => {
+                Self::InvalidArgument
+            }
+            E::BackendUnavailable { .. } => Self::VerityFecBackendUnavailable,
+            E::Io { source, .. } if super::callback::is_callback_error(source) => Self::CallbackFailed,
+            E::Io { source, .. } if crate::io::ChangedWhileReading::of(source).is_some() => Self::VerityFileChanged,
+            E::Io { .. } => Self::Io,
+        }
+    }
+}
+
+impl From<&crate::verity::usrhash::UsrHashError> for rootseal_status {
+    fn from(err: &crate::verity::usrhash::UsrHashError) -> Self {
+        use crate::verity::usrhash::UsrHashError as E;
+        match err {
+            E::NotAKernel | E::WrongArch { .. } | E::TooShort { .. } => Self::VerityNotAKernel,
+            E::SlotInUse { .. } => Self::VerityUsrHashSlotInUse,
+            E::InvalidHash(_) => Self::InvalidArgument,
             E::Io { .. } => Self::Io,
         }
     }

@@ -197,7 +197,7 @@ pub(super) unsafe fn root_hash_arg<'a>(root_hash: *const u8, size: usize) -> Res
 ///
 /// # Safety
 /// `out` must be NULL or valid for a write of the struct.
-unsafe fn store_result(out: *mut rootseal_verity_result, outcome: &FormatOutcome) {
+pub(super) unsafe fn store_result(out: *mut rootseal_verity_result, outcome: &FormatOutcome) {
     if !out.is_null() {
         // SAFETY: non-NULL and writable per the contract above.
         unsafe { out.write(result_from(outcome)) };
@@ -256,9 +256,10 @@ unsafe fn format_paths(
 /// after the data). Hashed on `params.threads` threads (at most one per core), with the
 /// process default hashing backend (see `rootseal_hash_backend_force`).
 ///
-/// A regular data file is memory-mapped: if another process truncates it during the
-/// call, the kernel raises SIGBUS. Block devices are read with pread, so media errors
-/// come back as `ROOTSEAL_STATUS_IO`.
+/// Files and block devices are read with pread into bounded buffers, never mapped: a
+/// file truncated, grown or rewritten during the call gives
+/// `ROOTSEAL_STATUS_VERITY_FILE_CHANGED` (never SIGBUS), and media errors come back as
+/// `ROOTSEAL_STATUS_IO`.
 ///
 /// `result_out` may be NULL; otherwise it receives the root hash, salt and layout, and
 /// is written only on success. Returns `ROOTSEAL_STATUS_OK`, or an error status with a

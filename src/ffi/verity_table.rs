@@ -4,9 +4,10 @@
 
 use super::status::rootseal_status;
 use super::verity::rootseal_verity_result;
+use super::verity_fec::rootseal_fec_result;
 use super::{Failure, boundary, check_params, null};
 use crate::text::Uuid;
-use crate::verity::{self, CorruptionMode, HashType, TableOptions, VerityConfig};
+use crate::verity::{self, CorruptionMode, FecTable, HashType, TableOptions, VerityConfig};
 use std::ffi::{CStr, c_char};
 
 /// Current version of [`rootseal_verity_table_params`].
@@ -161,35 +162,85 @@ pub unsafe extern "C" fn rootseal_verity_kernel_table(
     buf_size: usize,
     len_out: *mut usize,
 ) -> rootseal_status {
+    // SAFETY: the caller's contract is this body's.
+    boundary(|| unsafe { write_table(tree, params, data_dev, hash_dev, None, buf, buf_size, len_out) })
+}
+
+/// [`rootseal_verity_kernel_table`] for a tree with parity: the line also carries
+/// `use_fec_from_device FEC_DEV fec_start … fec_blocks … fec_roots …` from `fec` (the
+/// FEC result of `rootseal_verity_engine_format_fec*`), exactly as veritysetup gives
+/// it to the kernel.
+///
+/// # Safety
+/// As for [`rootseal_verity_kernel_table`]; `fec` readable, `fec_dev` NUL-terminated.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn rootseal_verity_kernel_table_fec(
+    tree: *const rootseal_verity_result,
+    fec: *const rootseal_fec_result,
+    params: *const rootseal_verity_table_params,
+    data_dev: *const c_char,
+    hash_dev: *const c_char,
+    fec_dev: *const c_char,
+    buf: *mut c_char,
+    buf_size: usize,
+    len_out: *mut usize,
+) -> rootseal_status {
     boundary(|| {
         // SAFETY: NULL or readable per the caller's contract.
-        let tree = unsafe { tree.as_ref() }.ok_or_else(|| null("tree"))?;
+        let fec = unsafe { fec.as_ref() }.ok_or_else(|| null("fec"))?;
         // SAFETY: as above.
-        let options = unsafe { table_options(params) }?;
+        let device = unsafe { str_arg(fec_dev, "fec_dev") }?;
+        let table =
+            FecTable { device: device.to_string(), start: fec.fec_start, blocks: fec.fec_blocks, roots: fec.roots };
         // SAFETY: as above.
-        let (data_dev, hash_dev) = unsafe { (str_arg(data_dev, "data_dev")?, str_arg(hash_dev, "hash_dev")?) };
-        let config = config_from_result(tree)?;
-        let root = &tree.root_hash[..tree.root_hash_size as usize];
-        let line = verity::kernel_table(&config, data_dev, hash_dev, root, &options)?;
-        let fits = line.len() < buf_size;
-        if fits && buf.is_null() {
-            return Err(null("buf"));
-        }
-        if !len_out.is_null() {
-            // SAFETY: non-NULL and writable per the caller's contract.
-            unsafe { len_out.write(line.len()) };
-        }
-        if !fits {
-            return Err(Failure::new(
-                rootseal_status::BufferTooSmall,
-                format!("the table line needs {} bytes with its NUL; buf_size is {buf_size}", line.len() + 1),
-            ));
-        }
-        // SAFETY: `buf` is writable for `buf_size` > line.len() bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(line.as_ptr(), buf.cast::<u8>(), line.len());
-            buf.add(line.len()).write(0);
-        }
-        Ok(rootseal_status::Ok)
+        unsafe { write_table(tree, params, data_dev, hash_dev, Some(table), buf, buf_size, len_out) }
     })
+}
+
+/// The body of both table entry points.
+///
+/// # Safety
+/// As for [`rootseal_verity_kernel_table`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn write_table(
+    tree: *const rootseal_verity_result,
+    params: *const rootseal_verity_table_params,
+    data_dev: *const c_char,
+    hash_dev: *const c_char,
+    fec: Option<FecTable>,
+    buf: *mut c_char,
+    buf_size: usize,
+    len_out: *mut usize,
+) -> Result<rootseal_status, Failure> {
+    // SAFETY: NULL or readable per the caller's contract.
+    let tree = unsafe { tree.as_ref() }.ok_or_else(|| null("tree"))?;
+    // SAFETY: as above.
+    let mut options = unsafe { table_options(params) }?;
+    options.fec = fec;
+    // SAFETY: as above.
+    let (data_dev, hash_dev) = unsafe { (str_arg(data_dev, "data_dev")?, str_arg(hash_dev, "hash_dev")?) };
+    let config = config_from_result(tree)?;
+    let root = &tree.root_hash[..tree.root_hash_size as usize];
+    let line = verity::kernel_table(&config, data_dev, hash_dev, root, &options)?;
+    let fits = line.len() < buf_size;
+    if fits && buf.is_null() {
+        return Err(null("buf"));
+    }
+    if !len_out.is_null() {
+        // SAFETY: non-NULL and writable per the caller's contract.
+        unsafe { len_out.write(line.len()) };
+    }
+    if !fits {
+        return Err(Failure::new(
+            rootseal_status::BufferTooSmall,
+            format!("the table line needs {} bytes with its NUL; buf_size is {buf_size}", line.len() + 1),
+        ));
+    }
+    // SAFETY: `buf` is writable for `buf_size` > line.len() bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(line.as_ptr(), buf.cast::<u8>(), line.len());
+        buf.add(line.len()).write(0);
+    }
+    Ok(rootseal_status::Ok)
 }

@@ -5,8 +5,9 @@
 //! [`verify_range`] checks only the blocks under a byte range, as a bootloader checking
 //! the kernel it loads would; [`kernel_table`]
 //! prints the `dmsetup` table line. Both work over the [`crate::io`] traits, and
-//! [`format_paths`] / [`verify_paths`] wrap them for files and block devices (memory
-//! mapped, hashed on every core).
+//! [`format_paths`] / [`verify_paths`] wrap them for files and block devices (read with
+//! `pread` in bounded windows, hashed on every core). [`usrhash`] reads and writes the
+//! root hash Flatcar stores in the kernel image for its GRUB.
 //!
 //! ```
 //! use rootseal::io::MemoryDevice;
@@ -35,6 +36,8 @@ mod roothash;
 pub mod superblock;
 mod table;
 mod tree;
+pub mod usrhash;
+mod usrhash_file;
 mod warning;
 
 pub use backend::{HASH_BACKEND_ENV, HashBackend, HashChoice, HashedBy, SaltedMultiHasher, fastest_hash_backend};
@@ -51,6 +54,7 @@ pub use range::verify_range;
 pub use roothash::{check_root_hash_file_target, parse_root_hash, read_root_hash_file, write_root_hash_file};
 pub use table::{CorruptionMode, FecTable, TableOptions, kernel_table};
 pub use tree::Progress;
+pub use usrhash_file::{KernelUsrHash, read_usrhash_path, write_usrhash_path};
 pub use warning::Warning;
 
 use crate::io::{BlockDevice, BlockRead};
@@ -176,12 +180,17 @@ pub(crate) fn format_config(
     unchanged(data, "data")?;
 
     // The superblock goes last, so an interrupted format never looks like a valid one.
+    // Its 512 bytes are written as veritysetup writes them: a read-modify-write of one
+    // I/O block (the hash block, at most 4096 bytes), so the rest of that block keeps
+    // what the hash device held, and a file that ended inside it now ends after it.
     if config.superblock_uuid.is_some() {
-        let tree_start = layout.hash_start_block * config.hash_block_size as u64;
-        let mut header = vec![0u8; (tree_start - config.hash_offset) as usize];
-        header[..SUPERBLOCK_SIZE as usize].copy_from_slice(&superblock::encode(&config)?);
-        hash.write_at(config.hash_offset, &header)
+        hash.write_at(config.hash_offset, &superblock::encode(&config)?)
             .map_err(|e| Error::io(format!("writing the superblock at offset {}", config.hash_offset), e))?;
+        let io_block = u64::from(config.hash_block_size.min(4096));
+        let block_end = (config.hash_offset.checked_add(SUPERBLOCK_SIZE))
+            .and_then(|end| end.checked_next_multiple_of(io_block))
+            .ok_or(Error::Overflow("the superblock block"))?;
+        grow_to(hash, block_end)?;
     }
     hash.flush().map_err(|e| Error::io("flushing the hash device", e))?;
     let written = device_size(hash, "hash")?;
@@ -189,6 +198,21 @@ pub(crate) fn format_config(
         warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: written });
     }
     Ok(FormatOutcome { config, layout, root_hash, hashed_by, warnings })
+}
+
+/// Grows a hash file that ends before `end` with zeros up to it; bytes already there
+/// stay, and a device of fixed size is left alone. Used for the block around the
+/// superblock, so the gap is less than one I/O block.
+fn grow_to(hash: &dyn BlockDevice, end: u64) -> Result<()> {
+    if hash.capacity().map_err(|e| Error::io("reading the hash device size", e))?.is_some() {
+        return Ok(());
+    }
+    let size = device_size(hash, "hash")?;
+    if size >= end {
+        return Ok(());
+    }
+    let gap = usize::try_from(end - size).map_err(|_| Error::Overflow("the superblock block"))?;
+    hash.write_at(size, &vec![0; gap]).map_err(|e| Error::io(format!("growing the hash device to {end} bytes"), e))
 }
 
 /// Fails with the source's "changed while reading" error when it changed since it was

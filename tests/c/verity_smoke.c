@@ -103,6 +103,40 @@ int main(int argc, char **argv) {
         free(data);
     }
 
+    /* Forward error correction: a tree and parity, a dry-run check, the table line. */
+    {
+        char fec_hash[4096], fec_path[4096], line[1024];
+        rootseal_fec_params fec_params;
+        rootseal_verity_result fec_tree;
+        rootseal_fec_result fec_result;
+        rootseal_fec_report *fec_report = NULL;
+        snprintf(fec_hash, sizeof fec_hash, "%s.fec-tree", hash_path);
+        snprintf(fec_path, sizeof fec_path, "%s.fec", hash_path);
+        memset(&fec_params, 0, sizeof fec_params);
+        fec_params.version = ROOTSEAL_FEC_PARAMS_VERSION;
+        fec_params.roots = 30;
+        CHECK(rootseal_verity_engine_format_fec(NULL, &params, &fec_params, data_path, fec_hash, fec_path, &fec_tree,
+                                                &fec_result) == ROOTSEAL_STATUS_VERITY_FEC_INVALID_PARAMS);
+        fec_params.roots = 4;
+        st = rootseal_verity_engine_format_fec(NULL, &params, &fec_params, data_path, fec_hash, fec_path, &fec_tree,
+                                               &fec_result);
+        CHECK(st == ROOTSEAL_STATUS_OK);
+        CHECK(memcmp(fec_tree.root_hash, result.root_hash, 32) == 0);
+        CHECK(fec_result.roots == 4 && fec_result.fec_start == 0 && fec_result.fec_blocks == 64 + 1);
+        fec_params.flags = ROOTSEAL_FEC_DRY_RUN;
+        st = rootseal_verity_engine_repair(NULL, &params, &fec_params, data_path, fec_hash, fec_path, fec_tree.root_hash,
+                                           32, &fec_report);
+        CHECK(st == ROOTSEAL_STATUS_OK && fec_report != NULL && rootseal_fec_report_written(fec_report) == 0);
+        CHECK(rootseal_fec_report_blocks(fec_report, ROOTSEAL_FEC_LIST_CORRUPTED_DATA, &count) == NULL && count == 0);
+        rootseal_fec_report_free(fec_report);
+        rootseal_fec_report_free(NULL);
+        CHECK(rootseal_verity_kernel_table_fec(&fec_tree, &fec_result, NULL, "/dev/vda3", "/dev/vda4", "/dev/vda5", line,
+                                               sizeof line, NULL) == ROOTSEAL_STATUS_OK);
+        CHECK(strstr(line, " use_fec_from_device /dev/vda5 fec_start 0 fec_blocks 65 fec_roots 4") != NULL);
+        remove(fec_hash);
+        remove(fec_path);
+    }
+
     /* Error paths: out-params must stay untouched. */
     memset(&untouched, 0xAA, sizeof untouched);
     memcpy(&result, &untouched, sizeof result);

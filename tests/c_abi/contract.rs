@@ -37,6 +37,15 @@ fn status_numbers_are_pinned() {
         (S::VerityUnsupportedHashType, 115),
         (S::VerityHashBackendUnavailable, 116),
         (S::VerityDigestFailure, 117),
+        (S::VerityFecUnrepairable, 118),
+        (S::VerityFecInvalidParams, 119),
+        (S::VerityFecDeviceTooSmall, 120),
+        (S::VerityFecBackendUnavailable, 121),
+        (S::VerityFileChanged, 122),
+        (S::VerityRootHashMismatch, 123),
+        (S::VerityNotAKernel, 124),
+        (S::VerityUsrHashSlotInUse, 125),
+        (S::VerityNoUsrHash, 126),
         (S::GptNoGpt, 200),
         (S::GptNoValidGpt, 201),
         (S::GptNeedsRepair, 202),
@@ -59,6 +68,7 @@ fn status_numbers_are_pinned() {
         (S::SigPayloadMismatch, 307),
         (S::SigCryptoFailure, 308),
         (S::SigFileChanged, 309),
+        (S::SigOutOfMemory, 310),
     ];
     let mut texts = std::collections::HashSet::new();
     for (status, number) in pinned {

@@ -14,6 +14,8 @@ mod c_support;
 mod common;
 #[path = "../gpt_support/mod.rs"]
 mod gpt_support;
+#[path = "../common/memory_io.rs"]
+mod memory_io;
 #[path = "../sig_support/mod.rs"]
 mod sig_support;
 
@@ -22,7 +24,9 @@ mod example;
 mod gpt_callbacks;
 mod header;
 mod install;
+mod kernel;
 mod programs;
 mod sig_contract;
 mod sig_programs;
+mod verity_fec;
 mod verity_table;

@@ -24,6 +24,8 @@ fn every_help_states_the_exit_status() {
         &["payload", "verify"],
         &["roothash", "verify"],
         &["fips", "status"],
+        &["kernel", "usrhash"],
+        &["kernel", "set-usrhash"],
     ] {
         let mut args = path.to_vec();
         args.push("--help");

@@ -11,5 +11,6 @@ mod sig_support;
 
 mod contract;
 mod gpt;
+mod kernel;
 mod sig;
 mod verity;

@@ -445,6 +445,7 @@ fn repair_restores_random_damage_in_every_layout() {
             describe(&out)
         );
     }
+    eprintln!("largest repair: {largest} damaged blocks in one round of codewords");
     assert!(largest >= 20, "largest repair {largest} blocks of one round");
 }
 

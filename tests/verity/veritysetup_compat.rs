@@ -828,6 +828,37 @@ fn superblock_unused_bytes_agree_with_veritysetup() {
     }
 }
 
+/// Formatting over an existing hash file writes what veritysetup writes and leaves
+/// what it leaves: the superblock's 512 bytes, not the rest of its block, and nothing
+/// after the tree.
+#[test]
+fn format_over_an_existing_hash_file_leaves_the_bytes_veritysetup_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::write(&data, pseudo_random(79, 9 * 4096)).unwrap();
+    let old = pseudo_random(80, 6 * 4096);
+    let files: Vec<PathBuf> =
+        ["ours", "theirs", "ours-offset", "theirs-offset"].iter().map(|n| dir.path().join(n)).collect();
+    for f in &files {
+        fs::write(f, &old).unwrap();
+    }
+    let flags = [format!("--salt={}", hex(&salt_of(8))), format!("--uuid={UUID}")];
+    let offset = [s("--hash-offset=8192")];
+    for (ours, theirs, extra) in [(&files[0], &files[1], &[][..]), (&files[2], &files[3], &offset[..])] {
+        let flags: Vec<String> = flags.iter().chain(extra).cloned().collect();
+        let their_root = vs_format(&data, theirs, &flags);
+        let mut args = vec![s("verity"), s("format"), p(&data), p(ours)];
+        args.extend(flags.iter().cloned());
+        let out = rootseal_ok(&args);
+        assert_eq!(parse_root_hash(&out.stdout), their_root);
+        assert_same_bytes(&fs::read(ours).unwrap(), &fs::read(theirs).unwrap(), &format!("hash file {extra:?}"));
+        assert!(
+            fs::read(ours).unwrap()[600..4096] == old[600..4096] || !extra.is_empty(),
+            "bytes after the superblock were changed"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Root hash files, dump, kernel table
 // ---------------------------------------------------------------------------------------
@@ -1238,11 +1269,11 @@ fn single_block_superblock_at_unaligned_offset_is_readable_by_veritysetup() {
     assert_eq!(vs_format(&data, &dir.path().join("vs.hash"), &flags), root);
 }
 
-/// Formatting over an old hash file: both tools keep the bytes below the hash offset and
-/// after the tree; veritysetup leaves the old bytes between the superblock and the first
-/// hash block, where rootseal writes zeros. Everything else is identical.
+/// Formatting over an old hash file: both tools keep the bytes below the hash offset,
+/// between the superblock and the first hash block, and after the tree; the files are
+/// identical.
 #[test]
-fn reformat_over_old_hash_file_matches_veritysetup_except_superblock_padding() {
+fn reformat_over_old_hash_file_matches_veritysetup() {
     for (offset, superblock) in [(0u64, true), (8192, true), (1536, true), (8192, false)] {
         let ctx = format!("offset {offset} superblock {superblock}");
         let dir = tempfile::tempdir().unwrap();
@@ -1271,15 +1302,9 @@ fn reformat_over_old_hash_file_matches_veritysetup_except_superblock_padding() {
         assert_same_bytes(&ours[tree_start..], &theirs[tree_start..], &format!("{ctx}: tree"));
         if superblock {
             let sb = offset as usize;
-            assert_eq!(&ours[sb..sb + 512], &theirs[sb..sb + 512], "{ctx}: superblock");
-            assert!(
-                ours[sb + 512..tree_start].iter().all(|&b| b == 0),
-                "{ctx}: rootseal must zero the superblock padding"
-            );
-            assert_eq!(&theirs[sb + 512..tree_start], &junk[sb + 512..tree_start], "{ctx}: veritysetup leaves it");
-        } else {
-            assert_same_bytes(&ours, &theirs, &ctx);
+            assert_eq!(&ours[sb + 512..tree_start], &junk[sb + 512..tree_start], "{ctx}: the superblock's block");
         }
+        assert_same_bytes(&ours, &theirs, &ctx);
         let mut args = vec![s("verify"), p(&data), p(&our_hash), root.clone()];
         // With a superblock only the offset is needed; without one, every parameter.
         args.extend(flags.iter().filter(|f| !superblock || f.starts_with("--hash-offset")).cloned());
@@ -1353,14 +1378,8 @@ fn same_file_with_gaps_matches_veritysetup() {
         let mut args = vec![s("verity"), s("format"), p(&ours), p(&ours)];
         args.extend(flags.iter().cloned());
         assert_eq!(parse_root_hash(&rootseal_ok(&args).stdout), root, "{ctx}");
-        let (a, mut b) = (fs::read(&ours).unwrap(), fs::read(&theirs).unwrap());
+        let (a, b) = (fs::read(&ours).unwrap(), fs::read(&theirs).unwrap());
         let hash_start = (offset_blocks * 4096) as usize;
-        if superblock {
-            // veritysetup leaves the old bytes after the superblock; rootseal zeroes them.
-            let padding = hash_start + 512..hash_start + 4096;
-            assert!(a[padding.clone()].iter().all(|&x| x == 0), "{ctx}: superblock padding not zeroed");
-            b[padding.clone()].fill(0);
-        }
         assert_same_bytes(&a, &b, &ctx);
         assert_eq!(&a[..hash_start.min(original.len())], &original[..hash_start.min(original.len())], "{ctx}");
 

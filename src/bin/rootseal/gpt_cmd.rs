@@ -1,6 +1,6 @@
 //! `rootseal gpt …`
 
-use crate::Outcome;
+use crate::{CliResult, Outcome};
 use clap::{Args, Subcommand};
 use rootseal::gpt::{
     self, AttrChange, BlockSize, CopyState, Error, Gpt, GptDisk, Guid, Partition, Pmbr, PrioritizeRequest, Which,
@@ -8,8 +8,6 @@ use rootseal::gpt::{
 use rootseal::io::FileDevice;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-
-type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
 
 #[derive(Subcommand)]
 pub enum GptCommand {

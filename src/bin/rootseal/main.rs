@@ -6,6 +6,7 @@
 
 mod generate;
 mod gpt_cmd;
+mod kernel_cmd;
 mod sig_cmd;
 mod verity_cmd;
 
@@ -51,6 +52,9 @@ enum Command {
     /// The OpenSSL FIPS provider.
     #[command(subcommand)]
     Fips(sig_cmd::FipsCommand),
+    /// The /usr verity root hash in a kernel image, as Flatcar's GRUB reads it.
+    #[command(subcommand)]
+    Kernel(kernel_cmd::KernelCommand),
     /// Write man pages or shell completions (scripts/install.sh uses it).
     #[command(subcommand, hide = true)]
     Generate(generate::GenerateCommand),
@@ -83,6 +87,18 @@ impl std::fmt::Display for Reported {
 
 impl std::error::Error for Reported {}
 
+/// What every command returns: how it ended, or the error that stopped it.
+pub type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
+
+/// Writes to stdout, returning the error (a closed pipe, a full disk) instead of
+/// panicking as `println!` would.
+pub fn emit(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
 /// How a command ended, mapped onto the exit code contract.
 pub enum Outcome {
     Success,
@@ -107,6 +123,7 @@ fn main() -> ExitCode {
         Command::Payload(cmd) => sig_cmd::run_payload(cmd),
         Command::Roothash(cmd) => sig_cmd::run_roothash(cmd),
         Command::Fips(cmd) => sig_cmd::run_fips(cmd),
+        Command::Kernel(cmd) => kernel_cmd::run(cmd),
         Command::Generate(cmd) => generate::run(cmd, command()).map(|()| Outcome::Success).map_err(Into::into),
     });
     let Ok(result) = result else {
@@ -143,6 +160,8 @@ fn class_of(err: &(dyn std::error::Error + 'static)) -> ErrorClass {
     } else if let Some(e) = err.downcast_ref::<rootseal::sig::Error>() {
         e.class()
     } else if let Some(e) = err.downcast_ref::<rootseal::crypto::Error>() {
+        e.class()
+    } else if let Some(e) = err.downcast_ref::<rootseal::verity::usrhash::UsrHashError>() {
         e.class()
     } else {
         ErrorClass::BadInput

@@ -2,7 +2,7 @@
 //!
 //! Exit codes: 0 valid, 1 invalid or refused by policy, 2 bad usage or bad input.
 
-use crate::Outcome;
+use crate::{CliResult, Outcome};
 use clap::{Args, Subcommand};
 use rootseal::ErrorClass;
 use rootseal::crypto::CryptoContext;
@@ -10,8 +10,6 @@ use rootseal::sig::{Error, OmahaCheck, Padding, Policy, Scheme, TrustStore, pars
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
 
 /// Where verification runs.
 #[derive(Args)]

@@ -1,7 +1,7 @@
 //! `rootseal verity …`
 
-use crate::Outcome;
 use crate::sig_cmd::FipsArgs;
+use crate::{CliResult, Outcome, emit};
 use clap::{Args, Subcommand};
 use rootseal::text::encode_hex;
 use rootseal::verity::fec::{self, FecBackend, FecError, FecOptions, FecPlacement};
@@ -10,10 +10,8 @@ use rootseal::verity::{
     TableOptions, VerifyReport, VerityConfig, VerityOptions, Warning,
 };
 use serde_json::json;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-
-type CliResult = Result<Outcome, Box<dyn std::error::Error>>;
 
 /// `rootseal verity`: the tree parameters, which may come before or after the verb (as
 /// veritysetup takes them), and the verb.
@@ -365,14 +363,6 @@ fn config_json(config: &VerityConfig, hash_blocks: Option<u64>) -> serde_json::V
         map.insert("hash_blocks".into(), json!(blocks));
     }
     obj
-}
-
-/// Writes to stdout, returning the error (a closed pipe, a full disk) instead of
-/// panicking as `println!` would.
-fn emit(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
 }
 
 /// The header lines veritysetup prints for format and dump.

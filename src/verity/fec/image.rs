@@ -10,7 +10,7 @@ use super::error::{FecError, Result};
 use super::layout::{FecLayout, FecParams};
 use super::rs::check_roots;
 use super::{EncodeOptions, FecBackend, encode};
-use crate::io::{BlockRead, BlockWrite, FileDevice};
+use crate::io::{BlockDevice, BlockRead, BlockWrite, FileDevice};
 use crate::verity::{FormatOutcome, RunOptions, TreeLayout, VerityConfig, VerityOptions};
 use std::fs::File;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -218,32 +218,19 @@ pub fn format_paths(
     fec_opts: &FecOptions,
     run: &RunOptions<'_>,
 ) -> Result<FecFormatOutcome> {
-    let data_file = open(data, crate::sys::file::Access::Read, "data")?;
-    let data_size = size_of(&data_file, "data")?;
-    // The geometry does not depend on the salt and UUID, so any will do for the checks.
-    let random = crate::verity::TreeRandomness { salt: [0; crate::verity::DEFAULT_SALT_SIZE], uuid: [0; 16] };
-    let (config, _) = crate::verity::resolve_new_config(opts, data_size, &random)?;
-    let tree = config.validate()?;
-    let tree_end = tree.hash_end_bytes()?;
+    let data_size = size_of(&open(data, crate::sys::file::Access::Read, "data")?, "data")?;
     let sharing = Sharing { with_data: same_path(fec, data), with_hash: same_path(fec, hash) };
-    // The hash device after format: its size now (never truncated) or the tree's end.
     let hash_size_now = match std::fs::metadata(hash) {
         Ok(_) => size_of(&open(hash, crate::sys::file::Access::Read, "hash")?, "hash")?,
         Err(_) => 0,
     };
-    let placement = FecPlacement::new(&config, &tree, hash_size_now.max(tree_end), sharing, fec_opts)?;
+    let placement = planned_placement(opts, data_size, hash_size_now, sharing, fec_opts)?;
     if std::fs::metadata(fec).is_ok() {
         let fec_file = open(fec, crate::sys::file::Access::Read, "FEC device")?;
         if is_block_device(&fec_file)? {
-            let actual = size_of(&fec_file, "FEC")?;
-            if actual < placement.parity_end() {
-                return Err(FecError::OutputTooSmall { needed: placement.parity_end(), actual });
-            }
+            check_output_size(&placement, size_of(&fec_file, "FEC")?)?;
         }
     }
-    // The encoder is chosen (a forced one checked) before anything is written.
-    super::BatchEncoder::new(fec_opts.roots, fec_opts.backend)?;
-    drop(data_file);
 
     let tree_outcome = crate::verity::format_paths(data, hash, opts, run)?;
 
@@ -252,10 +239,76 @@ pub fn format_paths(
     let hash_dev = FileDevice::new(open(hash, crate::sys::file::Access::Read, "hash")?)
         .map_err(|e| FecError::io("opening the hash device", e))?;
     let fec_dev = FileDevice::open_rw(fec).map_err(|e| FecError::io(format!("opening FEC {}", fec.display()), e))?;
+    write_parity(&data_dev, &hash_dev, &fec_dev, tree_outcome, placement, fec_opts, run)
+}
+
+/// [`crate::verity::format()`] plus the parity, on devices: the tree goes to `hash`
+/// (`same_device` says that `data` and `hash` are one device) and the parity to `fec`,
+/// which `sharing` says may be the data or the hash device too. As [`format_paths`],
+/// every check runs before anything is written; a FEC device of fixed capacity must
+/// hold the whole parity area.
+#[allow(clippy::too_many_arguments)]
+pub fn format(
+    data: &dyn BlockRead,
+    hash: &dyn BlockDevice,
+    fec: &dyn BlockDevice,
+    same_device: bool,
+    sharing: Sharing,
+    opts: &VerityOptions,
+    fec_opts: &FecOptions,
+    run: &RunOptions<'_>,
+) -> Result<FecFormatOutcome> {
+    let data_size = data.size().map_err(|e| FecError::io("reading the data device size", e))?;
+    let hash_size_now = hash.size().map_err(|e| FecError::io("reading the hash device size", e))?;
+    let placement = planned_placement(opts, data_size, hash_size_now, sharing, fec_opts)?;
+    if let Some(capacity) = fec.capacity().map_err(|e| FecError::io("reading the FEC device size", e))? {
+        check_output_size(&placement, capacity)?;
+    }
+    let tree_outcome = crate::verity::format(data, hash, same_device, opts, run)?;
+    write_parity(data, hash, fec, tree_outcome, placement, fec_opts, run)
+}
+
+/// The parity placement a format with `opts` on `data_size` bytes of data gives, checked
+/// before anything is written, with the encoder (a forced backend) chosen too.
+/// `hash_size_now` is the hash device's size before the format, which never shrinks it.
+fn planned_placement(
+    opts: &VerityOptions,
+    data_size: u64,
+    hash_size_now: u64,
+    sharing: Sharing,
+    fec_opts: &FecOptions,
+) -> Result<FecPlacement> {
+    // The geometry does not depend on the salt and UUID, so any will do for the checks.
+    let random = crate::verity::TreeRandomness { salt: [0; crate::verity::DEFAULT_SALT_SIZE], uuid: [0; 16] };
+    let (config, _) = crate::verity::resolve_new_config(opts, data_size, &random)?;
+    let tree = config.validate()?;
+    let tree_end = tree.hash_end_bytes()?;
+    let placement = FecPlacement::new(&config, &tree, hash_size_now.max(tree_end), sharing, fec_opts)?;
+    super::BatchEncoder::new(fec_opts.roots, fec_opts.backend)?;
+    Ok(placement)
+}
+
+fn check_output_size(placement: &FecPlacement, actual: u64) -> Result<()> {
+    if actual < placement.parity_end() {
+        return Err(FecError::OutputTooSmall { needed: placement.parity_end(), actual });
+    }
+    Ok(())
+}
+
+/// Encodes and flushes the parity of a tree that format has just written.
+fn write_parity(
+    data: &dyn BlockRead,
+    hash: &dyn BlockRead,
+    fec: &dyn BlockWrite,
+    tree: FormatOutcome,
+    placement: FecPlacement,
+    fec_opts: &FecOptions,
+    run: &RunOptions<'_>,
+) -> Result<FecFormatOutcome> {
     let options = EncodeOptions { backend: fec_opts.backend, threads: run.threads, window_rounds: None };
-    let outcome = encode(&data_dev, &hash_dev, &placement.layout, &fec_dev, placement.offset, &options)?;
-    fec_dev.flush().map_err(|e| FecError::io("flushing the FEC device", e))?;
-    Ok(FecFormatOutcome { tree: tree_outcome, placement, backend: outcome.backend })
+    let outcome = encode(data, hash, &placement.layout, fec, placement.offset, &options)?;
+    fec.flush().map_err(|e| FecError::io("flushing the FEC device", e))?;
+    Ok(FecFormatOutcome { tree, placement, backend: outcome.backend })
 }
 
 /// The placement of existing parity, for verify, repair and the kernel table: the tree
@@ -328,10 +381,41 @@ pub fn repair_paths(
         FileDevice::new(open(path, access, what)?).map_err(|e| FecError::io(format!("opening {what}"), e))
     };
     let (data_dev, hash_dev, fec_dev) = (device(data, "data")?, device(hash, "hash")?, device(fec, "FEC device")?);
-    let (config, _) = crate::verity::config_from_paths(data, hash, opts)?;
     let sharing = Sharing { with_data: same_path(fec, data), with_hash: same_path(fec, hash) };
-    let hash_size = size_of(hash_dev.file(), "hash")?;
-    let fec_size = size_of(fec_dev.file(), "FEC")?;
+    repair_devices(
+        &data_dev,
+        &hash_dev,
+        &fec_dev,
+        same_path(data, hash),
+        sharing,
+        opts,
+        fec_opts,
+        root_hash,
+        run,
+        write,
+    )
+}
+
+/// [`repair_paths`] on devices: `same_device` says that `data` and `hash` are one
+/// device, `sharing` which of them the FEC device is. The tree's parameters come from
+/// the superblock (or `opts`), the parity placement from them and the devices' sizes.
+#[allow(clippy::too_many_arguments)]
+pub fn repair_devices(
+    data: &dyn BlockDevice,
+    hash: &dyn BlockDevice,
+    fec: &dyn BlockDevice,
+    same_device: bool,
+    sharing: Sharing,
+    opts: &VerityOptions,
+    fec_opts: &FecOptions,
+    root_hash: &[u8],
+    run: &RunOptions<'_>,
+    write: bool,
+) -> Result<super::RepairReport> {
+    let data_size = data.size().map_err(|e| FecError::io("reading the data device size", e))?;
+    let (config, _) = crate::verity::resolve_existing_config(hash, opts, data_size)?;
+    let hash_size = hash.size().map_err(|e| FecError::io("reading the hash device size", e))?;
+    let fec_size = fec.size().map_err(|e| FecError::io("reading the FEC device size", e))?;
     let placement = existing_placement(&config, hash_size, sharing, Some(fec_size), fec_opts)?;
-    super::repair(&data_dev, &hash_dev, &fec_dev, same_path(data, hash), opts, root_hash, &placement, run, write)
+    super::repair(data, hash, fec, same_device, opts, root_hash, &placement, run, write)
 }

@@ -54,8 +54,8 @@ pub use decode::{DecodeOutcome, decode};
 pub use encode::{EncodeOptions, EncodeOutcome, encode};
 pub use error::{FecError, Result};
 pub use image::{
-    DEFAULT_ROOTS, FecFormatOutcome, FecOptions, FecPlacement, Sharing, existing_placement, format_paths, repair_paths,
-    table_placement,
+    DEFAULT_ROOTS, FecFormatOutcome, FecOptions, FecPlacement, Sharing, existing_placement, format, format_paths,
+    repair_devices, repair_paths, table_placement,
 };
 pub use layout::{FecLayout, FecParams, Segment, Source};
 pub use repair::{RepairReport, repair};
