@@ -23,9 +23,7 @@
 #   KEEP_GOING=1         report a mismatch but do not stop
 #   CACHE=written        how the image sits in the page cache: "written" (as left by
 #                        writing it, like a freshly built image) or "reread" (evicted and
-#                        read back, as after a reboot; readahead then uses large folios,
-#                        which makes rootseal's mmap cheaper: 0.43 s -> 0.33 s per GiB
-#                        on a 2-core EPYC, while veritysetup stays at 1.0 s)
+#                        read back, as after a reboot; readahead then uses large folios)
 #   HYPERFINE=1          time with hyperfine instead (if installed); it runs all the
 #                        runs of one tool, then the other, rather than alternating
 #   LIMIT=1              0 skips the efficiency section (K, C, limit, efficiency)

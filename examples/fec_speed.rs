@@ -9,12 +9,12 @@
 //! cargo run --release --example fec_speed -- file DATA HASH_OUT FEC_OUT ROOTS RUNS [BACKEND] [THREADS]
 //!     whole image like `veritysetup format DATA HASH_OUT --fec-device FEC_OUT
 //!     --fec-roots ROOTS --salt 00…`: the tree with rootseal::verity::format_paths, then
-//!     the parity with rootseal::verity::fec::encode (inputs read with pread, or a
-//!     memory map with FEC_SOURCE=mmap; FEC_WINDOW=rounds per unit of work); RUNS runs,
+//!     the parity with rootseal::verity::fec::encode (inputs read with pread;
+//!     FEC_WINDOW=rounds per unit of work); RUNS runs,
 //!     prints every time and the best and median of the tree, the parity and both
 //! ```
 
-use rootseal::io::{BlockRead, FileDevice, MappedFile};
+use rootseal::io::FileDevice;
 use rootseal::text::Uuid;
 use rootseal::verity::fec::{self, BatchEncoder, EncodeOptions, FecBackend, FecLayout, FecParams};
 use rootseal::verity::{self, RunOptions, VerityOptions};
@@ -76,10 +76,8 @@ fn file(args: &[String]) {
         uuid: Some(Uuid::parse("5a5a5a5a-1234-4bcd-8ef0-0123456789ab").expect("uuid")),
         ..Default::default()
     };
-    // Knobs for experiments: FEC_WINDOW (rounds per unit), FEC_SOURCE=mmap (reads
-    // the inputs through a memory map instead of pread).
+    // A knob for experiments: FEC_WINDOW (rounds per unit).
     let window = std::env::var("FEC_WINDOW").ok().map(|w| w.parse().expect("FEC_WINDOW"));
-    let pread = std::env::var("FEC_SOURCE").map_or(true, |s| s != "mmap");
     let (mut tree_t, mut fec_t, mut total_t) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
         let _ = std::fs::remove_file(hash);
@@ -102,21 +100,12 @@ fn file(args: &[String]) {
             roots,
         })
         .expect("layout");
-        let (data_src, hash_src): (Box<dyn BlockRead>, Box<dyn BlockRead>) = if pread {
-            (
-                Box::new(FileDevice::new(File::open(data).expect("data")).expect("pread")),
-                Box::new(FileDevice::new(File::open(hash).expect("hash")).expect("pread")),
-            )
-        } else {
-            (
-                Box::new(MappedFile::new(&File::open(data).expect("data")).expect("map")),
-                Box::new(MappedFile::new(&File::open(hash).expect("hash")).expect("map")),
-            )
-        };
+        let data_src = FileDevice::new(File::open(data).expect("data")).expect("pread");
+        let hash_src = FileDevice::new(File::open(hash).expect("hash")).expect("pread");
         let out = FileDevice::open_rw(Path::new(fec_out)).expect("fec");
         let fec_start = Instant::now();
         let options = EncodeOptions { backend, threads, window_rounds: window };
-        let done = fec::encode(data_src.as_ref(), hash_src.as_ref(), &layout, &out, 0, &options).expect("encode");
+        let done = fec::encode(&data_src, &hash_src, &layout, &out, 0, &options).expect("encode");
         let fec_time = fec_start.elapsed().as_secs_f64();
         let total = start.elapsed().as_secs_f64();
         println!(

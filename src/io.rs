@@ -15,13 +15,8 @@ pub trait BlockRead: Sync {
     fn size(&self) -> io::Result<u64>;
 
     /// Returns `len` bytes at `offset`: a borrowed view where the bytes are already in
-    /// memory (mmap), otherwise read into `scratch`. A short read is an error.
+    /// memory, otherwise read into `scratch`. A short read is an error.
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]>;
-
-    /// Says that the bytes at `offset..offset + len` will not be read again, so that a
-    /// memory-mapped source can drop them from the process's resident set and memory
-    /// stays bounded whatever the image size. The default does nothing.
-    fn release(&self, _offset: u64, _len: usize) {}
 
     /// Fails with [`ChangedWhileReading`] when the source is no longer what it was when
     /// it was opened (a file truncated, grown or rewritten meanwhile). Readers call it
@@ -104,9 +99,6 @@ impl<T: BlockRead + ?Sized> BlockRead for Box<T> {
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
         (**self).read_view(offset, len, scratch)
     }
-    fn release(&self, offset: u64, len: usize) {
-        (**self).release(offset, len)
-    }
     fn check_unchanged(&self) -> io::Result<()> {
         (**self).check_unchanged()
     }
@@ -119,9 +111,6 @@ impl<T: BlockRead + ?Sized> BlockRead for &T {
     }
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
         (**self).read_view(offset, len, scratch)
-    }
-    fn release(&self, offset: u64, len: usize) {
-        (**self).release(offset, len)
     }
     fn check_unchanged(&self) -> io::Result<()> {
         (**self).check_unchanged()
@@ -170,60 +159,6 @@ impl BlockRead for Vec<u8> {
     }
     fn read_view<'a>(&'a self, offset: u64, len: usize, scratch: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
         self.as_slice().read_view(offset, len, scratch)
-    }
-}
-
-/// A read-only memory map of a whole file: reads are borrowed views, no copies.
-///
-/// Like every mapping, it assumes nobody shrinks the file while it is read: the kernel
-/// answers an access past the new end with SIGBUS, which ends the process. The verity
-/// file layer maps only regular image files, which nothing else should be writing during
-/// a format or verify (veritysetup's reads would see torn data then), and reads block
-/// devices with `pread`. Signature checks, whose inputs are downloads that may still be
-/// changing, read with `pread` too.
-pub struct MappedFile {
-    map: Option<memmap2::Mmap>,
-}
-
-impl MappedFile {
-    /// Maps `file`. An empty file maps to an empty view.
-    pub fn new(file: &File) -> io::Result<Self> {
-        // A pipe, FIFO, character device or /proc file reports length 0: mapping it
-        // would silently stand for empty contents, so refuse it.
-        crate::sys::file::check_regular_or_block(file)?;
-        if device_size(file)? == 0 {
-            return Ok(MappedFile { map: None });
-        }
-        // Mapping needs `unsafe`, which lives in crate::sys with its justification.
-        let map = crate::sys::mmap::map_readonly(file)?;
-        Ok(MappedFile { map: Some(map) })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        self.map.as_deref().unwrap_or(&[])
-    }
-}
-
-impl BlockRead for MappedFile {
-    fn size(&self) -> io::Result<u64> {
-        Ok(self.bytes().len() as u64)
-    }
-    fn read_view<'a>(&'a self, offset: u64, len: usize, _: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
-        let view = view_of(self.bytes(), offset, len)?;
-        if let (Some(map), Ok(offset)) = (&self.map, usize::try_from(offset)) {
-            // Map the whole range in one call (MADV_POPULATE_READ, Linux 5.14) rather than
-            // one fault per 64 KiB as hashing walks it: cheaper, and it lets the hasher
-            // prefetch ahead, which a missing page-table entry would drop. Only this range
-            // becomes resident (`release` drops it again). Failure (an older kernel) only
-            // costs speed.
-            let _ = map.advise_range(memmap2::Advice::PopulateRead, offset, len);
-        }
-        Ok(view)
-    }
-    fn release(&self, offset: u64, len: usize) {
-        if let (Some(map), Ok(offset)) = (&self.map, usize::try_from(offset)) {
-            crate::sys::mmap::release_mapped(map, offset, len);
-        }
     }
 }
 

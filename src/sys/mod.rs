@@ -1,5 +1,5 @@
 //! Inbound bindings to the system: the OpenSSL 3 `_ex` calls the `openssl` crate lacks,
-//! block-device ioctls and file mappings. Each is a small safe function over an `unsafe`
+//! block-device ioctls and file reads. Each is a small safe function over an `unsafe`
 //! call, so the rest of the crate never sees a raw pointer or a file descriptor number.
 //!
 //! `unsafe` code lives here, in `crate::ffi` (the outbound C ABI) and in `crate::simd`
@@ -11,6 +11,5 @@ pub(crate) mod blkdev;
 pub(crate) mod blockmap;
 pub(crate) mod file;
 pub(crate) mod lock;
-pub(crate) mod mmap;
 pub(crate) mod openssl;
 pub(crate) mod random;

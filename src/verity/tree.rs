@@ -326,7 +326,6 @@ impl<'w> RunWorker<'w> {
             };
             let at = (layout.slot_offset(self.level, hash_type, start) - lo) as usize;
             self.walk.hasher.digest_run(blocks, child_size, &mut self.out[at..], placement)?;
-            self.input.children.release(offset, len);
             start = end;
         }
 

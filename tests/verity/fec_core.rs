@@ -8,7 +8,7 @@
 
 use crate::common;
 use common::{Rng, describe, pseudo_random, veritysetup};
-use rootseal::io::{BlockRead, FileDevice, MappedFile};
+use rootseal::io::{BlockRead, FileDevice, FileReader};
 use rootseal::text::Uuid;
 use rootseal::verity::fec::{
     self, BatchEncoder, EncodeOptions, FecBackend, FecError, FecLayout, FecParams, Generator, Source,
@@ -362,13 +362,13 @@ fn build(idx: usize, c: &Case, backends: &[FecBackend]) -> Built {
     Built { dir, theirs, layout, data, hash }
 }
 
-/// rootseal's encoder over memory-mapped inputs, written with pwrite.
+/// rootseal's encoder over inputs read with pread, written with pwrite.
 fn encode_file(data: &Path, hash: &Path, layout: &FecLayout, out: &Path, offset: u64, backend: FecBackend) {
-    let data_map = MappedFile::new(&File::open(data).unwrap()).unwrap();
-    let hash_map = MappedFile::new(&File::open(hash).unwrap()).unwrap();
+    let data_reader = FileReader::open(data).unwrap();
+    let hash_reader = FileReader::open(hash).unwrap();
     let out = FileDevice::open_rw(out).unwrap();
     let options = EncodeOptions { backend: Some(backend), threads: Some(2), window_rounds: Some(3) };
-    let outcome = fec::encode(&data_map, &hash_map, layout, &out, offset, &options).unwrap();
+    let outcome = fec::encode(&data_reader, &hash_reader, layout, &out, offset, &options).unwrap();
     assert_eq!(outcome.backend, backend);
     assert_eq!(outcome.parity_bytes, layout.parity_bytes());
 }
@@ -415,13 +415,13 @@ fn larger_image_with_default_windows() {
     let c = case(12_000, 4096, "sha256", 1, 2, SEP);
     let built = build(200, &c, &[FecBackend::fastest()]);
     assert!(built.layout.rounds() > 40);
-    let data_map = MappedFile::new(&File::open(&built.data).unwrap()).unwrap();
-    let hash_map = MappedFile::new(&File::open(&built.hash).unwrap()).unwrap();
-    // pread sources, one thread, default window.
+    let data_reader = FileReader::open(&built.data).unwrap();
+    let hash_reader = FileReader::open(&built.hash).unwrap();
+    // The verity engine's reader on every core, and plain pread on one thread.
     let data_pread = FileDevice::new(File::open(&built.data).unwrap()).unwrap();
     let hash_pread = FileDevice::new(File::open(&built.hash).unwrap()).unwrap();
     for (data, hash, threads) in [
-        (&data_map as &dyn BlockRead, &hash_map as &dyn BlockRead, None),
+        (&data_reader as &dyn BlockRead, &hash_reader as &dyn BlockRead, None),
         (&data_pread as &dyn BlockRead, &hash_pread as &dyn BlockRead, Some(1)),
     ] {
         let out = built.dir.path().join("fec.default");

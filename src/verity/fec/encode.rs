@@ -18,8 +18,7 @@
 //!
 //! Memory per worker: the window's state and parity (2 · window · roots · block_size,
 //! at most about 2 MiB), and for sources that copy (`pread`) the input of one read
-//! group (`COLUMNS_PER_READ · window · block_size`, about 512 KiB). Memory-mapped
-//! sources are read in place and released after use.
+//! group (`COLUMNS_PER_READ · window · block_size`, about 512 KiB).
 
 use super::backend::{BatchEncoder, FecBackend, transpose_planes};
 use super::error::{FecError, Result};
@@ -226,7 +225,6 @@ impl Worker<'_> {
         let rsn = layout.rsn() as usize;
         for first in (0..rsn).step_by(COLUMNS_PER_READ) {
             let columns = first..(first + COLUMNS_PER_READ).min(rsn);
-            let mut released: Vec<(bool, u64, usize)> = Vec::new();
             let mut runs: [[Option<ColumnRun<'_>>; 3]; COLUMNS_PER_READ] = Default::default();
             for ((symbol, [data_buf, hash_buf]), column_runs) in
                 columns.clone().zip(scratch.iter_mut()).zip(runs.iter_mut())
@@ -241,14 +239,12 @@ impl Worker<'_> {
                         Source::Zero => None,
                         Source::Data(offset) => {
                             let buf = data_buf.take().ok_or(FecError::Overflow("the data runs of a column"))?;
-                            released.push((true, offset, len));
                             Some(self.data.read_view(offset, len, buf).map_err(|e| {
                                 FecError::io(format!("reading {len} bytes of the data device at offset {offset}"), e)
                             })?)
                         }
                         Source::Hash(offset) => {
                             let buf = hash_buf.take().ok_or(FecError::Overflow("the hash runs of a column"))?;
-                            released.push((false, offset, len));
                             Some(self.hash.read_view(offset, len, buf).map_err(|e| {
                                 FecError::io(format!("reading {len} bytes of the hash device at offset {offset}"), e)
                             })?)
@@ -279,9 +275,6 @@ impl Worker<'_> {
                 }
                 let planes = &mut state[index * round_state..(index + 1) * round_state];
                 self.encoder.resume_rows(&rows[..group], bs, planes, stride)?;
-            }
-            for (is_data, offset, len) in released {
-                if is_data { self.data.release(offset, len) } else { self.hash.release(offset, len) }
             }
         }
 
