@@ -123,12 +123,9 @@ pub unsafe extern "C" fn rootseal_kernel_usrhash_parse(
     boundary(|| {
         // SAFETY: per the caller's contract.
         let header = unsafe { bytes_arg(header, len, "header") }?;
-        let arch = match arch_of(arch)? {
-            Some(arch) => arch,
-            None => KernelArch::detect(header).ok_or(usrhash::UsrHashError::NotAKernel)?,
-        };
+        let arch = arch_of(arch)?;
         check_hash_out(hash_out, hash_out_size)?;
-        let found = usrhash::read(header, arch)?;
+        let (arch, found) = usrhash::find(header, arch)?;
         // SAFETY: checked above; per the caller's contract.
         Ok(unsafe { store(found, arch, hash_out, arch_out) })
     })

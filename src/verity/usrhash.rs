@@ -183,6 +183,17 @@ pub fn slot(header: &[u8], arch: KernelArch) -> Result<Slot<'_>, UsrHashError> {
     })
 }
 
+/// The format of `header` (`arch`, or the one its magic says) and the hash GRUB would
+/// read from it. With `arch` given, the slot is read whatever the magic, as GRUB reads it
+/// from the kernel it has loaded.
+pub fn find(header: &[u8], arch: Option<KernelArch>) -> Result<(KernelArch, Option<&str>), UsrHashError> {
+    let arch = match arch {
+        Some(arch) => arch,
+        None => KernelArch::detect(header).ok_or(UsrHashError::NotAKernel)?,
+    };
+    Ok((arch, read(header, arch)?))
+}
+
 /// The hash GRUB would read from `header`, or None when it would add nothing.
 pub fn read(header: &[u8], arch: KernelArch) -> Result<Option<&str>, UsrHashError> {
     Ok(match slot(header, arch)? {

@@ -49,12 +49,8 @@ fn header_of(file: &File, path: &Path) -> Result<Vec<u8>, UsrHashError> {
 pub fn read_usrhash_path(path: &Path, arch: Option<KernelArch>) -> Result<KernelUsrHash, UsrHashError> {
     let file = open(path, Access::Read).map_err(io_error(format!("opening {}", path.display())))?;
     let header = header_of(&file, path)?;
-    let arch = match arch {
-        Some(arch) => arch,
-        None => KernelArch::detect(&header).ok_or(UsrHashError::NotAKernel)?,
-    };
-    let hash = usrhash::read(&header, arch)?.map(String::from);
-    Ok(KernelUsrHash { arch, hash })
+    let (arch, hash) = usrhash::find(&header, arch)?;
+    Ok(KernelUsrHash { arch, hash: hash.map(String::from) })
 }
 
 /// Writes `hash` (64 lowercase hex characters) into the usr hash slot of the kernel

@@ -141,6 +141,26 @@ fn format_with_parity_by_path_and_by_callbacks_is_byte_identical_to_veritysetup(
         let line = kernel_table_fec(&tree, &parity, devs);
         assert!(line.contains(&format!("use_fec_from_device {} fec_start 0", devs[2])), "{line}");
         assert_eq!(line, String::from_utf8(out.stdout).unwrap().trim_end());
+        // A FEC result no format could give is refused, not printed.
+        let mut bad = parity;
+        bad.roots = 0;
+        let mut buf = vec![0 as c_char; 1024];
+        let names = devs.map(|d| CString::new(d).unwrap());
+        // SAFETY: valid structs, NUL-terminated names and a writable buffer of the size given.
+        let status = unsafe {
+            rootseal_verity_kernel_table_fec(
+                &tree,
+                &bad,
+                ptr::null(),
+                names[0].as_ptr(),
+                names[1].as_ptr(),
+                names[2].as_ptr(),
+                buf.as_mut_ptr(),
+                buf.len(),
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(status, S::InvalidArgument);
 
         // Over callbacks, into devices of the sizes veritysetup's files have.
         let data = MemoryIo::new(std::fs::read(&vs.data).unwrap());
@@ -213,11 +233,15 @@ fn lists(report: *const rootseal_fec_report) -> Vec<Vec<u64>> {
         .collect()
 }
 
-fn corrupt(path: &Path, block: usize) {
-    let mut bytes = std::fs::read(path).unwrap();
+fn corrupt_bytes(bytes: &mut [u8], block: usize) {
     for b in &mut bytes[block * BLOCK..block * BLOCK + 64] {
         *b ^= 0x5a;
     }
+}
+
+fn corrupt(path: &Path, block: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    corrupt_bytes(&mut bytes, block);
     std::fs::write(path, bytes).unwrap();
 }
 
@@ -279,6 +303,29 @@ fn repair_by_path_restores_the_bytes_refuses_beyond_capability_and_rewrites_pari
     assert!(std::fs::read(&vs.fec).unwrap() == parity, "the parity was not rewritten as veritysetup's");
 }
 
+/// `rootseal_verity_engine_repair_io` with 4 roots over data, hash and FEC in memory.
+fn repair_io(devices: [&MemoryIo; 3], root: &[u8], flags: u32) -> (S, *mut rootseal_fec_report) {
+    let mut fp = fec_params(4);
+    fp.flags = flags;
+    let mut report = ptr::null_mut();
+    let [data, hash, fec] = devices;
+    // SAFETY: valid params and callbacks whose devices outlive the call.
+    let status = unsafe {
+        rootseal_verity_engine_repair_io(
+            ptr::null(),
+            &params(),
+            &fp,
+            &data.as_io(),
+            &hash.as_io(),
+            &fec.as_io(),
+            root.as_ptr(),
+            root.len(),
+            &mut report,
+        )
+    };
+    (status, report)
+}
+
 #[test]
 fn repair_over_callbacks_restores_the_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -292,23 +339,7 @@ fn repair_over_callbacks_restores_the_bytes() {
     let fec = MemoryIo::new(std::fs::read(&vs.fec).unwrap());
     let root = unhex(&vs.root);
     for (flags, expected) in [(ROOTSEAL_FEC_DRY_RUN, S::VerityCorrupted), (0, S::Ok), (ROOTSEAL_FEC_DRY_RUN, S::Ok)] {
-        let mut fp = fec_params(4);
-        fp.flags = flags;
-        let mut report = ptr::null_mut();
-        // SAFETY: valid params and callbacks whose devices outlive the call.
-        let status = unsafe {
-            rootseal_verity_engine_repair_io(
-                ptr::null(),
-                &params(),
-                &fp,
-                &data.as_io(),
-                &hash.as_io(),
-                &fec.as_io(),
-                root.as_ptr(),
-                root.len(),
-                &mut report,
-            )
-        };
+        let (status, report) = repair_io([&data, &hash, &fec], &root, flags);
         assert_eq!(status, expected, "flags {flags}");
         if flags == 0 {
             assert_eq!(lists(report)[ROOTSEAL_FEC_LIST_REPAIRABLE_DATA as usize], [3, 4, 299]);
@@ -317,6 +348,15 @@ fn repair_over_callbacks_restores_the_bytes() {
         unsafe { rootseal_fec_report_free(report) };
     }
     assert!(*data.bytes.borrow() == original, "the callback repair did not restore the data");
+
+    // A failing read callback is a status, and nothing is written.
+    corrupt_bytes(&mut data.bytes.borrow_mut(), 5);
+    let before = data.bytes.borrow().clone();
+    fec.fail_reads.set(true);
+    let (status, report) = repair_io([&data, &hash, &fec], &root, 0);
+    assert_eq!(status, S::CallbackFailed);
+    assert!(report.is_null(), "a report from a failed call");
+    assert!(*data.bytes.borrow() == before, "a failed repair wrote");
 }
 
 /// Runs a path format with `p` and `fp`; checks that nothing was created and the
