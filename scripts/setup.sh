@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cryptsetup-bin   # veritysetup: the peer every verity test compares against
   gcc g++          # the C and C++ header tests
+  binutils         # nm, ld -r, objcopy, ar: scripts/build-boot.sh
   valgrind         # the C tests run under it too
   cgpt             # Chrome OS cgpt (vboot-utils): the GPT A/B peer
   gdisk            # sgdisk: makes and verifies the GPT test disks

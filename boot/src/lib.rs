@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod crypto;
+pub mod ffi;
 pub mod gpt;
 #[path = "../../src/text.rs"]
 pub mod text;

@@ -12,6 +12,8 @@ pub mod hasher;
 pub mod layout;
 #[path = "../../src/verity/params.rs"]
 pub mod params;
+#[path = "../../src/verity/range_walk.rs"]
+pub mod range_walk;
 #[path = "../../src/verity/superblock.rs"]
 pub mod superblock;
 #[path = "../../src/verity/usrhash.rs"]

@@ -14,6 +14,10 @@ pub const ROOTSEAL_KERNEL_ARCH_AUTO: u32 = 0;
 pub const ROOTSEAL_KERNEL_ARCH_X86_64: u32 = 1;
 /// `arch`: an arm64 Image (`ARM\x64` at 0x38; the hash at byte 512).
 pub const ROOTSEAL_KERNEL_ARCH_ARM64: u32 = 2;
+const _: () = assert!(
+    ROOTSEAL_KERNEL_ARCH_X86_64 == KernelArch::X86_64.number()
+        && ROOTSEAL_KERNEL_ARCH_ARM64 == KernelArch::Arm64.number()
+);
 
 /// `rootseal_kernel_usrhash_set` flag: overwrite a slot that holds other data.
 pub const ROOTSEAL_KERNEL_USRHASH_FORCE: u32 = 1 << 0;
@@ -24,20 +28,10 @@ pub const ROOTSEAL_KERNEL_USRHASH_SIZE: usize = 65;
 /// Bytes of the image `rootseal_kernel_usrhash_parse` needs to see every magic and slot.
 pub const ROOTSEAL_KERNEL_HEADER_SIZE: usize = usrhash::HEADER_LEN;
 
-const ARCH_NUMBERS: [(u32, KernelArch); 2] =
-    [(ROOTSEAL_KERNEL_ARCH_X86_64, KernelArch::X86_64), (ROOTSEAL_KERNEL_ARCH_ARM64, KernelArch::Arm64)];
-
 fn arch_of(number: u32) -> Result<Option<KernelArch>, Failure> {
-    if number == ROOTSEAL_KERNEL_ARCH_AUTO {
-        return Ok(None);
-    }
-    ARCH_NUMBERS.iter().find(|(n, _)| *n == number).map(|&(_, arch)| Some(arch)).ok_or_else(|| {
+    KernelArch::from_number(number).ok_or_else(|| {
         Failure::new(rootseal_status::InvalidArgument, format!("kernel arch number {number} is unknown"))
     })
-}
-
-fn arch_number(arch: KernelArch) -> u32 {
-    ARCH_NUMBERS.iter().find(|(_, a)| *a == arch).map_or(ROOTSEAL_KERNEL_ARCH_AUTO, |&(n, _)| n)
 }
 
 /// Checks the output buffer before anything is read.
@@ -67,7 +61,7 @@ unsafe fn store(found: Option<&str>, arch: KernelArch, hash_out: *mut c_char, ar
         std::ptr::copy_nonoverlapping(hash.as_ptr(), hash_out.cast::<u8>(), USRHASH_LEN);
         hash_out.add(USRHASH_LEN).write(0);
         if !arch_out.is_null() {
-            arch_out.write(arch_number(arch));
+            arch_out.write(arch.number());
         }
     }
     rootseal_status::Ok
@@ -164,7 +158,7 @@ pub unsafe extern "C" fn rootseal_kernel_usrhash_set(
         let arch = write_usrhash_path(path, arch_of(arch)?, hash, flags & ROOTSEAL_KERNEL_USRHASH_FORCE != 0)?;
         if !arch_out.is_null() {
             // SAFETY: non-NULL and writable per the caller's contract.
-            unsafe { arch_out.write(arch_number(arch)) };
+            unsafe { arch_out.write(arch.number()) };
         }
         Ok(rootseal_status::Ok)
     })

@@ -102,7 +102,7 @@ pub(crate) fn prepare_verify(
     let hash_size = device_size(hash, "hash")?;
     if hash_size < needed {
         // With a single data block there is no tree to read, and veritysetup accepts it.
-        if !layout.levels.is_empty() {
+        if !layout.levels().is_empty() {
             return Err(Error::HashDeviceTooSmall { needed, actual: hash_size });
         }
         warnings.push(Warning::HashDeviceShorterThanTable { needed, actual: hash_size });

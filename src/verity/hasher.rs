@@ -122,11 +122,17 @@ impl<'a> BlockHasher<'a> {
 
     /// The digest of one block.
     pub fn digest_one(&self, block: &[u8]) -> Result<Vec<u8>> {
-        let size = self.algorithm.digest_size();
-        let mut out = vec![0u8; size];
-        let placement = SlotPlacement { slot_size: size, per_block: 1, hash_block_size: size, first_slot: 0 };
-        self.digest_run(block, block.len(), &mut out, placement)?;
+        let mut out = vec![0u8; self.algorithm.digest_size()];
+        self.digest_into(block, &mut out)?;
         Ok(out)
+    }
+
+    /// The digest of one block into `out`, which holds exactly one digest. Allocates
+    /// nothing (the boot library's path).
+    pub fn digest_into(&self, block: &[u8], out: &mut [u8]) -> Result<()> {
+        let size = out.len();
+        let placement = SlotPlacement { slot_size: size, per_block: 1, hash_block_size: size, first_slot: 0 };
+        self.digest_run(block, block.len(), out, placement)
     }
 }
 

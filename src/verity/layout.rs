@@ -2,7 +2,6 @@
 //! the first hash block. No I/O, so it can be tested and fuzzed on its own.
 
 use super::error::{Error, Result};
-use alloc::{vec, vec::Vec};
 
 /// The dm-verity hash format ("version" in the kernel table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,14 +42,31 @@ pub struct Level {
 
 /// Where every level of a tree lives. Built only by [`TreeLayout::new`], which checks
 /// every invariant the accessors rely on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It allocates nothing (the levels live in a fixed table), so the boot library builds
+/// one on its stack.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TreeLayout {
     pub(crate) digest_size: usize,
     pub(crate) hash_block_size: u32,
     pub(crate) data_blocks: u64,
     pub(crate) hashes_per_block_bits: u32,
     pub(crate) hash_start_block: u64,
-    pub(crate) levels: Vec<Level>,
+    level_table: [Level; MAX_LEVELS as usize],
+    level_count: usize,
+}
+
+impl core::fmt::Debug for TreeLayout {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TreeLayout")
+            .field("digest_size", &self.digest_size)
+            .field("hash_block_size", &self.hash_block_size)
+            .field("data_blocks", &self.data_blocks)
+            .field("hashes_per_block_bits", &self.hashes_per_block_bits)
+            .field("hash_start_block", &self.hash_start_block)
+            .field("levels", &self.levels())
+            .finish()
+    }
 }
 
 impl TreeLayout {
@@ -74,18 +90,18 @@ impl TreeLayout {
             return Err(Error::TooManyLevels { levels: level_count });
         }
 
-        let mut sizes = Vec::with_capacity(level_count as usize);
+        let level_count = level_count as usize;
+        let mut level_table = [Level { start_block: 0, blocks: 0 }; MAX_LEVELS as usize];
         let mut children = data_blocks;
-        for _ in 0..level_count {
+        for level in &mut level_table[..level_count] {
             children = children.div_ceil(1u64 << bits);
-            sizes.push(children);
+            level.blocks = children;
         }
         // Stored top level first: each level starts after every level above it.
-        let mut levels = vec![Level { start_block: 0, blocks: 0 }; sizes.len()];
         let mut next = hash_start_block;
-        for (i, &blocks) in sizes.iter().enumerate().rev() {
-            levels[i] = Level { start_block: next, blocks };
-            next = next.checked_add(blocks).ok_or(Error::Overflow("the hash area size"))?;
+        for level in level_table[..level_count].iter_mut().rev() {
+            level.start_block = next;
+            next = next.checked_add(level.blocks).ok_or(Error::Overflow("the hash area size"))?;
         }
         let layout = TreeLayout {
             digest_size,
@@ -93,7 +109,8 @@ impl TreeLayout {
             data_blocks,
             hashes_per_block_bits: bits,
             hash_start_block,
-            levels,
+            level_table,
+            level_count,
         };
         layout.hash_end_bytes()?;
         Ok(layout)
@@ -123,7 +140,7 @@ impl TreeLayout {
     /// The levels: `levels()[0]` holds the digests of the data blocks, the last entry is
     /// the single top block. Empty for a single data block.
     pub fn levels(&self) -> &[Level] {
-        &self.levels
+        &self.level_table[..self.level_count]
     }
 
     /// log2 of the digests per hash block.
@@ -138,7 +155,7 @@ impl TreeLayout {
 
     /// Total hash blocks in the tree, not counting the superblock.
     pub fn hash_blocks(&self) -> u64 {
-        self.levels.iter().map(|l| l.blocks).sum()
+        self.levels().iter().map(|l| l.blocks).sum()
     }
 
     /// First hash block after the tree.
@@ -168,7 +185,7 @@ impl TreeLayout {
     pub fn slot_offset(&self, level: usize, hash_type: HashType, index: u64) -> u64 {
         let block = self.hash_block_size as u64;
         if index >= self.children_of(level) {
-            return self.levels[level].blocks * block;
+            return self.levels()[level].blocks * block;
         }
         let within = index & (self.hashes_per_block() - 1);
         (index >> self.hashes_per_block_bits) * block + within * self.slot_size(hash_type) as u64
@@ -177,7 +194,7 @@ impl TreeLayout {
     /// Number of children (data blocks for level 0, hash blocks of the level below
     /// otherwise) that level `level` hashes.
     pub fn children_of(&self, level: usize) -> u64 {
-        if level == 0 { self.data_blocks } else { self.levels[level - 1].blocks }
+        if level == 0 { self.data_blocks } else { self.levels()[level - 1].blocks }
     }
 }
 
@@ -186,7 +203,7 @@ mod tests {
     use super::*;
 
     fn sizes(layout: &TreeLayout) -> Vec<u64> {
-        layout.levels.iter().rev().map(|l| l.blocks).collect()
+        layout.levels().iter().rev().map(|l| l.blocks).collect()
     }
 
     #[test]
@@ -202,9 +219,9 @@ mod tests {
     #[test]
     fn top_level_is_stored_first() {
         let layout = TreeLayout::new(32, 4096, 16_385, 1).unwrap();
-        assert_eq!(layout.levels[2].start_block, 1);
-        assert_eq!(layout.levels[1].start_block, 2);
-        assert_eq!(layout.levels[0].start_block, 4);
+        assert_eq!(layout.levels()[2].start_block, 1);
+        assert_eq!(layout.levels()[1].start_block, 2);
+        assert_eq!(layout.levels()[0].start_block, 4);
         assert_eq!(layout.hash_end_block(), 133);
     }
 
@@ -224,7 +241,7 @@ mod tests {
         // 2^64 blocks need far more hash bytes than 64 bits can address.
         assert!(matches!(TreeLayout::new(64, 512, u64::MAX, 0), Err(Error::Overflow(_))));
         let deep = TreeLayout::new(64, 512, u64::MAX / 4096, 0).unwrap();
-        assert_eq!(deep.levels.len(), 18);
+        assert_eq!(deep.levels().len(), 18);
         assert!(matches!(TreeLayout::new(64, 64, 10, 0), Err(Error::HashBlockTooSmall { .. })));
     }
 }

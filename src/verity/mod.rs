@@ -32,6 +32,7 @@ mod hasher;
 pub mod layout;
 mod params;
 mod range;
+pub mod range_walk;
 mod roothash;
 pub mod superblock;
 mod table;
@@ -251,11 +252,11 @@ pub fn verify(
     unchanged(hash, "hash")?;
     let (corrupted_data_blocks, mut corrupted_hash_blocks) = found.blame(&layout);
     let mut root_hash_mismatch = None;
-    if let Some(top) = layout.levels.last()
+    if let Some(top) = layout.levels().last()
         && corrupted_hash_blocks == [top.start_block]
         && corrupted_data_blocks.is_empty()
     {
-        let children = layout.children_of(layout.levels.len() - 1);
+        let children = layout.children_of(layout.levels().len() - 1);
         if found.top_children_mismatched == 0 && !found.top_padding_bad {
             // Every block checks out against the stored tree: the given root is wrong,
             // the image is not corrupt.

@@ -98,8 +98,29 @@ pub struct VerityConfig {
     pub superblock_uuid: Option<Uuid>,
 }
 
+/// True for the block sizes dm-verity accepts: a power of two from 512 B to 512 KiB.
+pub const fn is_valid_block_size(size: u32) -> bool {
+    size.is_power_of_two() && size >= MIN_BLOCK_SIZE && size <= MAX_BLOCK_SIZE
+}
+
+/// First hash block of a tree whose hash area starts at byte `hash_offset`, in units of
+/// `hash_block_size` (non-zero), as in the kernel table: after the superblock, rounded
+/// up, when there is one; else the offset rounded down, as veritysetup does. None when
+/// the superblock's end overflows.
+pub const fn tree_start_block(hash_offset: u64, hash_block_size: u32, with_superblock: bool) -> Option<u64> {
+    let block = hash_block_size as u64;
+    if with_superblock {
+        match hash_offset.checked_add(SUPERBLOCK_SIZE) {
+            Some(end) => Some(end.div_ceil(block)),
+            None => None,
+        }
+    } else {
+        Some(hash_offset / block)
+    }
+}
+
 pub(crate) fn check_block_size(which: &'static str, size: u32) -> Result<()> {
-    if !size.is_power_of_two() || !(MIN_BLOCK_SIZE..=MAX_BLOCK_SIZE).contains(&size) {
+    if !is_valid_block_size(size) {
         return Err(Error::InvalidBlockSize { which, size: size as u64 });
     }
     Ok(())
@@ -144,13 +165,8 @@ impl VerityConfig {
 
     /// First hash block of the tree, in hash-block units, as in the kernel table.
     pub fn hash_start_block(&self) -> Result<u64> {
-        let block = self.hash_block_size as u64;
-        if self.superblock_uuid.is_some() {
-            let end = self.hash_offset.checked_add(SUPERBLOCK_SIZE).ok_or(Error::Overflow("the superblock end"))?;
-            Ok(end.div_ceil(block))
-        } else {
-            Ok(self.hash_offset / block)
-        }
+        tree_start_block(self.hash_offset, self.hash_block_size, self.superblock_uuid.is_some())
+            .ok_or(Error::Overflow("the superblock end"))
     }
 
     /// Root hash length for this algorithm.

@@ -11,7 +11,7 @@
 use super::device::prepare_verify;
 use super::error::{Error, Result};
 use super::hasher::{BlockHasher, SlotPlacement};
-use super::layout::TreeLayout;
+use super::range_walk::{PathSource, PathWalk, scratch_bytes};
 use super::{HashChoice, SaltedMultiHasher, VerifyReport, VerityOptions, block_hasher};
 use crate::io::BlockRead;
 use std::ops::Range;
@@ -19,69 +19,34 @@ use std::ops::Range;
 /// Data bytes read and digested per call: a few backend groups, little memory.
 const CHUNK_BYTES: u64 = 1 << 20;
 
-/// Whether a hash block on the current path can be used to judge its children.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Standing {
-    /// Its digest matches its trusted parent's slot (or the root hash).
-    Trusted,
-    /// It, or a block above it, is corrupt: nothing under it can be judged.
-    Untrusted,
-}
-
-/// The last hash block visited on each level. Data blocks are visited in increasing
-/// order, so every level's blocks are too, and each is read and judged once.
-struct HashPath<'a> {
-    layout: &'a TreeLayout,
+/// The host's hash blocks and digests for the shared walk: reads through the I/O
+/// engine, digests with the tree's backend, and collects the corrupt hash blocks.
+struct HostPath<'a> {
     hasher: &'a BlockHasher<'a>,
     hash: &'a dyn BlockRead,
-    root_hash: &'a [u8],
-    slot_size: usize,
-    current: Vec<Option<(u64, Standing, Vec<u8>)>>,
+    read_scratch: Vec<u8>,
     corrupted_hash_blocks: Vec<u64>,
 }
 
-impl HashPath<'_> {
-    /// The standing of block `index` of `level`, reading and judging it (and, first, its
-    /// ancestors) unless it is the one already held for that level.
-    fn judge(&mut self, level: usize, index: u64) -> Result<Standing> {
-        if let Some((held, standing, _)) = &self.current[level]
-            && *held == index
-        {
-            return Ok(*standing);
-        }
-        let top = level + 1 == self.layout.levels.len();
-        let parent =
-            if top { Standing::Trusted } else { self.judge(level + 1, index >> self.layout.hashes_per_block_bits)? };
-        if parent == Standing::Untrusted {
-            // Nothing under a corrupt block can be judged, so it is not even read.
-            self.current[level] = Some((index, Standing::Untrusted, Vec::new()));
-            return Ok(Standing::Untrusted);
-        }
-        let size = self.layout.hash_block_size as usize;
-        let number = self.layout.levels[level].start_block + index;
-        let mut scratch = Vec::new();
+impl PathSource for HostPath<'_> {
+    type Error = Error;
+
+    fn read_hash_block(&mut self, number: u64, buf: &mut [u8]) -> Result<()> {
+        let size = buf.len();
         let bytes = self
             .hash
-            .read_view(number * size as u64, size, &mut scratch)
-            .map_err(|e| Error::io(format!("reading hash block {number}"), e))?
-            .to_vec();
-        let digest = self.hasher.digest_one(&bytes)?;
-        let expected = if top { self.root_hash } else { self.slot(level + 1, index) };
-        let standing = if digest == expected {
-            Standing::Trusted
-        } else {
-            self.corrupted_hash_blocks.push(number);
-            Standing::Untrusted
-        };
-        self.current[level] = Some((index, standing, bytes));
-        Ok(standing)
+            .read_view(number * size as u64, size, &mut self.read_scratch)
+            .map_err(|e| Error::io(format!("reading hash block {number}"), e))?;
+        buf.copy_from_slice(bytes);
+        Ok(())
     }
 
-    /// The stored digest of child `child` in the block of `level` held on the path.
-    fn slot(&self, level: usize, child: u64) -> &[u8] {
-        let within = (child & (self.layout.hashes_per_block() - 1)) as usize * self.slot_size;
-        let (_, _, bytes) = self.current[level].as_ref().expect("the parent was judged first");
-        &bytes[within..within + self.layout.digest_size]
+    fn digest(&mut self, block: &[u8], out: &mut [u8]) -> Result<()> {
+        self.hasher.digest_into(block, out)
+    }
+
+    fn corrupt_hash_block(&mut self, number: u64) {
+        self.corrupted_hash_blocks.push(number);
     }
 }
 
@@ -116,15 +81,10 @@ pub fn verify_range(
     let (multi, hashed_by) =
         SaltedMultiHasher::for_tree(config.hash_algorithm, config.hash_type, &config.salt, hashing)?;
     let hasher = block_hasher(&config, multi.as_ref());
-    let mut path = HashPath {
-        layout: &layout,
-        hasher: &hasher,
-        hash,
-        root_hash,
-        slot_size: layout.slot_size(config.hash_type),
-        current: vec![None; layout.levels.len()],
-        corrupted_hash_blocks: Vec::new(),
-    };
+    let mut source = HostPath { hasher: &hasher, hash, read_scratch: Vec::new(), corrupted_hash_blocks: Vec::new() };
+    let mut path_blocks = vec![0u8; scratch_bytes(&layout).ok_or(Error::Overflow("the hash path size"))?];
+    let mut path = PathWalk::new(&layout, config.hash_type, root_hash, &mut path_blocks)
+        .ok_or_else(|| Error::InvalidParameter("the root hash does not fit the tree".into()))?;
 
     let digest_size = layout.digest_size;
     let per_chunk = (CHUNK_BYTES / block_size).max(1);
@@ -148,16 +108,7 @@ pub fn verify_range(
         hasher.digest_run(run, block_size as usize, &mut digests, placement)?;
         for (i, digest) in digests.chunks_exact(digest_size).enumerate() {
             let block = first + i as u64;
-            let matches = if layout.levels.is_empty() {
-                // A single data block has no tree: the root hash is its digest.
-                digest == root_hash
-            } else {
-                match path.judge(0, block >> layout.hashes_per_block_bits)? {
-                    Standing::Trusted => digest == path.slot(0, block),
-                    Standing::Untrusted => true,
-                }
-            };
-            if !matches {
+            if !path.data_block_intact(&mut source, block, digest)? {
                 corrupted_data_blocks.push(block);
             }
         }
@@ -165,7 +116,7 @@ pub fn verify_range(
     }
     super::unchanged(data, "data")?;
     super::unchanged(hash, "hash")?;
-    let mut corrupted_hash_blocks = path.corrupted_hash_blocks;
+    let mut corrupted_hash_blocks = source.corrupted_hash_blocks;
     corrupted_hash_blocks.sort_unstable();
     Ok(VerifyReport {
         config,

@@ -105,7 +105,7 @@ impl Walk<'_> {
     /// the children of the level above (the top block is hashed once more, for the root,
     /// outside the walk).
     fn total_input_bytes(&self) -> u64 {
-        let levels = &self.layout.levels;
+        let levels = self.layout.levels();
         let below_top: u64 = levels.iter().take(levels.len().saturating_sub(1)).map(|l| l.blocks).sum();
         let data = if levels.is_empty() { 0 } else { self.layout.data_blocks * self.data_block_size as u64 };
         data.saturating_add(below_top * self.layout.hash_block_size as u64)
@@ -124,7 +124,7 @@ impl Walk<'_> {
         if level == 0 {
             LevelInput { children: data, base: 0, child_size: self.data_block_size as usize }
         } else {
-            let below = self.layout.levels[level - 1];
+            let below = self.layout.levels()[level - 1];
             LevelInput {
                 children: hash,
                 base: below.start_block * self.layout.hash_block_size as u64,
@@ -136,7 +136,7 @@ impl Walk<'_> {
     /// Builds every level into `sink`, bottom up, and returns the root hash.
     pub fn build(&self, data: &dyn BlockRead, hash: &dyn BlockRead, sink: &dyn BlockWrite) -> Result<Vec<u8>> {
         let done = self.tally();
-        for level in 0..self.layout.levels.len() {
+        for level in 0..self.layout.levels().len() {
             let input = self.level_input(level, data, hash);
             self.process_level(level, &input, hash, &Sink::Write(sink), &done)?;
         }
@@ -146,7 +146,7 @@ impl Walk<'_> {
     /// Recomputes every level from the stored bytes below it and compares, from the
     /// root down, so that each level knows which blocks above it are trusted.
     pub fn verify(&self, data: &dyn BlockRead, hash: &dyn BlockRead, root: &[u8]) -> Result<Mismatches> {
-        let levels = self.layout.levels.len();
+        let levels = self.layout.levels().len();
         let mut found = Mismatches {
             tiers: vec![Vec::new(); levels + 1],
             top_children_mismatched: 0,
@@ -186,7 +186,7 @@ impl Walk<'_> {
 
     fn root_hash(&self, data: &dyn BlockRead, hash: &dyn BlockRead) -> Result<Vec<u8>> {
         let mut scratch = Vec::new();
-        let block = match self.layout.levels.last() {
+        let block = match self.layout.levels().last() {
             // A single data block has no tree: the root is that block's digest.
             None => data
                 .read_view(0, self.data_block_size as usize, &mut scratch)
@@ -299,7 +299,7 @@ impl<'w> RunWorker<'w> {
     fn process(&mut self, first: u64, last: u64, stored: &dyn BlockRead, sink: &Sink<'_>) -> Result<()> {
         let layout = self.walk.layout;
         let hash_type = self.hash_type();
-        let level_base = layout.levels[self.level].start_block * layout.hash_block_size as u64;
+        let level_base = layout.levels()[self.level].start_block * layout.hash_block_size as u64;
         let lo = layout.slot_offset(self.level, self.hash_type(), first);
         let hi = layout.slot_offset(self.level, self.hash_type(), last);
         self.out.clear();
@@ -406,7 +406,7 @@ impl Mismatches {
                 if tier == 0 {
                     data.push(index);
                 } else {
-                    hash.push(layout.levels[tier - 1].start_block + index);
+                    hash.push(layout.levels()[tier - 1].start_block + index);
                 }
             }
         }

@@ -64,6 +64,24 @@ impl KernelArch {
         }
     }
 
+    /// The number both C interfaces give the format (`ROOTSEAL_KERNEL_ARCH_*` and
+    /// `ROOTSEAL_BOOT_KERNEL_ARCH_*`); 0 there means "from the magic".
+    pub const fn number(self) -> u32 {
+        match self {
+            KernelArch::X86_64 => 1,
+            KernelArch::Arm64 => 2,
+        }
+    }
+
+    /// The format numbered `number` by [`KernelArch::number`]: `Some(None)` for 0 (from
+    /// the magic), None for a number no format has.
+    pub fn from_number(number: u32) -> Option<Option<Self>> {
+        if number == 0 {
+            return Some(None);
+        }
+        Self::ALL.into_iter().find(|arch| arch.number() == number).map(Some)
+    }
+
     /// The name the command line takes: `x86_64` or `arm64`.
     pub const fn name(self) -> &'static str {
         match self {

@@ -19,6 +19,7 @@ mod memory_io;
 #[path = "../sig_support/mod.rs"]
 mod sig_support;
 
+mod boot;
 mod contract;
 mod example;
 mod gpt_callbacks;
