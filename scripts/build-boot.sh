@@ -18,8 +18,11 @@ cargo_dir=$out_dir/cargo
 mkdir -p "$out_dir"
 
 # Its own target directory: these flags must not rebuild the host library's artefacts.
-RUSTFLAGS="-C no-redzone=yes -C relocation-model=pic" \
-    cargo build --quiet --release --manifest-path "$repo/boot/Cargo.toml" --target-dir "$cargo_dir" >&2
+# A cargo that runs this (a build script) passes its own flags in CARGO_ENCODED_RUSTFLAGS,
+# which would win over these.
+env -u CARGO_ENCODED_RUSTFLAGS RUSTFLAGS="-C no-redzone=yes -C relocation-model=pic" \
+    cargo rustc --quiet --release --lib --crate-type staticlib --features freestanding \
+    --manifest-path "$repo/boot/Cargo.toml" --target-dir "$cargo_dir" >&2
 raw=$cargo_dir/release/librootseal_boot.a
 
 exports=$(nm --defined-only --extern-only "$raw" 2>/dev/null | awk '$2 == "T" && $3 ~ /^rootseal_boot_/ { print $3 }' | sort -u)

@@ -111,7 +111,9 @@ unsafe fn bytes_in<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], rootseal_
 }
 
 /// What a freestanding archive must bring itself: the allocator, the panic handler and
-/// the symbols the precompiled `core` names.
+/// the symbols the precompiled `core` names. Only in the archive (`freestanding`
+/// feature): a host program that links the rlib (the fuzz target) has its own.
+#[cfg(feature = "freestanding")]
 mod freestanding {
     use core::alloc::{GlobalAlloc, Layout};
 
