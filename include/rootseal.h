@@ -820,6 +820,11 @@ typedef struct rootseal_trust_store rootseal_trust_store;
 typedef struct rootseal_verity_engine rootseal_verity_engine;
 
 /**
+ * A verified reader. Opaque; free it with [`rootseal_verity_reader_free`].
+ */
+typedef struct rootseal_verity_reader rootseal_verity_reader;
+
+/**
  * The outcome of a verification: the corrupted block lists. Opaque; free it with
  * [`rootseal_verity_report_free`].
  */
@@ -1437,6 +1442,39 @@ typedef struct rootseal_verity_range {
    */
   uint64_t reserved[4];
 } rootseal_verity_range;
+
+/**
+ * What one verified read did. Written on `OK` and on `VERITY_CORRUPTED`.
+ */
+typedef struct rootseal_verity_read_result {
+  /**
+   * Bytes read into the buffer: fewer than asked at the end of the data area, or when
+   * a later block is refused (the read starting there reports it).
+   */
+  uint64_t bytes_read;
+  /**
+   * With `VERITY_CORRUPTED`: the data block the tree refuses (none of its bytes were
+   * returned).
+   */
+  uint64_t corrupt_data_block;
+  /**
+   * With `VERITY_CORRUPTED` and `corrupt_hash_block_valid` 1: the corrupt hash block on
+   * its path (hash-block units on the hash device).
+   */
+  uint64_t corrupt_hash_block;
+  /**
+   * 1 when the tree itself is damaged above the block, else 0.
+   */
+  uint32_t corrupt_hash_block_valid;
+  /**
+   * Reserved, set to zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Reserved, set to zero.
+   */
+  uint64_t reserved[2];
+} rootseal_verity_read_result;
 
 /**
  * The optional parameters of the table line. Zero it and set `version` to
@@ -2325,6 +2363,61 @@ rootseal_status rootseal_verity_engine_verify_range_io(const struct rootseal_ver
                                                        size_t root_hash_size,
                                                        const struct rootseal_verity_range *range,
                                                        struct rootseal_verity_report **report_out);
+
+/**
+ * Opens a verified reader of the data device `data`, checked against the tree on `hash`
+ * and `root_hash` with `params` as for `rootseal_verity_verify_io` (superblock or
+ * explicit geometry; `data` and `hash` need `read` and `size`; the same non-NULL `ctx`
+ * for both means one shared device) and the hashing backend of `engine` (NULL: the
+ * process default). The callbacks are copied; their `ctx` must stay valid until
+ * [`rootseal_verity_reader_free`]. Nothing is read but the superblock and the sizes.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: `params` per its documentation, `root_hash` readable
+ * for `root_hash_size` bytes, `reader_out` writable; `engine` NULL or a live engine.
+ */
+rootseal_status rootseal_verity_reader_open_io(const struct rootseal_verity_engine *engine,
+                                               const struct rootseal_verity_params *params,
+                                               const struct rootseal_io *data,
+                                               const struct rootseal_io *hash,
+                                               const uint8_t *root_hash,
+                                               size_t root_hash_size,
+                                               struct rootseal_verity_reader **reader_out);
+
+/**
+ * Stores the bytes readable (the data area: `data_blocks` × `data_block_size`) in
+ * `*size_out`.
+ *
+ * # Safety
+ * `reader` a live reader, `size_out` writable.
+ */
+rootseal_status rootseal_verity_reader_size(const struct rootseal_verity_reader *reader,
+                                            uint64_t *size_out);
+
+/**
+ * Reads up to `len` bytes at byte `offset` of the data area into `buf`, every block
+ * verified before any of its bytes are copied. `OK` with `result.bytes_read` (0 at or
+ * past the end); `ROOTSEAL_STATUS_VERITY_CORRUPTED` when the first block the read
+ * touches is refused, with its number in `result` (and in `rootseal_last_error`);
+ * `CALLBACK_FAILED` or another status when reading failed. A reader is used by one
+ * thread at a time; its hash path and last data block are cached between reads.
+ *
+ * # Safety
+ * `reader` a live reader, `buf` writable for `len` bytes, `result` writable.
+ */
+rootseal_status rootseal_verity_reader_read(struct rootseal_verity_reader *reader,
+                                            uint64_t offset,
+                                            uint8_t *buf,
+                                            size_t len,
+                                            struct rootseal_verity_read_result *result);
+
+/**
+ * Frees a reader. NULL is a no-op; freeing twice is a caller bug.
+ *
+ * # Safety
+ * `reader` must be NULL or a reader from this library not yet freed.
+ */
+void rootseal_verity_reader_free(struct rootseal_verity_reader *reader);
 
 /**
  * Writes the dm-verity table line (`dmsetup create NAME --table LINE`) for the tree

@@ -85,6 +85,11 @@
 #define ROOTSEAL_BOOT_VERITY_NO_SUPERBLOCK (1 << 0)
 
 /**
+ * 64-bit words of [`rootseal_boot_verity_reader`]'s storage.
+ */
+#define ROOTSEAL_BOOT_VERITY_READER_WORDS 512
+
+/**
  * The result of every boot library function. The numbers are the host library's
  * `rootseal_status` numbers for the same meaning; they are never reused.
  */
@@ -386,6 +391,50 @@ typedef struct rootseal_boot_verity_range_result {
   uint64_t reserved[4];
 } rootseal_boot_verity_range_result;
 
+/**
+ * A verified reader's state, in the caller's memory (stack, static or heap): opaque,
+ * set up by [`rootseal_boot_verity_reader_init`].
+ */
+typedef struct rootseal_boot_verity_reader {
+  /**
+   * Opaque.
+   */
+  uint64_t opaque[ROOTSEAL_BOOT_VERITY_READER_WORDS];
+} rootseal_boot_verity_reader;
+
+/**
+ * What one verified read did. Written on `OK` and on `VERITY_CORRUPTED`.
+ */
+typedef struct rootseal_boot_verity_read_result {
+  /**
+   * Bytes read into the buffer: fewer than asked at the end of the data area, or when
+   * a later block is corrupt (the read starting there reports it).
+   */
+  uint64_t bytes_read;
+  /**
+   * With `VERITY_CORRUPTED`: the data block the tree refuses (none of its bytes were
+   * returned).
+   */
+  uint64_t corrupt_data_block;
+  /**
+   * With `VERITY_CORRUPTED` and `corrupt_hash_block_valid` 1: the corrupt hash block on
+   * its path (hash-block units on the hash device).
+   */
+  uint64_t corrupt_hash_block;
+  /**
+   * 1 when the tree itself is damaged above the block, else 0.
+   */
+  uint32_t corrupt_hash_block_valid;
+  /**
+   * Reserved, set to zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Reserved, set to zero.
+   */
+  uint64_t reserved[2];
+} rootseal_boot_verity_read_result;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -533,6 +582,39 @@ enum rootseal_boot_status rootseal_boot_verity_verify_range(const struct rootsea
                                                             uint8_t *scratch,
                                                             size_t scratch_size,
                                                             struct rootseal_boot_verity_range_result *result);
+
+/**
+ * Sets up `reader` to read the data device of `params` through its tree (the same
+ * checks as [`rootseal_boot_verity_verify_range`]). `scratch` (`scratch_size` bytes, at
+ * least what `rootseal_boot_verity_range_scratch_size` says) is its cache: the verified
+ * hash blocks of the last path and the last verified data block. `params.root_hash` is
+ * copied; the `rootseal_boot_io` structs `params` points to and `scratch` must stay
+ * valid, and unused by anything else, while the reader is used. Nothing needs freeing.
+ *
+ * # Safety
+ * As for the range function; `reader` writable.
+ */
+enum rootseal_boot_status rootseal_boot_verity_reader_init(const struct rootseal_boot_verity_params *params,
+                                                           uint8_t *scratch,
+                                                           size_t scratch_size,
+                                                           struct rootseal_boot_verity_reader *reader);
+
+/**
+ * Reads up to `len` bytes at byte `offset` of the data area into `buf`, every block
+ * verified leaf to root before any of its bytes are copied. `OK` with
+ * `result.bytes_read` (0 at or past the end); `ROOTSEAL_BOOT_STATUS_VERITY_CORRUPTED`
+ * when the first block the read touches is refused, with its number in `result`; the
+ * device statuses of the range function otherwise.
+ *
+ * # Safety
+ * `reader` set up by `rootseal_boot_verity_reader_init` (its devices and scratch still
+ * valid), `buf` writable for `len` bytes, `result` writable.
+ */
+enum rootseal_boot_status rootseal_boot_verity_reader_read(struct rootseal_boot_verity_reader *reader,
+                                                           uint64_t offset,
+                                                           uint8_t *buf,
+                                                           size_t len,
+                                                           struct rootseal_boot_verity_read_result *result);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -18,6 +18,8 @@ pub mod range_walk;
 pub mod superblock;
 #[path = "../../src/verity/usrhash.rs"]
 pub mod usrhash;
+#[path = "../../src/verity/verified_read.rs"]
+pub mod verified_read;
 #[path = "../../src/verity/warning.rs"]
 pub mod warning;
 

@@ -233,6 +233,53 @@ fn check_range(input: &mut Input<'_>, control: u8) {
             }
         }
     }
+
+    // The verified reader over the same devices: an intact tree reads back the data,
+    // from the range's start, in pieces of the fuzzed length.
+    // SAFETY: all-zero is a valid value of the opaque storage.
+    let mut reader: Box<rootseal_boot_verity_reader> = Box::new(unsafe { std::mem::zeroed() });
+    // SAFETY: valid pointers; scratch outlives the reader's use.
+    let status = no_alloc("reader_init", || unsafe {
+        rootseal_boot_verity_reader_init(&params, scratch.as_mut_ptr(), scratch.len(), &mut *reader)
+    });
+    if status != rootseal_boot_status::Ok {
+        assert!(!intact || misbehave == 1, "{status:?}: an intact tree refused by the reader");
+        return;
+    }
+    let mut piece = vec![0u8; (len as usize % 3000) + 1];
+    let mut at = offset;
+    // SAFETY: all-zero is a valid result.
+    let mut read: rootseal_boot_verity_read_result = unsafe { std::mem::zeroed() };
+    for _ in 0..64 {
+        // SAFETY: valid pointers and sizes.
+        let status = no_alloc("reader_read", || unsafe {
+            rootseal_boot_verity_reader_read(&mut *reader, at, piece.as_mut_ptr(), piece.len(), &mut read)
+        });
+        assert!(read.reserved0 == 0 && read.reserved == [0; 2]);
+        match status {
+            rootseal_boot_status::Ok if read.bytes_read == 0 => break,
+            rootseal_boot_status::Ok => {
+                let n = read.bytes_read as usize;
+                assert!(n <= piece.len());
+                let start = at as usize;
+                assert_eq!(&piece[..n], &data()[start..start + n], "verified bytes differ from the data");
+                at += read.bytes_read;
+            }
+            rootseal_boot_status::VerityCorrupted => {
+                assert!(!intact || misbehave == 1, "an intact tree's block refused");
+                // With the reference parameters (a patched superblock can change the
+                // block size), the refused block is the one the read starts in.
+                if !with_superblock || hash_device[..512] == geometry.hash_device[..512] {
+                    assert_eq!(read.corrupt_data_block, at / block_size, "the refused block is the one read");
+                }
+                break;
+            }
+            other => {
+                assert!(!intact || misbehave == 1, "{other:?} reading an intact tree");
+                break;
+            }
+        }
+    }
 }
 
 libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {

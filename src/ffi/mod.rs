@@ -29,6 +29,7 @@ pub mod status;
 pub mod verity;
 pub mod verity_fec;
 pub mod verity_range;
+pub mod verity_reader;
 pub mod verity_table;
 pub mod version;
 

@@ -39,6 +39,8 @@ mod table;
 mod tree;
 pub mod usrhash;
 mod usrhash_file;
+pub mod verified_read;
+mod verified_reader;
 mod warning;
 
 pub use backend::{HASH_BACKEND_ENV, HashBackend, HashChoice, HashedBy, SaltedMultiHasher, fastest_hash_backend};
@@ -56,6 +58,7 @@ pub use roothash::{check_root_hash_file_target, parse_root_hash, read_root_hash_
 pub use table::{CorruptionMode, FecTable, TableOptions, kernel_table};
 pub use tree::Progress;
 pub use usrhash_file::{KernelUsrHash, read_usrhash_path, write_usrhash_path};
+pub use verified_reader::{CorruptBlock, VerifiedReader};
 pub use warning::Warning;
 
 use crate::io::{BlockDevice, BlockRead};

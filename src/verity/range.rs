@@ -11,7 +11,8 @@
 use super::device::prepare_verify;
 use super::error::{Error, Result};
 use super::hasher::{BlockHasher, SlotPlacement};
-use super::range_walk::{PathSource, PathWalk, scratch_bytes};
+use super::range_walk::{PathMemory, PathSource, PathWalk, Verdict, scratch_bytes};
+use super::verified_read::DataSource;
 use super::{HashChoice, SaltedMultiHasher, VerifyReport, VerityOptions, block_hasher};
 use crate::io::BlockRead;
 use std::ops::Range;
@@ -19,13 +20,27 @@ use std::ops::Range;
 /// Data bytes read and digested per call: a few backend groups, little memory.
 const CHUNK_BYTES: u64 = 1 << 20;
 
-/// The host's hash blocks and digests for the shared walk: reads through the I/O
-/// engine, digests with the tree's backend, and collects the corrupt hash blocks.
-struct HostPath<'a> {
-    hasher: &'a BlockHasher<'a>,
-    hash: &'a dyn BlockRead,
-    read_scratch: Vec<u8>,
-    corrupted_hash_blocks: Vec<u64>,
+/// The host's blocks and digests for the shared walk (and the verified reader): reads
+/// through the I/O engine, digests with the tree's backend, and collects the corrupt
+/// hash blocks.
+pub(super) struct HostPath<'a> {
+    pub hasher: BlockHasher<'a>,
+    pub data: &'a dyn BlockRead,
+    pub hash: &'a dyn BlockRead,
+    pub read_scratch: Vec<u8>,
+    pub corrupted_hash_blocks: Vec<u64>,
+}
+
+impl DataSource for HostPath<'_> {
+    fn read_data_block(&mut self, number: u64, buf: &mut [u8]) -> Result<()> {
+        let size = buf.len();
+        let bytes = self
+            .data
+            .read_view(number * size as u64, size, &mut self.read_scratch)
+            .map_err(|e| Error::io(format!("reading data block {number}"), e))?;
+        buf.copy_from_slice(bytes);
+        Ok(())
+    }
 }
 
 impl PathSource for HostPath<'_> {
@@ -81,9 +96,10 @@ pub fn verify_range(
     let (multi, hashed_by) =
         SaltedMultiHasher::for_tree(config.hash_algorithm, config.hash_type, &config.salt, hashing)?;
     let hasher = block_hasher(&config, multi.as_ref());
-    let mut source = HostPath { hasher: &hasher, hash, read_scratch: Vec::new(), corrupted_hash_blocks: Vec::new() };
+    let mut source = HostPath { hasher, data, hash, read_scratch: Vec::new(), corrupted_hash_blocks: Vec::new() };
     let mut path_blocks = vec![0u8; scratch_bytes(&layout).ok_or(Error::Overflow("the hash path size"))?];
-    let mut path = PathWalk::new(&layout, config.hash_type, root_hash, &mut path_blocks)
+    let mut memory = PathMemory::new(&layout, &mut path_blocks).ok_or(Error::Overflow("the hash path size"))?;
+    let mut path = PathWalk::new(&layout, config.hash_type, root_hash)
         .ok_or_else(|| Error::InvalidParameter("the root hash does not fit the tree".into()))?;
 
     let digest_size = layout.digest_size;
@@ -105,10 +121,10 @@ pub fn verify_range(
             hash_block_size: count as usize * digest_size,
             first_slot: 0,
         };
-        hasher.digest_run(run, block_size as usize, &mut digests, placement)?;
+        source.hasher.digest_run(run, block_size as usize, &mut digests, placement)?;
         for (i, digest) in digests.chunks_exact(digest_size).enumerate() {
             let block = first + i as u64;
-            if !path.data_block_intact(&mut source, block, digest)? {
+            if path.verdict(&mut memory, &mut source, block, digest)? == Verdict::Corrupt {
                 corrupted_data_blocks.push(block);
             }
         }

@@ -1,11 +1,12 @@
 //! The leaf-to-root walk of range verification, with memory from the caller: the core
-//! the host's [`super::verify_range`] and the boot library's
-//! `rootseal_boot_verity_verify_range` both run.
+//! the host's [`super::verify_range`] and [`super::VerifiedReader`] and the boot library's
+//! range verification and verified reader all run.
 //!
 //! A data block is judged by its slot in a leaf hash block, which is trusted only once
-//! its own digest matches its slot in its parent, up to the root hash. One hash block per
-//! level is held (in the caller's scratch buffer); data blocks are visited in increasing
-//! order, so each hash block on the range's paths is read and judged once. Allocates
+//! its own digest matches its slot in its parent, up to the root hash. One verified hash
+//! block per level is held in the caller's memory (the path of the last block judged):
+//! data blocks visited in increasing order read and judge each hash block once, and a
+//! random read re-reads only the levels where its path leaves the held one. Allocates
 //! nothing.
 
 use super::layout::{HashType, MAX_LEVELS, TreeLayout};
@@ -22,6 +23,18 @@ pub enum Standing {
     Untrusted,
 }
 
+/// What the tree says of one data block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Its digest is the one in its slot.
+    Intact,
+    /// Its digest is not.
+    Corrupt,
+    /// A hash block on its path is corrupt (the number, in hash-block units): the block
+    /// cannot be judged.
+    UnderCorruptHashBlock(u64),
+}
+
 /// What the walk needs from its caller: hash blocks and digests.
 pub trait PathSource {
     /// The caller's error.
@@ -36,42 +49,30 @@ pub trait PathSource {
     fn corrupt_hash_block(&mut self, number: u64);
 }
 
-/// Bytes of scratch a walk over `layout` needs: one hash block per level. None when
-/// that does not fit in memory.
+/// Bytes of memory a walk over `layout` needs: one hash block per level. None when that
+/// does not fit in memory.
 pub fn scratch_bytes(layout: &TreeLayout) -> Option<usize> {
     (layout.hash_block_size as usize).checked_mul(layout.levels().len())
 }
 
-/// The hash blocks held on the current path.
-pub struct PathWalk<'a> {
+/// The caller's memory for the held hash blocks, checked to be large enough.
+pub struct PathMemory<'a> {
     layout: &'a TreeLayout,
-    root_hash: &'a [u8],
-    slot_size: usize,
-    held: [Option<(u64, Standing)>; MAX_LEVELS as usize],
     blocks: &'a mut [u8],
 }
 
-impl<'a> PathWalk<'a> {
-    /// A walk over `layout` towards `root_hash` (which must be one digest long) holding
-    /// its hash blocks in `scratch`. None when `scratch` is shorter than
-    /// [`scratch_bytes`] or the root hash has the wrong length.
-    pub fn new(
-        layout: &'a TreeLayout,
-        hash_type: HashType,
-        root_hash: &'a [u8],
-        scratch: &'a mut [u8],
-    ) -> Option<Self> {
+impl<'a> PathMemory<'a> {
+    /// `scratch` for a walk over `layout`, or None when it is shorter than
+    /// [`scratch_bytes`].
+    pub fn new(layout: &'a TreeLayout, scratch: &'a mut [u8]) -> Option<Self> {
         let needed = scratch_bytes(layout)?;
-        if scratch.len() < needed || root_hash.len() != layout.digest_size || layout.digest_size > MAX_DIGEST {
-            return None;
-        }
-        Some(PathWalk {
-            layout,
-            root_hash,
-            slot_size: layout.slot_size(hash_type),
-            held: [None; MAX_LEVELS as usize],
-            blocks: &mut scratch[..needed],
-        })
+        let blocks = scratch.get_mut(..needed)?;
+        Some(PathMemory { layout, blocks })
+    }
+
+    /// Bytes of one digest of the tree.
+    pub fn digest_size(&self) -> usize {
+        self.layout.digest_size
     }
 
     fn block_of(&self, level: usize) -> core::ops::Range<usize> {
@@ -79,36 +80,90 @@ impl<'a> PathWalk<'a> {
         level * size..(level + 1) * size
     }
 
+    /// Which memory this is, so that a walk never trusts blocks it did not put there.
+    fn identity(&self) -> (usize, usize) {
+        (self.blocks.as_ptr() as usize, self.blocks.len())
+    }
+}
+
+/// The state of a walk: the root hash and which hash block each level holds, and
+/// whether it was trusted. The blocks themselves live in a [`PathMemory`].
+pub struct PathWalk {
+    root_hash: [u8; MAX_DIGEST],
+    digest_size: usize,
+    slot_size: usize,
+    held: [Option<(u64, Standing)>; MAX_LEVELS as usize],
+    memory: (usize, usize),
+}
+
+impl PathWalk {
+    /// A walk over `layout` towards `root_hash`. None when the root hash is not one
+    /// digest long.
+    pub fn new(layout: &TreeLayout, hash_type: HashType, root_hash: &[u8]) -> Option<Self> {
+        let digest_size = layout.digest_size;
+        if root_hash.len() != digest_size || digest_size > MAX_DIGEST {
+            return None;
+        }
+        let mut root = [0u8; MAX_DIGEST];
+        root[..digest_size].copy_from_slice(root_hash);
+        Some(PathWalk {
+            root_hash: root,
+            digest_size,
+            slot_size: layout.slot_size(hash_type),
+            held: [None; MAX_LEVELS as usize],
+            memory: (0, 0),
+        })
+    }
+
+    /// Forgets every held block unless `memory` is the memory they were read into.
+    fn adopt(&mut self, memory: &PathMemory<'_>) {
+        if memory.identity() != self.memory {
+            self.held = [None; MAX_LEVELS as usize];
+            self.memory = memory.identity();
+        }
+    }
+
     /// The standing of block `index` of `level`, reading and judging it (and, first, its
     /// ancestors) unless it is the one already held for that level.
-    pub fn judge<S: PathSource>(&mut self, source: &mut S, level: usize, index: u64) -> Result<Standing, S::Error> {
+    pub fn judge<S: PathSource>(
+        &mut self,
+        memory: &mut PathMemory<'_>,
+        source: &mut S,
+        level: usize,
+        index: u64,
+    ) -> Result<Standing, S::Error> {
+        self.adopt(memory);
         if let Some((held, standing)) = self.held[level]
             && held == index
         {
             return Ok(standing);
         }
-        let levels = self.layout.levels();
-        let top = level + 1 == levels.len();
+        let layout = memory.layout;
+        let top = level + 1 == layout.levels().len();
         let parent = if top {
             Standing::Trusted
         } else {
-            self.judge(source, level + 1, index >> self.layout.hashes_per_block_bits)?
+            self.judge(memory, source, level + 1, index >> layout.hashes_per_block_bits)?
         };
         if parent == Standing::Untrusted {
             // Nothing under a corrupt block can be judged, so it is not even read.
             self.held[level] = Some((index, Standing::Untrusted));
             return Ok(Standing::Untrusted);
         }
-        let number = levels[level].start_block + index;
-        let range = self.block_of(level);
+        let number = layout.levels()[level].start_block + index;
+        let range = memory.block_of(level);
         // Nothing is held for this level while its buffer is being replaced.
         self.held[level] = None;
-        source.read_hash_block(number, &mut self.blocks[range.clone()])?;
+        source.read_hash_block(number, &mut memory.blocks[range.clone()])?;
         let mut digest = [0u8; MAX_DIGEST];
-        let digest = &mut digest[..self.layout.digest_size];
-        source.digest(&self.blocks[range], digest)?;
-        let expected = if top { self.root_hash } else { self.slot(level + 1, index) };
-        let standing = if *digest == *expected {
+        let digest = &mut digest[..self.digest_size];
+        source.digest(&memory.blocks[range], digest)?;
+        let matches = if top {
+            *digest == self.root_hash[..self.digest_size]
+        } else {
+            *digest == *self.slot(memory, level + 1, index)
+        };
+        let standing = if matches {
             Standing::Trusted
         } else {
             source.corrupt_hash_block(number);
@@ -119,27 +174,46 @@ impl<'a> PathWalk<'a> {
     }
 
     /// The stored digest of child `child` in the block of `level` held on the path.
-    fn slot(&self, level: usize, child: u64) -> &[u8] {
-        let within = (child & (self.layout.hashes_per_block() - 1)) as usize * self.slot_size;
-        let start = self.block_of(level).start + within;
-        &self.blocks[start..start + self.layout.digest_size]
+    fn slot<'m>(&self, memory: &'m PathMemory<'_>, level: usize, child: u64) -> &'m [u8] {
+        let within = (child & (memory.layout.hashes_per_block() - 1)) as usize * self.slot_size;
+        let start = memory.block_of(level).start + within;
+        &memory.blocks[start..start + self.digest_size]
     }
 
-    /// Whether data block `block`, whose digest is `digest`, is intact: its slot in the
-    /// tree holds that digest (for a one-block image, the root hash is it), or it lies
-    /// under a corrupt hash block, which takes the blame instead.
-    pub fn data_block_intact<S: PathSource>(
+    /// What the tree says of data block `block`, whose digest is `digest` (for a
+    /// one-block image, the root hash is that digest).
+    pub fn verdict<S: PathSource>(
         &mut self,
+        memory: &mut PathMemory<'_>,
         source: &mut S,
         block: u64,
         digest: &[u8],
-    ) -> Result<bool, S::Error> {
-        if self.layout.levels().is_empty() {
-            return Ok(digest == self.root_hash);
+    ) -> Result<Verdict, S::Error> {
+        let layout = memory.layout;
+        let intact = |ok: bool| if ok { Verdict::Intact } else { Verdict::Corrupt };
+        if layout.levels().is_empty() {
+            return Ok(intact(*digest == self.root_hash[..self.digest_size]));
         }
-        Ok(match self.judge(source, 0, block >> self.layout.hashes_per_block_bits)? {
-            Standing::Trusted => digest == self.slot(0, block),
-            Standing::Untrusted => true,
+        let leaf = block >> layout.hashes_per_block_bits;
+        Ok(match self.judge(memory, source, 0, leaf)? {
+            Standing::Trusted => intact(digest == self.slot(memory, 0, block)),
+            Standing::Untrusted => Verdict::UnderCorruptHashBlock(self.corrupt_on_path(layout, leaf)),
         })
+    }
+
+    /// The highest corrupt hash block on the held path of leaf `leaf` (the one that takes
+    /// the blame).
+    fn corrupt_on_path(&self, layout: &TreeLayout, leaf: u64) -> u64 {
+        let levels = layout.levels();
+        let mut blamed = levels[0].start_block + leaf;
+        let mut index = leaf;
+        for (level, info) in levels.iter().enumerate() {
+            match self.held[level] {
+                Some((held, Standing::Untrusted)) if held == index => blamed = info.start_block + index,
+                _ => {}
+            }
+            index >>= layout.hashes_per_block_bits;
+        }
+        blamed
     }
 }

@@ -290,6 +290,59 @@ static void ranges(const uint8_t *data, size_t data_len, const uint8_t *hash, si
     free(bad_tree);
 }
 
+/* The verified reader over the same files: every byte as the data file has it, in odd
+ * pieces; a flipped block refused with its number and none of its bytes. */
+static void reader(const uint8_t *data, size_t data_len, const uint8_t *hash, size_t hash_len, const char *root_hex) {
+    uint8_t root[64], piece[1000], *flipped = malloc(data_len), *scratch;
+    size_t root_len = unhex(root_hex, root, sizeof root), need = 0, at = 0;
+    struct disk d = { data, data_len, READ_ONE_BYTE }, h = { hash, hash_len, READ_OK };
+    rootseal_boot_io dio = io_of(&d), hio = io_of(&h);
+    rootseal_boot_verity_params p;
+    rootseal_boot_verity_superblock sb;
+    rootseal_boot_verity_reader r;
+    rootseal_boot_verity_read_result res;
+    int same = 1;
+
+    memset(&p, 0, sizeof p);
+    p.version = ROOTSEAL_BOOT_VERITY_PARAMS_VERSION;
+    p.data = &dio;
+    p.hash = &hio;
+    p.root_hash = root;
+    p.root_hash_size = root_len;
+    CHECK(rootseal_boot_verity_superblock_read(&hio, 0, &sb) == ROOTSEAL_BOOT_STATUS_OK);
+    CHECK(rootseal_boot_verity_range_scratch_size(&p, &need) == ROOTSEAL_BOOT_STATUS_OK);
+    scratch = malloc(need);
+    CHECK(rootseal_boot_verity_reader_init(&p, scratch, need - 1, &r) == ROOTSEAL_BOOT_STATUS_BUFFER_TOO_SMALL);
+    CHECK(rootseal_boot_verity_reader_init(&p, scratch, need, &r) == ROOTSEAL_BOOT_STATUS_OK);
+    d.mode = READ_OK;
+    for (;;) {
+        CHECK(rootseal_boot_verity_reader_read(&r, at, piece, sizeof piece, &res) == ROOTSEAL_BOOT_STATUS_OK);
+        if (res.bytes_read == 0) break;
+        same &= memcmp(piece, data + at, (size_t)res.bytes_read) == 0;
+        at += (size_t)res.bytes_read;
+    }
+    printf("reader read %lu same %d\n", (unsigned long)at, same);
+
+    memcpy(flipped, data, data_len);
+    flipped[7 * sb.data_block_size + 100] ^= 0x10;
+    d.bytes = flipped;
+    CHECK(rootseal_boot_verity_reader_init(&p, scratch, need, &r) == ROOTSEAL_BOOT_STATUS_OK);
+    CHECK(rootseal_boot_verity_reader_read(&r, 6 * sb.data_block_size, piece, sizeof piece < 2 * sb.data_block_size ? sizeof piece : 2 * sb.data_block_size, &res) == ROOTSEAL_BOOT_STATUS_OK);
+    printf("reader before %lu\n", (unsigned long)res.bytes_read);
+    memset(piece, 0x77, sizeof piece);
+    printf("reader flipped %d", (int)rootseal_boot_verity_reader_read(&r, 7 * sb.data_block_size + 5, piece, 10, &res));
+    printf(" %lu %lu %u\n", (unsigned long)res.corrupt_data_block, (unsigned long)res.bytes_read, res.corrupt_hash_block_valid);
+    CHECK(piece[0] == 0x77 && piece[9] == 0x77);
+    d.bytes = data;
+    d.mode = READ_FAIL;
+    CHECK(rootseal_boot_verity_reader_read(&r, 0, piece, 10, &res) == ROOTSEAL_BOOT_STATUS_CALLBACK_FAILED);
+    d.mode = READ_OK;
+    CHECK(rootseal_boot_verity_reader_read(NULL, 0, piece, 10, &res) == ROOTSEAL_BOOT_STATUS_NULL_PARAMETER);
+    CHECK(rootseal_boot_verity_reader_read(&r, 0, NULL, 10, &res) == ROOTSEAL_BOOT_STATUS_NULL_PARAMETER);
+    free(scratch);
+    free(flipped);
+}
+
 static void digests(const uint8_t *data, size_t len) {
     uint8_t out[64], small[31];
     CHECK(rootseal_boot_sha256(data, len, out, 32) == ROOTSEAL_BOOT_STATUS_OK);
@@ -316,6 +369,7 @@ int main(int argc, char **argv) {
     usrhash(kernel, kernel_len);
     digests(data, data_len);
     ranges(data, data_len, hash, hash_len, argv[4]);
+    reader(data, data_len, hash, hash_len, argv[4]);
     free(hash);
     free(kernel);
     free(data);

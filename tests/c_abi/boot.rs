@@ -271,4 +271,11 @@ fn check_ranges(got: &str, data: &Path, hash: &Path, root: &str, block_size: usi
     assert!(outcome("short-data").starts_with("106 "));
     assert!(outcome("short-hash").starts_with("107 "));
     assert!(outcome("failing").starts_with("8 "));
+
+    // The verified reader: every byte of the data file, then the flipped block refused.
+    let data_len = std::fs::metadata(data).unwrap().len();
+    assert_eq!(field(got, "reader read "), format!("{data_len} same 1"));
+    let before = (block_size as u64).min(1000);
+    assert_eq!(field(got, "reader before "), before.to_string(), "the read before block 7 stops at it");
+    assert_eq!(field(got, "reader flipped "), "100 7 0 0", "block 7 refused, no bytes");
 }

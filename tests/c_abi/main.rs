@@ -30,4 +30,5 @@ mod programs;
 mod sig_contract;
 mod sig_programs;
 mod verity_fec;
+mod verity_reader;
 mod verity_table;

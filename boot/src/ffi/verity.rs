@@ -9,8 +9,9 @@ use crate::verity::error::Error;
 use crate::verity::hasher::BlockHasher;
 use crate::verity::layout::{HashType, TreeLayout};
 use crate::verity::params::{is_valid_block_size, tree_start_block};
-use crate::verity::range_walk::{PathSource, PathWalk, scratch_bytes};
+use crate::verity::range_walk::{PathMemory, PathSource, PathWalk, Verdict, scratch_bytes};
 use crate::verity::superblock::{self, ParsedSuperblock, SuperblockFault};
+use crate::verity::verified_read::{DataSource, ReadFault, VerifiedBlocks};
 use core::ffi::c_char;
 
 /// Bytes of a superblock.
@@ -258,6 +259,9 @@ fn scratch_needed(config: &ParsedSuperblock, layout: &TreeLayout) -> Result<usiz
 
 /// The devices behind one range verification.
 struct BootPath<'a> {
+    /// The data device, for the verified reader (range verification reads its data
+    /// blocks itself).
+    data: Option<Disk<'a>>,
     hash: Disk<'a>,
     hasher: BlockHasher<'a>,
     result: rootseal_boot_verity_range_result,
@@ -284,6 +288,16 @@ impl PathSource for BootPath<'_> {
             result.first_corrupted_hash_block = number;
         }
         result.corrupted_hash_blocks += 1;
+    }
+}
+
+fn empty_range_result() -> rootseal_boot_verity_range_result {
+    rootseal_boot_verity_range_result {
+        corrupted_data_blocks: 0,
+        first_corrupted_data_block: 0,
+        corrupted_hash_blocks: 0,
+        first_corrupted_hash_block: 0,
+        reserved: [0; 4],
     }
 }
 
@@ -406,20 +420,11 @@ unsafe fn verify_range(
     let hash = unsafe { Disk::new(params.hash) }?;
     let (path_blocks, rest) = scratch.split_at_mut(scratch_bytes(&layout).ok_or(rootseal_boot_status::VerityOverflow)?);
     let block = &mut rest[..config.data_block_size as usize];
-    let mut walk = PathWalk::new(&layout, config.hash_type, root_hash, path_blocks)
-        .ok_or(rootseal_boot_status::VerityRootHashLength)?;
+    let mut memory = PathMemory::new(&layout, path_blocks).ok_or(rootseal_boot_status::BufferTooSmall)?;
+    let mut walk =
+        PathWalk::new(&layout, config.hash_type, root_hash).ok_or(rootseal_boot_status::VerityRootHashLength)?;
     let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, config.salt(), None);
-    let mut source = BootPath {
-        hash,
-        hasher,
-        result: rootseal_boot_verity_range_result {
-            corrupted_data_blocks: 0,
-            first_corrupted_data_block: 0,
-            corrupted_hash_blocks: 0,
-            first_corrupted_hash_block: 0,
-            reserved: [0; 4],
-        },
-    };
+    let mut source = BootPath { data: None, hash, hasher, result: empty_range_result() };
     let mut digest = [0u8; 64];
     let digest = &mut digest[..config.hash_algorithm.digest_size()];
     for number in offset / block_size..end.div_ceil(block_size) {
@@ -427,7 +432,7 @@ unsafe fn verify_range(
             return Err(rootseal_boot_status::VerityDataTooShort);
         }
         source.digest(block, digest)?;
-        if !walk.data_block_intact(&mut source, number, digest)? {
+        if walk.verdict(&mut memory, &mut source, number, digest)? == Verdict::Corrupt {
             let result = &mut source.result;
             if result.corrupted_data_blocks == 0 {
                 result.first_corrupted_data_block = number;
@@ -436,4 +441,194 @@ unsafe fn verify_range(
         }
     }
     Ok(source.result)
+}
+
+/// 64-bit words of [`rootseal_boot_verity_reader`]'s storage.
+pub const ROOTSEAL_BOOT_VERITY_READER_WORDS: usize = 512;
+
+/// A verified reader's state, in the caller's memory (stack, static or heap): opaque,
+/// set up by [`rootseal_boot_verity_reader_init`].
+#[repr(C)]
+pub struct rootseal_boot_verity_reader {
+    /// Opaque.
+    pub opaque: [u64; ROOTSEAL_BOOT_VERITY_READER_WORDS],
+}
+
+/// What one verified read did. Written on `OK` and on `VERITY_CORRUPTED`.
+#[repr(C)]
+pub struct rootseal_boot_verity_read_result {
+    /// Bytes read into the buffer: fewer than asked at the end of the data area, or when
+    /// a later block is corrupt (the read starting there reports it).
+    pub bytes_read: u64,
+    /// With `VERITY_CORRUPTED`: the data block the tree refuses (none of its bytes were
+    /// returned).
+    pub corrupt_data_block: u64,
+    /// With `VERITY_CORRUPTED` and `corrupt_hash_block_valid` 1: the corrupt hash block on
+    /// its path (hash-block units on the hash device).
+    pub corrupt_hash_block: u64,
+    /// 1 when the tree itself is damaged above the block, else 0.
+    pub corrupt_hash_block_valid: u32,
+    /// Reserved, set to zero.
+    pub reserved0: u32,
+    /// Reserved, set to zero.
+    pub reserved: [u64; 2],
+}
+
+/// What the opaque storage holds.
+struct ReaderState {
+    data: *const rootseal_boot_io,
+    hash: *const rootseal_boot_io,
+    config: ParsedSuperblock,
+    layout: TreeLayout,
+    blocks: VerifiedBlocks,
+    scratch: *mut u8,
+    scratch_size: usize,
+}
+
+const _: () = assert!(
+    size_of::<ReaderState>() <= size_of::<rootseal_boot_verity_reader>()
+        && align_of::<ReaderState>() <= align_of::<rootseal_boot_verity_reader>()
+);
+
+impl DataSource for BootPath<'_> {
+    fn read_data_block(&mut self, number: u64, buf: &mut [u8]) -> Result<(), rootseal_boot_status> {
+        let data = self.data.as_ref().ok_or(rootseal_boot_status::NullParameter)?;
+        let offset = number.checked_mul(buf.len() as u64).ok_or(rootseal_boot_status::VerityOverflow)?;
+        if data.read_at(offset, buf)? != buf.len() {
+            return Err(rootseal_boot_status::VerityDataTooShort);
+        }
+        Ok(())
+    }
+}
+
+/// Sets up `reader` to read the data device of `params` through its tree (the same
+/// checks as [`rootseal_boot_verity_verify_range`]). `scratch` (`scratch_size` bytes, at
+/// least what `rootseal_boot_verity_range_scratch_size` says) is its cache: the verified
+/// hash blocks of the last path and the last verified data block. `params.root_hash` is
+/// copied; the `rootseal_boot_io` structs `params` points to and `scratch` must stay
+/// valid, and unused by anything else, while the reader is used. Nothing needs freeing.
+///
+/// # Safety
+/// As for the range function; `reader` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_boot_verity_reader_init(
+    params: *const rootseal_boot_verity_params,
+    scratch: *mut u8,
+    scratch_size: usize,
+    reader: *mut rootseal_boot_verity_reader,
+) -> rootseal_boot_status {
+    if reader.is_null() || scratch.is_null() {
+        return rootseal_boot_status::NullParameter;
+    }
+    // SAFETY: per the caller's contract.
+    let state = unsafe { reader_state(params, scratch, scratch_size) };
+    match state {
+        // SAFETY: `reader` is non-NULL and writable, and large and aligned enough for the
+        // state (checked at compile time above).
+        Ok(state) => unsafe { reader.cast::<ReaderState>().write(state) },
+        Err(status) => return status,
+    }
+    rootseal_boot_status::Ok
+}
+
+/// The reader's state for `params`, checked.
+///
+/// # Safety
+/// As for [`rootseal_boot_verity_reader_init`].
+unsafe fn reader_state(
+    params: *const rootseal_boot_verity_params,
+    scratch: *mut u8,
+    scratch_size: usize,
+) -> Result<ReaderState, rootseal_boot_status> {
+    // SAFETY: per the caller's contract.
+    let params = unsafe { params_of(params) }?;
+    // SAFETY: as above.
+    let (config, layout) = unsafe { tree_of(params) }?;
+    // SAFETY: as above.
+    let root_hash = unsafe { bytes_in(params.root_hash, params.root_hash_size) }?;
+    if root_hash.len() != config.hash_algorithm.digest_size() {
+        return Err(rootseal_boot_status::VerityRootHashLength);
+    }
+    if scratch_size < scratch_needed(&config, &layout)? {
+        return Err(rootseal_boot_status::BufferTooSmall);
+    }
+    // SAFETY: as above: both devices are checked now, and used on every read.
+    unsafe {
+        Disk::new(params.data)?;
+        Disk::new(params.hash)?;
+    }
+    let blocks = VerifiedBlocks::new(&layout, config.hash_type, root_hash, config.data_block_size)
+        .ok_or(rootseal_boot_status::VerityRootHashLength)?;
+    Ok(ReaderState { data: params.data, hash: params.hash, config, layout, blocks, scratch, scratch_size })
+}
+
+/// Reads up to `len` bytes at byte `offset` of the data area into `buf`, every block
+/// verified leaf to root before any of its bytes are copied. `OK` with
+/// `result.bytes_read` (0 at or past the end); `ROOTSEAL_BOOT_STATUS_VERITY_CORRUPTED`
+/// when the first block the read touches is refused, with its number in `result`; the
+/// device statuses of the range function otherwise.
+///
+/// # Safety
+/// `reader` set up by `rootseal_boot_verity_reader_init` (its devices and scratch still
+/// valid), `buf` writable for `len` bytes, `result` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rootseal_boot_verity_reader_read(
+    reader: *mut rootseal_boot_verity_reader,
+    offset: u64,
+    buf: *mut u8,
+    len: usize,
+    result: *mut rootseal_boot_verity_read_result,
+) -> rootseal_boot_status {
+    if reader.is_null() || result.is_null() || (buf.is_null() && len != 0) {
+        return rootseal_boot_status::NullParameter;
+    }
+    // SAFETY: set up by init, per the contract; nothing else refers to it during the call.
+    let state = unsafe { &mut *reader.cast::<ReaderState>() };
+    // SAFETY: `buf` writable for `len` bytes (or empty).
+    let buf: &mut [u8] = if len == 0 { &mut [] } else { unsafe { core::slice::from_raw_parts_mut(buf, len) } };
+    // SAFETY: the scratch the reader was set up with, still valid per the contract.
+    let scratch = unsafe { core::slice::from_raw_parts_mut(state.scratch, state.scratch_size) };
+    let outcome = (|| {
+        let path_bytes = scratch_bytes(&state.layout).ok_or(rootseal_boot_status::VerityOverflow)?;
+        let (path_blocks, rest) = scratch.split_at_mut(path_bytes);
+        let block = &mut rest[..state.config.data_block_size as usize];
+        let mut memory = PathMemory::new(&state.layout, path_blocks).ok_or(rootseal_boot_status::BufferTooSmall)?;
+        // SAFETY: the devices were checked at init and are still valid per the contract.
+        let (data, hash) = unsafe { (Disk::new(state.data)?, Disk::new(state.hash)?) };
+        let mut source = BootPath {
+            data: Some(data),
+            hash,
+            hasher: BlockHasher::new(state.config.hash_algorithm, state.config.hash_type, state.config.salt(), None),
+            result: empty_range_result(),
+        };
+        Ok(state.blocks.read_at(&mut memory, block, &mut source, offset, buf))
+    })();
+    let mut found = rootseal_boot_verity_read_result {
+        bytes_read: 0,
+        corrupt_data_block: 0,
+        corrupt_hash_block: 0,
+        corrupt_hash_block_valid: 0,
+        reserved0: 0,
+        reserved: [0; 2],
+    };
+    let status = match outcome {
+        Err(status) | Ok(Err(ReadFault::Source(status))) => return status,
+        Ok(Ok(n)) => {
+            found.bytes_read = n as u64;
+            rootseal_boot_status::Ok
+        }
+        Ok(Err(ReadFault::CorruptDataBlock(block))) => {
+            found.corrupt_data_block = block;
+            rootseal_boot_status::VerityCorrupted
+        }
+        Ok(Err(ReadFault::CorruptHashBlock { data_block, hash_block })) => {
+            found.corrupt_data_block = data_block;
+            found.corrupt_hash_block = hash_block;
+            found.corrupt_hash_block_valid = 1;
+            rootseal_boot_status::VerityCorrupted
+        }
+    };
+    // SAFETY: checked non-NULL; writable per the contract.
+    unsafe { result.write(found) };
+    status
 }
