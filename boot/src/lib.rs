@@ -14,6 +14,8 @@ extern crate alloc;
 pub mod crypto;
 pub mod ffi;
 pub mod gpt;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 #[path = "../../src/text.rs"]
 pub mod text;
 pub mod verity;

@@ -43,8 +43,10 @@ pub(crate) struct SaltedLanes<K: Kernel<N>, const N: usize> {
     kernel: K,
     /// State after the salt's whole blocks.
     state: [K::Word; 8],
-    /// The salt's bytes after its whole blocks (fewer than one block).
-    rest: Vec<u8>,
+    /// The salt's bytes after its whole blocks (fewer than one block): the first
+    /// `rest_len` bytes. A fixed array, so the boot library builds one without a heap.
+    rest: [u8; 128],
+    rest_len: usize,
     salt_len: usize,
 }
 
@@ -56,7 +58,10 @@ impl<K: Kernel<N>, const N: usize> SaltedLanes<K, N> {
             // SAFETY: every lane reads the salt's `whole` complete blocks.
             unsafe { kernel.compress(&mut states, [salt.as_ptr(); N], whole) };
         }
-        SaltedLanes { kernel, state: states[0], rest: salt[whole * K::BLOCK..].to_vec(), salt_len: salt.len() }
+        let tail = &salt[whole * K::BLOCK..];
+        let mut rest = [0u8; 128];
+        rest[..tail.len()].copy_from_slice(tail);
+        SaltedLanes { kernel, state: states[0], rest, rest_len: tail.len(), salt_len: salt.len() }
     }
 
     /// Digests `messages` (all of one length) into consecutive `K::DIGEST`-byte chunks
@@ -87,14 +92,14 @@ impl<K: Kernel<N>, const N: usize> SaltedLanes<K, N> {
 
     fn digest_group(&self, msgs: [&[u8]; N], len: usize) -> [[K::Word; 8]; N] {
         let block = K::BLOCK;
-        let rest = self.rest.len();
+        let rest = self.rest_len;
         let mut states = [self.state; N];
         // The salt's rest and the message head share a first block when the message
         // reaches past its end; otherwise they both go into the tail buffer.
         let (carry, mut off) = if rest > 0 && len >= block - rest {
             let mut first = [[0u8; TAIL_BUFFER]; N];
             for (buf, msg) in first.iter_mut().zip(msgs) {
-                buf[..rest].copy_from_slice(&self.rest);
+                buf[..rest].copy_from_slice(&self.rest[..rest]);
                 buf[rest..block].copy_from_slice(&msg[..block - rest]);
             }
             // SAFETY: each buffer holds one whole block.

@@ -105,12 +105,11 @@ unsafe fn compress_n<const N: usize>(states: &mut [[u32; 8]; N], ptrs: [*const u
 pub(crate) struct ShaNi(());
 
 impl ShaNi {
-    /// `None` when the CPU lacks the SHA extensions (or SSSE3/SSE4.1).
+    /// `None` when the CPU lacks the SHA extensions (or SSSE3/SSE4.1), or the SSE
+    /// register state is not enabled (CPUID and XGETBV, [`super::cpu`]: the same check
+    /// in the host library and in firmware).
     pub(crate) fn new() -> Option<Self> {
-        let present = std::is_x86_feature_detected!("sha")
-            && std::is_x86_feature_detected!("sse4.1")
-            && std::is_x86_feature_detected!("ssse3");
-        present.then_some(ShaNi(()))
+        super::cpu::sha_ni_usable().then_some(ShaNi(()))
     }
 }
 

@@ -1,5 +1,5 @@
-//! SHA-256 and SHA-512 of a buffer, the portable code (the SIMD kernels need the
-//! CPUID + XGETBV gate first; see docs/boot.md).
+//! SHA-256 and SHA-512 of a buffer: SHA-256 on SHA-NI where CPUID and XGETBV allow it
+//! (see `boot/src/simd.rs`), otherwise, and for SHA-512, the portable code.
 
 use super::{bytes_in, rootseal_boot_status};
 use sha2::{Digest, Sha256, Sha512};
@@ -21,9 +21,23 @@ unsafe fn digest_into<D: Digest>(data: *const u8, len: usize, out: *mut u8, out_
         Ok(data) => data,
         Err(status) => return status,
     };
-    let digest = D::digest(data);
-    // SAFETY: `out` is writable for out_size >= size bytes, and `digest` holds size bytes.
-    unsafe { core::ptr::copy_nonoverlapping(digest.as_ptr(), out, size) };
+    // SAFETY: `out` is writable for out_size >= size bytes.
+    let out = unsafe { core::slice::from_raw_parts_mut(out, size) };
+    #[cfg(target_arch = "x86_64")]
+    if size == 32 {
+        use crate::verity::hasher::SaltedDigests;
+        let kernel = crate::simd::ShaNiSalted::for_tree(
+            crate::crypto::HashAlgorithm::Sha256,
+            crate::verity::layout::HashType::Normal,
+            &[],
+        );
+        if let Some(kernel) = kernel
+            && kernel.digest_all(&[data], out).is_ok()
+        {
+            return rootseal_boot_status::Ok;
+        }
+    }
+    out.copy_from_slice(&D::digest(data));
     rootseal_boot_status::Ok
 }
 

@@ -6,7 +6,7 @@ use super::io::{Disk, rootseal_boot_io};
 use super::{bytes_in, rootseal_boot_status};
 use crate::crypto::HashAlgorithm;
 use crate::verity::error::Error;
-use crate::verity::hasher::BlockHasher;
+use crate::verity::hasher::{BlockHasher, SaltedDigests};
 use crate::verity::layout::{HashType, TreeLayout};
 use crate::verity::params::{is_valid_block_size, tree_start_block};
 use crate::verity::range_walk::{PathMemory, PathSource, PathWalk, Verdict, scratch_bytes};
@@ -291,6 +291,28 @@ impl PathSource for BootPath<'_> {
     }
 }
 
+/// The SHA-NI kernel for `config`'s tree where the CPU and firmware allow it (checked
+/// on every call: there is no state to cache it in).
+#[cfg(target_arch = "x86_64")]
+fn simd_for(config: &ParsedSuperblock) -> Option<crate::simd::ShaNiSalted> {
+    crate::simd::ShaNiSalted::for_tree(config.hash_algorithm, config.hash_type, config.salt())
+}
+
+#[cfg(target_arch = "x86_64")]
+fn simd_ref(simd: &Option<crate::simd::ShaNiSalted>) -> Option<&dyn SaltedDigests> {
+    simd.as_ref().map(|s| s as &dyn SaltedDigests)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn simd_for(_: &ParsedSuperblock) -> Option<()> {
+    None
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn simd_ref(_: &Option<()>) -> Option<&dyn SaltedDigests> {
+    None
+}
+
 fn empty_range_result() -> rootseal_boot_verity_range_result {
     rootseal_boot_verity_range_result {
         corrupted_data_blocks: 0,
@@ -423,7 +445,8 @@ unsafe fn verify_range(
     let mut memory = PathMemory::new(&layout, path_blocks).ok_or(rootseal_boot_status::BufferTooSmall)?;
     let mut walk =
         PathWalk::new(&layout, config.hash_type, root_hash).ok_or(rootseal_boot_status::VerityRootHashLength)?;
-    let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, config.salt(), None);
+    let simd = simd_for(&config);
+    let hasher = BlockHasher::new(config.hash_algorithm, config.hash_type, config.salt(), simd_ref(&simd));
     let mut source = BootPath { data: None, hash, hasher, result: empty_range_result() };
     let mut digest = [0u8; 64];
     let digest = &mut digest[..config.hash_algorithm.digest_size()];
@@ -595,10 +618,16 @@ pub unsafe extern "C" fn rootseal_boot_verity_reader_read(
         let mut memory = PathMemory::new(&state.layout, path_blocks).ok_or(rootseal_boot_status::BufferTooSmall)?;
         // SAFETY: the devices were checked at init and are still valid per the contract.
         let (data, hash) = unsafe { (Disk::new(state.data)?, Disk::new(state.hash)?) };
+        let simd = simd_for(&state.config);
         let mut source = BootPath {
             data: Some(data),
             hash,
-            hasher: BlockHasher::new(state.config.hash_algorithm, state.config.hash_type, state.config.salt(), None),
+            hasher: BlockHasher::new(
+                state.config.hash_algorithm,
+                state.config.hash_type,
+                state.config.salt(),
+                simd_ref(&simd),
+            ),
             result: empty_range_result(),
         };
         Ok(state.blocks.read_at(&mut memory, block, &mut source, offset, buf))
