@@ -162,6 +162,48 @@ pub fn verify_range_paths(
     super::verify_range(&data, &hash, same, opts, root_hash, bytes, hashing)
 }
 
+/// Copies bytes `bytes` of the data area (all of it when None) of `data` to `out`
+/// through a [`super::VerifiedReader`]: every block verified against the tree on
+/// `hash` and `root_hash` before any of its bytes are written. Returns the bytes copied,
+/// or, when a block is refused, `Ok(Err(CorruptBlock))` after copying every byte before it.
+pub fn read_paths(
+    data: &Path,
+    hash: &Path,
+    opts: &VerityOptions,
+    root_hash: &[u8],
+    bytes: Option<std::ops::Range<u64>>,
+    hashing: &HashChoice,
+    out: &mut dyn std::io::Write,
+) -> Result<std::result::Result<u64, super::CorruptBlock>> {
+    let (data, hash, same) = open_pair(data, hash, opts)?;
+    let mut reader = super::VerifiedReader::new(&data, &hash, same, opts, root_hash, hashing)?;
+    let range = bytes.unwrap_or(0..reader.len());
+    if range.start > range.end || range.end > reader.len() {
+        return Err(Error::InvalidParameter(format!(
+            "the range {}..{} is not inside the data area of {} bytes",
+            range.start,
+            range.end,
+            reader.len()
+        )));
+    }
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = range.start;
+    while at < range.end {
+        let want = ((range.end - at) as usize).min(buf.len());
+        let n = match reader.read_at(at, &mut buf[..want]) {
+            Ok(n) => n,
+            Err(err) => match super::CorruptBlock::of(&err) {
+                Some(corrupt) => return Ok(Err(*corrupt)),
+                None => return Err(Error::io(format!("reading verified data at byte {at}"), err)),
+            },
+        };
+        out.write_all(&buf[..n]).map_err(|e| Error::io("writing the verified data", e))?;
+        at += n as u64;
+    }
+    out.flush().map_err(|e| Error::io("writing the verified data", e))?;
+    Ok(Ok(range.end - range.start))
+}
+
 /// The configuration a kernel table line for `data_dev` and `hash_dev` describes: the
 /// superblock on the hash device, or without one (`no_superblock`) the options alone.
 /// The data device is opened only to learn its size when `data_blocks` is not given;

@@ -47,7 +47,9 @@ pub use backend::{HASH_BACKEND_ENV, HashBackend, HashChoice, HashedBy, SaltedMul
 pub use config::{TreeRandomness, resolve_existing_config_with, resolve_new_config};
 pub use device::{read_superblock, resolve_existing_config};
 pub use error::{Error, HexInput, Result};
-pub use files::{config_from_paths, format_paths, table_config_from_paths, verify_paths, verify_range_paths};
+pub use files::{
+    config_from_paths, format_paths, read_paths, table_config_from_paths, verify_paths, verify_range_paths,
+};
 pub use layout::{Level, TreeLayout};
 pub use params::{
     DEFAULT_BLOCK_SIZE, DEFAULT_SALT_SIZE, HashAlgorithm, HashType, MAX_BLOCK_SIZE, MAX_SALT_SIZE, MIN_BLOCK_SIZE,

@@ -772,3 +772,47 @@ fn progress_bar_shows_on_a_terminal() {
     assert!(terminal.contains("format [") && terminal.contains("MiB"), "no progress bar on the pty:\n{terminal}");
     assert!(fs::read_to_string(&report).unwrap().contains("Root hash:"));
 }
+
+// ---------------------------------------------------------------------------------------
+// read
+// ---------------------------------------------------------------------------------------
+
+/// `verity read` over a veritysetup tree: the data comes back byte for byte (whole, a
+/// range, into a file); a flipped block (which veritysetup verify refuses too) stops the
+/// copy before it with exit 1 and its number; a FIFO is refused with exit 2.
+#[test]
+fn read_copies_verified_data_and_stops_before_a_refused_block() {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data.img");
+    let hash = dir.path().join("hash.img");
+    let bytes = pseudo_random(21, 64 * 4096);
+    fs::write(&data, &bytes).unwrap();
+    let formatted =
+        Command::new("veritysetup").args(["format", "--salt", SALT]).arg(&data).arg(&hash).output().unwrap();
+    assert!(formatted.status.success(), "{}", describe(&formatted));
+    let root = common::parse_root_hash(&formatted.stdout);
+    let (d, h) = (data.to_str().unwrap(), hash.to_str().unwrap());
+
+    let out = rootseal(&["verity", "read", d, h, &root]);
+    expect_code(&out, 0, "read");
+    assert!(out.stdout == bytes, "read gave other bytes");
+    let out = rootseal(&["verity", "read", d, h, &root, "--range", "5000:10000"]);
+    expect_code(&out, 0, "read --range");
+    assert!(out.stdout == bytes[5000..15000], "read --range gave other bytes");
+    let copy = dir.path().join("copy");
+    expect_code(&rootseal(&["verity", "read", d, h, &root, "-o", copy.to_str().unwrap()]), 0, "read -o");
+    assert!(fs::read(&copy).unwrap() == bytes);
+
+    flip(&data, 4096 * 30 + 7);
+    let vs = Command::new("veritysetup").arg("verify").arg(&data).arg(&hash).arg(&root).output().unwrap();
+    assert!(!vs.status.success(), "veritysetup accepts the flipped image");
+    let out = rootseal(&["verity", "read", d, h, &root]);
+    expect_code(&out, 1, "read of a flipped image");
+    assert_no_panic(&out, "read of a flipped image");
+    assert!(out.stdout == bytes[..4096 * 30], "not exactly the bytes before block 30");
+    assert!(stderr(&out).contains("data block 30"), "{}", describe(&out));
+
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    expect_one_line_error(&rootseal(&["verity", "read", fifo.to_str().unwrap(), h, &root]), "read of a FIFO");
+}

@@ -61,6 +61,28 @@ pub enum VerityCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the data of DATA to standard output (or --output), every block verified
+    /// against the tree in HASH and the root hash first, as the kernel reads through
+    /// dm-verity. A refused block stops the copy before it: exit 1, its number on stderr.
+    Read {
+        /// Data device or image.
+        data: PathBuf,
+        /// Hash device or image.
+        hash: PathBuf,
+        /// Root hash in hex (or use --root-hash-file).
+        root_hash: Option<String>,
+        /// Read the root hash from this file.
+        #[arg(long, conflicts_with = "root_hash")]
+        root_hash_file: Option<PathBuf>,
+        /// Copy only these bytes of the data area.
+        #[arg(long, value_name = "OFFSET:LENGTH", value_parser = parse_range)]
+        range: Option<std::ops::Range<u64>>,
+        /// Write here instead of standard output (created or truncated).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        fips: FipsArgs,
+    },
     /// Repair damaged data and hash blocks of DATA and HASH in place with the FEC
     /// parity (--fec-device): the tree names the bad blocks, the parity restores them,
     /// and every repaired block must match its hash before anything is written.
@@ -237,6 +259,11 @@ pub fn run(args: VerityArgs) -> CliResult {
             let hashing = hash_choice(&fips)?;
             let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
             verify(&data, &hash, root, range, params, &hashing, json)
+        }
+        VerityCommand::Read { data, hash, root_hash, root_hash_file, range, output, fips } => {
+            let hashing = hash_choice(&fips)?;
+            let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
+            read(&data, &hash, root, range, params, &hashing, output.as_deref())
         }
         VerityCommand::Repair { data, hash, root_hash, root_hash_file, dry_run, fips, json } => {
             let hashing = hash_choice(&fips)?;
@@ -496,6 +523,49 @@ struct Root<'a> {
     file: Option<&'a Path>,
 }
 
+/// The root hash from the argument or the file, for the algorithm of the tree.
+fn root_hash_of(
+    data: &Path,
+    hash: &Path,
+    root_hash: Root<'_>,
+    opts: &verity::VerityOptions,
+) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    // The algorithm (and so the root hash length) may come from the superblock.
+    let (config, _) = verity::config_from_paths(data, hash, opts)?;
+    Ok(match (root_hash.text, root_hash.file) {
+        (Some(text), None) => verity::parse_root_hash(text, config.hash_algorithm)?,
+        (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
+        _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
+    })
+}
+
+fn read(
+    data: &Path,
+    hash: &Path,
+    root_hash: Root<'_>,
+    range: Option<std::ops::Range<u64>>,
+    params: &TreeArgs,
+    hashing: &HashChoice,
+    output: Option<&Path>,
+) -> CliResult {
+    let opts = params.options()?;
+    let root = root_hash_of(data, hash, root_hash, &opts)?;
+    let mut out: Box<dyn std::io::Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match verity::read_paths(data, hash, &opts, &root, range, hashing, &mut out)? {
+        Ok(_) => Ok(Outcome::Success),
+        Err(corrupt) => {
+            out.flush().ok();
+            eprintln!("rootseal: {corrupt}; nothing of it or after it was written");
+            Ok(Outcome::CheckFailed)
+        }
+    }
+}
+
 fn verify(
     data: &Path,
     hash: &Path,
@@ -506,13 +576,7 @@ fn verify(
     json: bool,
 ) -> CliResult {
     let opts = params.options()?;
-    // The algorithm (and so the root hash length) may come from the superblock.
-    let (config, _) = verity::config_from_paths(data, hash, &opts)?;
-    let root = match (root_hash.text, root_hash.file) {
-        (Some(text), None) => verity::parse_root_hash(text, config.hash_algorithm)?,
-        (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
-        _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
-    };
+    let root = root_hash_of(data, hash, root_hash, &opts)?;
     if let Some(fec_path) = &params.fec_device {
         if range.is_some() {
             return Err("--range and --fec-device cannot be used together".into());
@@ -622,12 +686,7 @@ fn repair(
         return Err("repair needs the parity: give --fec-device".into());
     };
     let opts = params.options()?;
-    let (config, _) = verity::config_from_paths(data, hash, &opts)?;
-    let root = match (root_hash.text, root_hash.file) {
-        (Some(text), None) => verity::parse_root_hash(text, config.hash_algorithm)?,
-        (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
-        _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
-    };
+    let root = root_hash_of(data, hash, root_hash, &opts)?;
     let fec_opts = params.fec_options()?;
     let report = with_progress("repair", params.threads, hashing, |run| {
         fec::repair_paths(data, hash, fec_path, &opts, &fec_opts, &root, run, !dry_run)
