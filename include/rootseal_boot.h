@@ -33,6 +33,11 @@
 #define ROOTSEAL_BOOT_VERSION 1
 
 /**
+ * Version of [`rootseal_boot_gpt_params`].
+ */
+#define ROOTSEAL_BOOT_GPT_PARAMS_VERSION 1
+
+/**
  * Current version of [`rootseal_boot_io`].
  */
 #define ROOTSEAL_BOOT_IO_VERSION 1
@@ -190,6 +195,46 @@ typedef enum rootseal_boot_status {
    * of `[0-9a-f]`): GRUB adds nothing to the command line.
    */
   ROOTSEAL_BOOT_STATUS_VERITY_NO_USR_HASH = 126,
+  /**
+   * No GPT signature where a primary or backup header would be.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_NO_GPT = 200,
+  /**
+   * Neither GPT copy is valid.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_NO_VALID_GPT = 201,
+  /**
+   * One GPT copy is invalid and the operation needs both (prioritize); repair first.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_NEEDS_REPAIR = 202,
+  /**
+   * A copy cannot be written where it has to go (a disk too small for it).
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_CANNOT_REPAIR = 203,
+  /**
+   * A logical block size other than 512 and 4096.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_INVALID_BLOCK_SIZE = 204,
+  /**
+   * No entry with that number.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_NO_SUCH_PARTITION = 205,
+  /**
+   * The entry is unused.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_UNUSED_PARTITION = 206,
+  /**
+   * The partition is not of the slot type.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_WRONG_TYPE = 207,
+  /**
+   * A priority or tries value out of range.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_VALUE_OUT_OF_RANGE = 208,
+  /**
+   * No slot has priority > 0 with tries left or marked successful.
+   */
+  ROOTSEAL_BOOT_STATUS_GPT_NO_BOOTABLE_SLOT = 209,
 } rootseal_boot_status;
 
 /**
@@ -266,6 +311,110 @@ typedef struct rootseal_boot_io {
    */
   void *reserved[4];
 } rootseal_boot_io;
+
+/**
+ * The disk and the slot type every GPT call works on: zero it, then set `version`,
+ * `disk` and, for a slot type other than Flatcar's USR, `type_guid`.
+ */
+typedef struct rootseal_boot_gpt_params {
+  /**
+   * Must be `ROOTSEAL_BOOT_GPT_PARAMS_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * No flags are defined yet: must be 0.
+   */
+  uint32_t flags;
+  /**
+   * The whole disk: `read` and `size`; `write` and `flush` for the calls that write;
+   * `block_size` when the disk knows it (else 512 or 4096 is detected as the host
+   * library does, from where a valid header is).
+   */
+  const struct rootseal_boot_io *disk;
+  /**
+   * The partition type of the A/B slots, as stored on disk (the `EFI_GUID` layout);
+   * all zero means Flatcar's USR type `5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6`.
+   */
+  uint8_t type_guid[16];
+  /**
+   * Reserved, must be zero.
+   */
+  uint64_t reserved[4];
+} rootseal_boot_gpt_params;
+
+/**
+ * One partition entry and its A/B attributes.
+ */
+typedef struct rootseal_boot_gpt_partition {
+  /**
+   * 1-based partition number.
+   */
+  uint32_t index;
+  /**
+   * Priority, 0–15.
+   */
+  uint8_t priority;
+  /**
+   * Tries, 0–15.
+   */
+  uint8_t tries;
+  /**
+   * Successful, 0 or 1.
+   */
+  uint8_t successful;
+  /**
+   * Zero.
+   */
+  uint8_t reserved0;
+  /**
+   * The whole 64-bit attribute word.
+   */
+  uint64_t attributes;
+  /**
+   * StartingLBA.
+   */
+  uint64_t first_lba;
+  /**
+   * EndingLBA (inclusive).
+   */
+  uint64_t last_lba;
+  /**
+   * PartitionTypeGUID as stored.
+   */
+  uint8_t type_guid[16];
+  /**
+   * UniquePartitionGUID (PARTUUID) as stored.
+   */
+  uint8_t unique_guid[16];
+  /**
+   * The disk's logical block size: the partition starts at byte `first_lba * block_size`.
+   */
+  uint32_t block_size;
+  /**
+   * Zero.
+   */
+  uint32_t reserved1;
+} rootseal_boot_gpt_partition;
+
+/**
+ * What [`rootseal_boot_gpt_next`] chose.
+ */
+typedef struct rootseal_boot_gpt_next_result {
+  /**
+   * The partition to boot, with its attributes as they now are on disk.
+   */
+  struct rootseal_boot_gpt_partition partition;
+  /**
+   * 1 when the table was written (a try was used), else 0.
+   */
+  uint32_t written;
+  /**
+   * 1 when the try could not be recorded (the table cannot be written: no room for a
+   * copy, a failing write): `partition` is then the best slot marked successful,
+   * booted with nothing written. Else 0.
+   */
+  uint32_t fallback;
+} rootseal_boot_gpt_next_result;
 
 /**
  * A superblock that passed every check libcryptsetup makes. The library zeroes the
@@ -444,6 +593,101 @@ extern "C" {
  * the time it was built). Compare it with the header's macro at start-up.
  */
 uint32_t rootseal_boot_version(void);
+
+/**
+ * Bytes of scratch the other GPT calls need on this disk, read from its headers: both
+ * entry arrays, a working copy and four bytes per entry for the checks (about 52 KiB
+ * for the usual 128 entries of 128 bytes; never more than 12.5 MiB). The disk can
+ * change between this call and the next; a call given too little returns
+ * `BUFFER_TOO_SMALL` with nothing written.
+ *
+ * `GPT_NO_GPT` / `GPT_NO_VALID_GPT` when no header is usable.
+ *
+ * # Safety
+ * `params` valid (see [`rootseal_boot_gpt_params`]); `needed_out` valid for a write.
+ */
+enum rootseal_boot_status rootseal_boot_gpt_scratch_size(const struct rootseal_boot_gpt_params *params,
+                                                         size_t *needed_out);
+
+/**
+ * GRUB's `gptprio.next`: chooses the slot to boot (the highest priority with tries
+ * left or marked successful; ties go to the lower number) and uses up one of its tries.
+ * The table is written only when a try was used, with the host library's crash-safe
+ * order (the copy not trusted first, each copy's array, header, flush), repairing a bad
+ * copy on the way; a power cut at any point leaves a table that reads as the old or the
+ * new one. When the try cannot be recorded, the best slot marked successful is
+ * returned with `fallback` = 1 and nothing written.
+ *
+ * `scratch`: [`rootseal_boot_gpt_scratch_size`] bytes, any alignment. `*out` is written
+ * only on success.
+ *
+ * # Safety
+ * `params` valid; `scratch` writable for `scratch_len` bytes (or NULL with 0); `out`
+ * valid for a write.
+ */
+enum rootseal_boot_status rootseal_boot_gpt_next(const struct rootseal_boot_gpt_params *params,
+                                                 uint8_t *scratch,
+                                                 size_t scratch_len,
+                                                 struct rootseal_boot_gpt_next_result *out);
+
+/**
+ * Flatcar's setgoodroot after a good boot from partition `index`: S=1 T=0, then
+ * prioritize it (it gets the top priority, the others keep their order). Written with
+ * repair, as the host's `mark-good`: a bad copy rebuilt, the backup moved to the end of
+ * a grown disk, a broken protective MBR replaced. `*written_out` (may be NULL): 1 when
+ * anything was written.
+ *
+ * # Safety
+ * As [`rootseal_boot_gpt_next`]; `written_out` NULL or valid for a write.
+ */
+enum rootseal_boot_status rootseal_boot_gpt_mark_good(const struct rootseal_boot_gpt_params *params,
+                                                      uint32_t index,
+                                                      uint8_t *scratch,
+                                                      size_t scratch_len,
+                                                      uint32_t *written_out);
+
+/**
+ * Flatcar's post-install on partition `index`, freshly written: S=0 T=1, then
+ * prioritize it, so the next boot tries it once. Written as
+ * [`rootseal_boot_gpt_mark_good`] writes.
+ *
+ * # Safety
+ * As [`rootseal_boot_gpt_mark_good`].
+ */
+enum rootseal_boot_status rootseal_boot_gpt_mark_update(const struct rootseal_boot_gpt_params *params,
+                                                        uint32_t index,
+                                                        uint8_t *scratch,
+                                                        size_t scratch_len,
+                                                        uint32_t *written_out);
+
+/**
+ * `cgpt prioritize -i index [-P max_priority]` over the slots: `index` on top, the
+ * others keep their order, gaps close. `index` 0: no target (only renumber);
+ * `max_priority` 0: the number of priority groups (at most 15). Needs both copies
+ * valid (`GPT_NEEDS_REPAIR` otherwise), as `cgpt` does.
+ *
+ * # Safety
+ * As [`rootseal_boot_gpt_mark_good`].
+ */
+enum rootseal_boot_status rootseal_boot_gpt_prioritize(const struct rootseal_boot_gpt_params *params,
+                                                       uint32_t index,
+                                                       uint32_t max_priority,
+                                                       uint8_t *scratch,
+                                                       size_t scratch_len,
+                                                       uint32_t *written_out);
+
+/**
+ * Entry `index` (1-based) of the trusted copy, used, of any type: where a partition
+ * is (`first_lba * block_size`) and its attributes. Reads only.
+ *
+ * # Safety
+ * As [`rootseal_boot_gpt_next`].
+ */
+enum rootseal_boot_status rootseal_boot_gpt_get_partition(const struct rootseal_boot_gpt_params *params,
+                                                          uint32_t index,
+                                                          uint8_t *scratch,
+                                                          size_t scratch_len,
+                                                          struct rootseal_boot_gpt_partition *out);
 
 /**
  * SHA-256 of the `len` bytes at `data` (NULL with `len` 0 is the empty message), into

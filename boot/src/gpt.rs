@@ -1,4 +1,5 @@
-//! GPT: headers, entries, attributes, prioritize, next, the operations and the table.
+//! GPT: headers, entries, attributes, prioritize, next, the two-copy reader and the
+//! crash-safe writer, over the caller's callbacks and memory.
 
 #[path = "../../src/gpt/attrs.rs"]
 pub mod attrs;
@@ -18,10 +19,14 @@ pub mod ops;
 pub mod pmbr;
 #[path = "../../src/gpt/prioritize.rs"]
 pub mod prioritize;
-// The host library reads and writes these fields; the boot API does not yet.
-#[allow(dead_code)]
+#[path = "../../src/gpt/read.rs"]
+pub mod read;
+#[path = "../../src/gpt/reasons.rs"]
+pub mod reasons;
 #[path = "../../src/gpt/table.rs"]
 pub mod table;
+#[path = "../../src/gpt/write.rs"]
+pub mod write;
 
 pub use error::{Error, Fault, Result, Which};
 pub use guid::Guid;

@@ -365,6 +365,9 @@ impl From<&gpt::Error> for rootseal_status {
                 Self::CallbackFailed
             }
             E::Io { .. } | E::Write { .. } | E::Locked(_) => Self::Io,
+            // The boot library's; the host reads into its own memory through rootseal_io.
+            E::Device(_) => Self::CallbackFailed,
+            E::ScratchTooSmall { .. } => Self::BufferTooSmall,
             E::InvalidBlockSize(_) | E::BlockSizeMismatch { .. } => Self::GptInvalidBlockSize,
             E::NoGpt => Self::GptNoGpt,
             E::NoValidGpt { .. } => Self::GptNoValidGpt,

@@ -2,15 +2,15 @@
 //! memory, and writes it back crash-safely only if the whole operation succeeded.
 
 use super::attrs::AttrChange;
+use super::device::{Device, read};
 use super::entries::Partition;
 use super::error::{Error, Result, Which};
 use super::guid::Guid;
-use super::header::{Header, SIGNATURE};
 use super::pmbr::PmbrFix;
 use super::prioritize::PrioritizeRequest;
-use super::read::read;
+use super::read::detect_block_size;
 use super::table::Gpt;
-use super::write::{Fixes, apply};
+use super::write::Fixes;
 use crate::io::{BlockRead, BlockWrite, FileDevice};
 use std::path::Path;
 
@@ -70,42 +70,6 @@ pub struct GptDisk<D> {
     lock: Option<std::fs::File>,
 }
 
-/// Picks the logical block size of an image: the first of 512 and 4096 at which a
-/// header validates (signature, CRC, MyLBA) at LBA 1 or at the last LBA. Only when none
-/// does, the first size with an `EFI PART` signature in either place is taken, so that a
-/// damaged GPT is still reported as damaged rather than absent. A stray signature (a
-/// 4096-byte-block disk with `EFI PART` at byte 512) therefore does not win.
-fn detect_block_size(device: &dyn BlockRead) -> Result<u32> {
-    let size = device.size().map_err(|e| Error::io("reading the disk size", e))?;
-    // A failing read is an error, never "no GPT": a failing disk must not look blank.
-    let block_at = |offset: u64, len: usize| -> Result<Vec<u8>> {
-        let mut scratch = Vec::new();
-        let view = device
-            .read_view(offset, len, &mut scratch)
-            .map_err(|e| Error::io(format!("reading {len} bytes at offset {offset}"), e))?;
-        Ok(view.to_vec())
-    };
-    let places = |bs: u64| {
-        let blocks = size / bs;
-        if blocks >= 3 { vec![1, blocks - 1] } else { Vec::new() }
-    };
-    for bs in [512u64, 4096] {
-        for lba in places(bs) {
-            if Header::parse(&block_at(lba * bs, bs as usize)?, lba).is_ok() {
-                return Ok(bs as u32);
-            }
-        }
-    }
-    for bs in [512u64, 4096] {
-        for lba in places(bs) {
-            if block_at(lba * bs, SIGNATURE.len())? == SIGNATURE {
-                return Ok(bs as u32);
-            }
-        }
-    }
-    Err(Error::NoGpt)
-}
-
 impl<D: BlockRead> GptDisk<D> {
     /// Wraps a device. `Detect` probes for the signature; use [`open_path`] for block
     /// devices so that their logical block size comes from the kernel.
@@ -113,7 +77,7 @@ impl<D: BlockRead> GptDisk<D> {
         let block_size = match block_size {
             BlockSize::Fixed(bs @ (512 | 4096)) => bs,
             BlockSize::Fixed(bs) => return Err(Error::InvalidBlockSize(bs)),
-            BlockSize::Detect => detect_block_size(&device)?,
+            BlockSize::Detect => detect_block_size(&mut Device(&device))?,
         };
         Ok(GptDisk { device, block_size, lock: None })
     }
@@ -149,17 +113,12 @@ impl<D: BlockRead> GptDisk<D> {
 impl<D: BlockRead + BlockWrite> GptDisk<D> {
     /// Writes `gpt` back; returns whether anything had to be written.
     fn commit(&self, gpt: &Gpt, fixes: Fixes) -> Result<Written> {
-        let steps = gpt.plan(fixes)?;
-        apply(&self.device, &steps)?;
-        Ok(Written(!steps.is_empty()))
+        gpt.commit(fixes, &mut Device(&self.device)).map(Written)
     }
 
     /// Reads, checks both copies are valid (as `cgpt add` does), edits, writes.
     fn edit(&self, change: impl FnOnce(&mut Gpt) -> Result<()>) -> Result<Written> {
-        let mut gpt = self.read()?;
-        gpt.require_both_valid()?;
-        change(&mut gpt)?;
-        self.commit(&gpt, Fixes::default())
+        self.read()?.edit_and_commit(change, &mut Device(&self.device)).map(Written)
     }
 
     /// `cgpt add -i N [-P] [-T] [-S]`.
@@ -186,37 +145,21 @@ impl<D: BlockRead + BlockWrite> GptDisk<D> {
     /// longer fits), the best slot marked successful is chosen instead, with nothing
     /// written and the reason in [`NextBoot::fallback`].
     pub fn next(&self, type_guid: Guid) -> Result<NextBoot> {
-        let original = self.read()?;
-        let mut gpt = original.clone();
-        let (partition, changed) = gpt.apply_next(type_guid)?;
-        if !changed {
-            return Ok(NextBoot { partition, written: false, fallback: None });
-        }
-        match self.commit(&gpt, Fixes::default()) {
-            Ok(written) => Ok(NextBoot { partition, written: written.0, fallback: None }),
-            Err(err @ (Error::CannotRepair(_) | Error::Write { .. })) => match original.choose_without_write(type_guid)
-            {
-                Some(partition) => Ok(NextBoot { partition, written: false, fallback: Some(err.to_string()) }),
-                None => Err(err),
-            },
-            Err(err) => Err(err),
-        }
+        let mut gpt = self.read()?;
+        let outcome = gpt.next_and_commit(type_guid, &mut Device(&self.device))?;
+        // The name from the table, the attributes as they now are on disk.
+        let partition = Partition { attributes: outcome.chosen.attributes, ..gpt.partition(outcome.chosen.index)? };
+        Ok(NextBoot { partition, written: outcome.written, fallback: outcome.fallback.map(|e| e.to_string()) })
     }
 
     /// Flatcar post-install on the freshly written slot: repair, S=0 T=1, prioritize.
     pub fn mark_update(&self, index: u32, type_guid: Guid) -> Result<Written> {
-        self.repair_and(|gpt| gpt.apply_mark_update(index, type_guid))
+        self.read()?.mark_and_commit(index, type_guid, false, &mut Device(&self.device)).map(Written)
     }
 
     /// Flatcar setgoodroot after a good boot: repair, S=1 T=0, prioritize.
     pub fn mark_good(&self, index: u32, type_guid: Guid) -> Result<Written> {
-        self.repair_and(|gpt| gpt.apply_mark_good(index, type_guid))
-    }
-
-    fn repair_and(&self, change: impl FnOnce(&mut Gpt) -> Result<()>) -> Result<Written> {
-        let mut gpt = self.read()?;
-        change(&mut gpt)?;
-        self.commit(&gpt, Fixes { relocate_backup: true, pmbr: PmbrFix::Repair })
+        self.read()?.mark_and_commit(index, type_guid, true, &mut Device(&self.device)).map(Written)
     }
 
     /// Rebuilds a bad copy from the good one and moves the backup to the end of a grown

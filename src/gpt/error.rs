@@ -1,6 +1,7 @@
 //! Errors of the GPT module, and the reasons a single GPT copy is rejected.
 
 use super::Guid;
+use super::reasons::{DeviceCall, Difference, EntryProblem, LayoutFault, RepairBlocker};
 use alloc::string::String;
 #[cfg(not(rootseal_freestanding))]
 use std::io;
@@ -95,7 +96,7 @@ pub enum Fault {
     },
     /// A layout rule about LBAs is broken.
     #[error("bad layout: {0}")]
-    Layout(String),
+    Layout(LayoutFault),
     /// The entry array CRC does not match the header.
     #[error("entry array CRC {computed:#010x} does not match the header's {stored:#010x}")]
     ArrayCrc {
@@ -114,11 +115,11 @@ pub enum Fault {
         /// 1-based partition number.
         index: u32,
         /// The rule it breaks.
-        problem: String,
+        problem: EntryProblem,
     },
     /// Both copies are valid on their own but disagree; the primary wins.
     #[error("out of sync with the primary: {0}")]
-    OutOfSync(String),
+    OutOfSync(Difference),
     /// The copy could not be read.
     #[error("read failed: {0}")]
     Io(String),
@@ -185,7 +186,16 @@ pub enum Error {
     },
     /// Repair cannot rebuild a copy where it has to go.
     #[error("cannot repair: {0}")]
-    CannotRepair(String),
+    CannotRepair(RepairBlocker),
+    /// The caller's memory cannot hold the entry arrays (the boot library's scratch).
+    #[error("the memory given is too small: reading this GPT needs {needed} bytes")]
+    ScratchTooSmall {
+        /// Bytes needed.
+        needed: u64,
+    },
+    /// A device callback failed (the boot library's I/O; the host reports [`Error::Io`]).
+    #[error("{0}: the device callback failed")]
+    Device(DeviceCall),
     /// A text GUID is malformed.
     #[error("invalid GUID {0:?}: expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")]
     InvalidGuid(String),
@@ -251,7 +261,7 @@ impl Error {
             | Error::CannotRepair(_)
             | Error::Write { .. }
             | Error::Locked(_) => crate::ErrorClass::CheckFailed,
-            Error::Io { .. } => crate::ErrorClass::Io,
+            Error::Io { .. } | Error::Device(_) => crate::ErrorClass::Io,
             _ => crate::ErrorClass::BadInput,
         }
     }
@@ -259,6 +269,20 @@ impl Error {
     #[cfg(not(rootseal_freestanding))]
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io { context: context.into(), source }
+    }
+}
+
+impl Error {
+    /// The table could not be written back (no room for a copy, a failed write): what
+    /// gptprio's fallback covers. The table on disk is as it was read or half written,
+    /// which the write order keeps readable.
+    pub fn is_unwritable(&self) -> bool {
+        match self {
+            Error::CannotRepair(_) | Error::Device(_) => true,
+            #[cfg(not(rootseal_freestanding))]
+            Error::Write { .. } => true,
+            _ => false,
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 use super::error::{Fault, Which};
 use super::guid::Guid;
-use alloc::{format, string::String, string::ToString, vec, vec::Vec};
+use super::reasons::{Difference, LayoutFault};
+use alloc::{vec, vec::Vec};
 
 /// `EFI PART`.
 pub(crate) const SIGNATURE: [u8; 8] = *b"EFI PART";
@@ -45,7 +46,55 @@ pub struct Header {
     /// CRC32 of the entry array.
     pub entries_crc: u32,
     /// Bytes 92..HeaderSize: reserved, covered by the CRC, carried through.
-    pub extra: Vec<u8>,
+    pub extra: HeaderExtra,
+}
+
+/// Most bytes a header can carry after the 92 defined ones (HeaderSize is at most the
+/// 4096-byte block).
+pub(crate) const MAX_EXTRA_BYTES: usize = 4096 - HEADER_FIELDS as usize;
+
+/// Header bytes 92..HeaderSize, in a fixed array so a header never needs a heap.
+#[derive(Clone)]
+pub struct HeaderExtra {
+    len: u16,
+    bytes: [u8; MAX_EXTRA_BYTES],
+}
+
+impl HeaderExtra {
+    /// Copies `bytes`, which the parser has bounded by the block size.
+    ///
+    /// # Panics
+    /// If `bytes` is longer than 4004 (4096 - 92) bytes.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        let mut extra = HeaderExtra { len: bytes.len() as u16, bytes: [0; MAX_EXTRA_BYTES] };
+        extra.bytes[..bytes.len()].copy_from_slice(bytes);
+        extra
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl Default for HeaderExtra {
+    fn default() -> Self {
+        HeaderExtra::from_slice(&[])
+    }
+}
+
+impl PartialEq for HeaderExtra {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for HeaderExtra {}
+
+impl core::fmt::Debug for HeaderExtra {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -71,7 +120,9 @@ pub(crate) fn blocks_for(bytes: u64, block_size: u32) -> u64 {
 impl Header {
     /// Parses the header in `block` (one logical block) read at `lba`.
     pub fn parse(block: &[u8], lba: u64) -> Result<Header, Fault> {
-        let block_size = u32::try_from(block.len()).unwrap_or(u32::MAX);
+        // HeaderSize never exceeds the largest block size the readers use, so the extra
+        // bytes always fit in a HeaderExtra.
+        let block_size = u32::try_from(block.len()).unwrap_or(u32::MAX).min(MAX_ENTRY_SIZE);
         if block.len() < HEADER_FIELDS as usize || block[..8] != SIGNATURE {
             return Err(Fault::Signature);
         }
@@ -104,7 +155,8 @@ impl Header {
             entry_count: u32_at(bytes, 80),
             entry_size: u32_at(bytes, 84),
             entries_crc: u32_at(bytes, 88),
-            extra: bytes[HEADER_FIELDS as usize..].to_vec(),
+            // At most block size - 92 <= MAX_EXTRA_BYTES: header_size <= block_size <= 4096 here.
+            extra: HeaderExtra::from_slice(bytes.get(HEADER_FIELDS as usize..).unwrap_or_default()),
         };
         if header.my_lba != lba {
             return Err(Fault::MyLba { stored: header.my_lba, actual: lba });
@@ -132,31 +184,32 @@ impl Header {
 
     /// Checks where this copy's pieces lie on a disk of `blocks` blocks.
     pub fn check_layout(&self, which: Which, block_size: u32, blocks: u64) -> Result<(), Fault> {
-        let bad = |what: String| Err(Fault::Layout(what));
+        let bad = |what: LayoutFault| Err(Fault::Layout(what));
         let array_end = self
             .entries_lba
             .checked_add(self.array_blocks(block_size))
-            .ok_or_else(|| Fault::Layout(format!("entry array LBA {} overflows", self.entries_lba)))?;
+            .ok_or(Fault::Layout(LayoutFault::LbaOverflow(self.entries_lba)))?;
         if self.first_usable > self.last_usable {
-            return bad(format!("FirstUsableLBA {} is above LastUsableLBA {}", self.first_usable, self.last_usable));
+            return bad(LayoutFault::UsableInverted { first_usable: self.first_usable, last_usable: self.last_usable });
         }
         if self.last_usable >= blocks {
-            return bad(format!("LastUsableLBA {} is beyond the disk ({blocks} blocks)", self.last_usable));
+            return bad(LayoutFault::UsableBeyondDisk { last_usable: self.last_usable, blocks });
         }
         match which {
             Which::Primary => {
                 if self.entries_lba < 2 || array_end > self.first_usable {
-                    return bad(format!(
-                        "entry array at LBA {}..{array_end} is not between the header and FirstUsableLBA {}",
-                        self.entries_lba, self.first_usable
-                    ));
+                    return bad(LayoutFault::PrimaryArrayMisplaced {
+                        entries_lba: self.entries_lba,
+                        array_end,
+                        first_usable: self.first_usable,
+                    });
                 }
                 // A backup beyond the end (a shrunk disk) costs the backup, not this copy.
                 if self.alternate_lba <= self.last_usable {
-                    return bad(format!(
-                        "AlternateLBA {} is not after LastUsableLBA {}",
-                        self.alternate_lba, self.last_usable
-                    ));
+                    return bad(LayoutFault::AlternateInsideUsable {
+                        alternate_lba: self.alternate_lba,
+                        last_usable: self.last_usable,
+                    });
                 }
             }
             Which::Backup => {
@@ -164,13 +217,14 @@ impl Header {
                     return Err(Fault::AlternateLba { stored: self.alternate_lba, expected: 1 });
                 }
                 if self.entries_lba <= self.last_usable || array_end > self.my_lba {
-                    return bad(format!(
-                        "entry array at LBA {}..{array_end} is not between LastUsableLBA {} and the header",
-                        self.entries_lba, self.last_usable
-                    ));
+                    return bad(LayoutFault::BackupArrayMisplaced {
+                        entries_lba: self.entries_lba,
+                        array_end,
+                        last_usable: self.last_usable,
+                    });
                 }
                 if self.first_usable < 2 {
-                    return bad(format!("FirstUsableLBA {} overlaps the primary header", self.first_usable));
+                    return bad(LayoutFault::FirstUsableOverlapsPrimary(self.first_usable));
                 }
             }
         }
@@ -179,8 +233,8 @@ impl Header {
 
     /// The first field in which two copies disagree, ignoring the ones that differ by
     /// design (MyLBA, AlternateLBA, PartitionEntryLBA, the header CRC).
-    pub fn table_difference(&self, other: &Header) -> Option<String> {
-        let fields: [(&str, u64, u64); 6] = [
+    pub fn table_difference(&self, other: &Header) -> Option<Difference> {
+        let fields: [(&'static str, u64, u64); 6] = [
             ("HeaderSize", self.header_size.into(), other.header_size.into()),
             ("FirstUsableLBA", self.first_usable, other.first_usable),
             ("LastUsableLBA", self.last_usable, other.last_usable),
@@ -188,18 +242,29 @@ impl Header {
             ("SizeOfPartitionEntry", self.entry_size.into(), other.entry_size.into()),
             ("PartitionEntryArrayCRC32", self.entries_crc.into(), other.entries_crc.into()),
         ];
-        if let Some((name, a, b)) = fields.iter().find(|(_, a, b)| a != b) {
-            return Some(format!("{name} {b} differs from {a}"));
+        if let Some(&(name, primary, backup)) = fields.iter().find(|(_, a, b)| a != b) {
+            return Some(Difference::Field { name, primary, backup });
         }
         if self.disk_guid != other.disk_guid {
-            return Some(format!("disk GUID {} differs from {}", other.disk_guid, self.disk_guid));
+            return Some(Difference::DiskGuid { primary: self.disk_guid, backup: other.disk_guid });
         }
-        (self.extra != other.extra).then(|| "reserved header bytes differ".to_string())
+        (self.extra != other.extra).then_some(Difference::ReservedBytes)
     }
 
     /// The header as one logical block, CRC filled in and the rest zero.
     pub fn to_block(&self, block_size: u32) -> Vec<u8> {
         let mut block = vec![0u8; block_size as usize];
+        self.write_block(&mut block);
+        block
+    }
+
+    /// Serialises the header, with its CRC, into `block` (one logical block, zeroed
+    /// past HeaderSize): what [`to_block`](Self::to_block) returns, in caller memory.
+    ///
+    /// # Panics
+    /// If `block` is shorter than HeaderSize (a parsed header fits its block).
+    pub fn write_block(&self, block: &mut [u8]) {
+        block.fill(0);
         block[..8].copy_from_slice(&SIGNATURE);
         block[8..12].copy_from_slice(&REVISION.to_le_bytes());
         block[12..16].copy_from_slice(&self.header_size.to_le_bytes());
@@ -213,10 +278,9 @@ impl Header {
         block[84..88].copy_from_slice(&self.entry_size.to_le_bytes());
         block[88..92].copy_from_slice(&self.entries_crc.to_le_bytes());
         let end = self.header_size as usize;
-        block[HEADER_FIELDS as usize..end].copy_from_slice(&self.extra);
+        block[HEADER_FIELDS as usize..end].copy_from_slice(self.extra.as_slice());
         let crc = header_crc(&block[..end]);
         block[16..20].copy_from_slice(&crc.to_le_bytes());
-        block
     }
 }
 
@@ -236,7 +300,7 @@ mod tests {
             entry_count: 128,
             entry_size: 128,
             entries_crc: 0x1234_5678,
-            extra: Vec::new(),
+            extra: HeaderExtra::default(),
         }
     }
 
@@ -251,7 +315,8 @@ mod tests {
 
     #[test]
     fn larger_header_sizes_keep_their_bytes() {
-        let header = Header { header_size: 120, extra: (0..28).collect(), ..sample() };
+        let header =
+            Header { header_size: 120, extra: HeaderExtra::from_slice(&(0..28).collect::<Vec<u8>>()), ..sample() };
         let block = header.to_block(512);
         assert_eq!(Header::parse(&block, 1).unwrap(), header);
     }

@@ -22,6 +22,7 @@
 //! ```
 
 mod attrs;
+mod device;
 mod disk;
 mod entries;
 mod error;
@@ -32,18 +33,21 @@ mod ops;
 mod pmbr;
 mod prioritize;
 mod read;
+mod reasons;
 mod slots;
 mod table;
 pub mod write;
 
 pub use attrs::{AttrChange, AttrFlags, Attributes, MAX_NIBBLE};
+pub use device::read;
 pub use disk::{BlockSize, GptDisk, NextBoot, RepairReport, Written, open_path};
-pub use entries::Partition;
+pub use entries::{Partition, PartitionEntry};
 pub use error::{Error, Fault, Result, Which};
 pub use guid::Guid;
 pub use header::Header;
 pub use pmbr::Pmbr;
-pub use prioritize::{PrioritizeRequest, prioritize};
-pub use read::read;
+pub use prioritize::{PrioritizeRequest, Renumbering, prioritize};
+pub use read::{ArrayMemory, GptSource, detect_block_size, memory_needed, read_table};
+pub use reasons::{DeviceCall, Difference, EntryProblem, LayoutFault, RepairBlocker};
 pub use slots::{FlatcarSlots, USR_A_PARTUUID, USR_B_PARTUUID, partition_device};
 pub use table::{CopyState, Gpt};

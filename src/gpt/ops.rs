@@ -2,16 +2,16 @@
 //! device; [`super::GptDisk`] does that around these calls.
 
 use super::attrs::{AttrChange, Attributes};
-use super::entries::Partition;
+use super::entries::{Partition, PartitionEntry};
 use super::error::{Error, Fault, Result, Which};
 use super::guid::Guid;
 use super::next;
 use super::pmbr::Pmbr;
-use super::prioritize::{PrioritizeRequest, prioritize};
+use super::prioritize::{PrioritizeRequest, Renumbering};
 use super::table::{CopyState, Gpt};
 use alloc::vec::Vec;
 
-impl Gpt {
+impl<B: AsRef<[u8]>> Gpt<B> {
     /// Logical block size in bytes.
     pub fn block_size(&self) -> u32 {
         self.block_size
@@ -60,6 +60,10 @@ impl Gpt {
     pub fn partition(&self, index: u32) -> Result<Partition> {
         self.entries.used(index)
     }
+    /// Entry `index` without its name (no allocation), which must be in use.
+    pub fn used_entry(&self, index: u32) -> Result<PartitionEntry> {
+        self.entries.used_entry(index)
+    }
     /// The entry array bytes of the trusted copy.
     pub fn entry_bytes(&self) -> &[u8] {
         self.entries.bytes()
@@ -75,18 +79,25 @@ impl Gpt {
         Ok(())
     }
 
-    fn participant(&self, index: u32, type_guid: Guid) -> Result<Partition> {
-        let partition = self.entries.used(index)?;
+    fn participant(&self, index: u32, type_guid: Guid) -> Result<PartitionEntry> {
+        let partition = self.entries.used_entry(index)?;
         if partition.type_guid != type_guid {
             return Err(Error::WrongType { index, expected: type_guid, actual: partition.type_guid });
         }
         Ok(partition)
     }
 
-    /// `cgpt add -i N -P -T -S`: changes only the named fields of one used entry.
+    /// The used entries of type `type_guid`, as `(number, attributes)`.
+    fn participants(&self, type_guid: Guid) -> impl Iterator<Item = (u32, Attributes)> + Clone + '_ {
+        self.entries.used_entries().filter(move |p| p.type_guid == type_guid).map(|p| (p.index, p.attributes))
+    }
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Gpt<B> {
+    /// Applies one attribute change to partition `index` (no type check).
     pub fn apply_change(&mut self, index: u32, change: &AttrChange) -> Result<()> {
         change.validate()?;
-        let word = change.apply(self.entries.used(index)?.attributes)?;
+        let word = change.apply(self.entries.used_entry(index)?.attributes)?;
         self.entries.set_attributes(index, word)
     }
 
@@ -96,25 +107,23 @@ impl Gpt {
         if let Some(target) = request.target {
             self.participant(target, type_guid)?;
         }
-        let slots: Vec<(u32, u8)> = self
-            .entries
-            .partitions()
-            .filter(|p| p.type_guid == type_guid)
-            .map(|p| (p.index, p.attributes.priority()))
-            .collect();
-        for (index, priority) in prioritize(&slots, request)? {
-            let word = self.entries.used(index)?.attributes.with_priority(priority)?;
+        let slots = self.participants(type_guid).map(|(index, word)| (index, word.priority()));
+        let renumbering = Renumbering::new(slots, request)?;
+        for index in 1..=self.entries.count() {
+            let entry = self.entries.entry(index)?;
+            if entry.type_guid.is_zero() || entry.type_guid != type_guid {
+                continue;
+            }
+            let word = entry.attributes.with_priority(renumbering.priority(index, entry.attributes.priority()))?;
             self.entries.set_attributes(index, word)?;
         }
         Ok(())
     }
 
-    /// gptprio's choice among the partitions of `type_guid`, with the try it uses up
-    /// applied in memory. Returns the partition and whether anything changed.
-    pub fn apply_next(&mut self, type_guid: Guid) -> Result<(Partition, bool)> {
-        let candidates =
-            self.entries.partitions().filter(|p| p.type_guid == type_guid).map(|p| (p.index, p.attributes));
-        let (index, word) = next::choose(candidates).ok_or(Error::NoBootableSlot(type_guid))?;
+    /// gptprio.next: chooses the partition to boot and uses up one of its tries.
+    /// Returns it (after the change) and whether anything changed.
+    pub fn apply_next(&mut self, type_guid: Guid) -> Result<(PartitionEntry, bool)> {
+        let (index, word) = next::choose(self.participants(type_guid)).ok_or(Error::NoBootableSlot(type_guid))?;
         let changed = match next::consume_try(word) {
             Some(after) => {
                 self.entries.set_attributes(index, after)?;
@@ -122,22 +131,18 @@ impl Gpt {
             }
             None => false,
         };
-        Ok((self.entries.used(index)?, changed))
+        Ok((self.entries.used_entry(index)?, changed))
     }
 
-    /// The slot `next` boots when nothing can be written: the best one marked
-    /// successful (a trial slot must not boot without its try recorded).
-    pub fn choose_without_write(&self, type_guid: Guid) -> Option<Partition> {
-        let candidates = self
-            .entries
-            .partitions()
-            .filter(|p| p.type_guid == type_guid && p.attributes.successful())
-            .map(|p| (p.index, p.attributes));
+    /// The slot to boot when no try can be recorded (the table cannot be written):
+    /// the best one marked successful, which needs no try.
+    pub fn choose_without_write(&self, type_guid: Guid) -> Option<PartitionEntry> {
+        let candidates = self.participants(type_guid).filter(|(_, word)| word.successful());
         let (index, _) = next::choose(candidates)?;
-        self.entries.used(index).ok()
+        self.entries.used_entry(index).ok()
     }
 
-    /// Flatcar's post-install on a freshly written slot: S=0 T=1, then prioritize it.
+    /// Flatcar post-install on a freshly written slot: S=0 T=1, then prioritize it.
     pub fn apply_mark_update(&mut self, index: u32, type_guid: Guid) -> Result<()> {
         self.mark(index, type_guid, false, 1)
     }

@@ -1,8 +1,6 @@
 //! The protective MBR at LBA 0. A bad one is reported, never fatal (as in GRUB), and is
 //! rewritten only when the caller asks for it. Pure logic.
 
-use alloc::{string::String, vec, vec::Vec};
-
 /// Bytes of the MBR sector that matter (the rest of a 4 KiB LBA 0 is left alone).
 pub(crate) const MBR_BYTES: usize = 512;
 const RECORDS_AT: usize = 446;
@@ -16,18 +14,18 @@ pub enum Pmbr {
     /// A 0xEE record next to real MBR partitions (cgpt `boot -B`, Flatcar `hybrid`).
     Hybrid,
     /// No 0x55AA signature or no 0xEE record.
-    Invalid(String),
+    Invalid(&'static str),
 }
 
 impl Pmbr {
     /// Classifies the first 512 bytes of the disk.
     pub fn check(sector: &[u8]) -> Pmbr {
         if sector.len() < MBR_BYTES || sector[510..512] != [0x55, 0xaa] {
-            return Pmbr::Invalid("no 0x55AA boot signature".into());
+            return Pmbr::Invalid("no 0x55AA boot signature");
         }
-        let types: Vec<u8> = (0..4).map(|i| sector[RECORDS_AT + 16 * i + 4]).collect();
+        let types: [u8; 4] = core::array::from_fn(|i| sector[RECORDS_AT + 16 * i + 4]);
         match types.iter().filter(|&&t| t == PROTECTIVE_TYPE).count() {
-            0 => Pmbr::Invalid("no partition record of type 0xEE".into()),
+            0 => Pmbr::Invalid("no partition record of type 0xEE"),
             _ if types.iter().all(|&t| t == PROTECTIVE_TYPE || t == 0) => Pmbr::Protective,
             _ => Pmbr::Hybrid,
         }
@@ -60,7 +58,7 @@ fn expected_size(blocks: u64) -> u32 {
 }
 
 /// The new LBA 0 (first 512 bytes) that `fix` asks for, or `None` when it stays.
-pub fn repaired(sector: &[u8], blocks: u64, fix: PmbrFix) -> Option<Vec<u8>> {
+pub fn repaired(sector: &[u8], blocks: u64, fix: PmbrFix) -> Option<[u8; MBR_BYTES]> {
     if fix == PmbrFix::Never {
         return None;
     }
@@ -71,7 +69,8 @@ pub fn repaired(sector: &[u8], blocks: u64, fix: PmbrFix) -> Option<Vec<u8>> {
         Pmbr::Invalid(_) => Some(protective(sector, blocks)),
         Pmbr::Protective if ee_records().any(stale) => Some(protective(sector, blocks)),
         Pmbr::Hybrid if fix == PmbrFix::Force && ee_records().any(stale) => {
-            let mut fixed = sector[..MBR_BYTES].to_vec();
+            let mut fixed = [0u8; MBR_BYTES];
+            fixed.copy_from_slice(&sector[..MBR_BYTES]);
             for at in ee_records().filter(|&at| stale(at)) {
                 fixed[at + 12..at + 16].copy_from_slice(&size.to_le_bytes());
             }
@@ -83,8 +82,8 @@ pub fn repaired(sector: &[u8], blocks: u64, fix: PmbrFix) -> Option<Vec<u8>> {
 
 /// A protective MBR for a disk of `blocks` blocks, keeping the boot code and disk
 /// signature (bytes 0..446) of `old`.
-pub fn protective(old: &[u8], blocks: u64) -> Vec<u8> {
-    let mut sector = vec![0u8; MBR_BYTES];
+pub fn protective(old: &[u8], blocks: u64) -> [u8; MBR_BYTES] {
+    let mut sector = [0u8; MBR_BYTES];
     let keep = old.len().min(RECORDS_AT);
     sector[..keep].copy_from_slice(&old[..keep]);
     let size = u32::try_from(blocks.saturating_sub(1)).unwrap_or(u32::MAX);
@@ -126,7 +125,7 @@ mod tests {
         assert_eq!(&mbr[446..462], &[0, 0, 2, 0, 0xee, 0x28, 0x20, 0x08, 1, 0, 0, 0, 0xff, 0xff, 1, 0]);
         // Small disks get a real ending address, as sgdisk writes it.
         assert_eq!(&protective(&[], 32768)[446..454], &[0, 0, 2, 0, 0xee, 0x0a, 0x08, 0x02]);
-        let mut hybrid = mbr.clone();
+        let mut hybrid = mbr;
         hybrid[462 + 4] = 0x0c;
         assert_eq!(Pmbr::check(&hybrid), Pmbr::Hybrid);
         assert!(!Pmbr::check(&[0u8; 512]).is_valid());

@@ -4,11 +4,7 @@
 
 use super::Error;
 use super::attrs::MAX_NIBBLE;
-use alloc::collections::BTreeMap;
-use alloc::{vec, vec::Vec};
-
-/// cgpt keys the target's group 99, above every real priority.
-const TARGET_KEY: u8 = 99;
+use alloc::vec::Vec;
 
 /// What to prioritize.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,41 +31,80 @@ impl PrioritizeRequest {
     }
 }
 
-/// New priorities for `slots` (partition number, current priority), in the same order.
-/// The caller has checked that the target is one of `slots`.
+/// Runs `cgpt prioritize` on the participants `(number, priority)` and returns each
+/// one's new priority, in the same order.
 pub fn prioritize(slots: &[(u32, u8)], request: &PrioritizeRequest) -> Result<Vec<(u32, u8)>, Error> {
-    request.validate()?;
-    let mut groups: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
-    for &(index, priority) in slots {
-        groups.entry(priority).or_default().push(index);
-    }
-    if let Some(target) = request.target {
-        let &(_, start) = slots.iter().find(|(index, _)| *index == target).ok_or(Error::NotParticipating(target))?;
-        let moved = if request.friends {
-            groups.remove(&start).unwrap_or_default()
-        } else {
-            let group = groups.entry(start).or_default();
-            group.retain(|&index| index != target);
-            if group.is_empty() {
-                groups.remove(&start);
-            }
-            vec![target]
-        };
-        groups.insert(TARGET_KEY, moved);
-    }
-    // Priority-0 partitions stay out of rotation unless they were moved above.
-    groups.remove(&0);
+    let renumbering = Renumbering::new(slots.iter().copied(), request)?;
+    Ok(slots.iter().map(|&(index, priority)| (index, renumbering.priority(index, priority))).collect())
+}
 
-    let mut next = request.max_priority.unwrap_or_else(|| groups.len().min(MAX_NIBBLE.into()) as u8);
-    let mut assigned: BTreeMap<u32, u8> = BTreeMap::new();
-    for members in groups.values().rev() {
-        for &index in members {
-            assigned.insert(index, next);
+/// The outcome of [`prioritize()`] as a rule, computed without allocation: every
+/// participant's new priority follows from its number and its old priority.
+#[derive(Debug, Clone, Copy)]
+pub struct Renumbering {
+    /// The target and the priority it (and its friends) get.
+    target: Option<(u32, u8)>,
+    /// With friends: the old priority whose whole group moves with the target.
+    moved_group: Option<u8>,
+    /// The new priority of each remaining group, by old priority (0: stays).
+    by_old: [u8; MAX_NIBBLE as usize + 1],
+}
+
+impl Renumbering {
+    /// Groups the participants by priority, moves the target's group (or the target
+    /// alone) on top, drops group 0, and numbers the groups down from the maximum.
+    pub fn new(slots: impl Iterator<Item = (u32, u8)> + Clone, request: &PrioritizeRequest) -> Result<Self, Error> {
+        request.validate()?;
+        let mut members = [0u32; MAX_NIBBLE as usize + 1];
+        for (_, priority) in slots.clone() {
+            let group = members.get_mut(usize::from(priority)).ok_or(Error::ValueOutOfRange {
+                field: "priority",
+                value: priority.into(),
+                max: MAX_NIBBLE.into(),
+            })?;
+            *group += 1;
         }
-        // Never below 1: the lowest groups merge at 1.
-        next = next.saturating_sub(1).max(1);
+        let mut moved_group = None;
+        let target = match request.target {
+            Some(target) => {
+                let mut slots = slots;
+                let (_, start) = slots.find(|(index, _)| *index == target).ok_or(Error::NotParticipating(target))?;
+                if request.friends {
+                    members[usize::from(start)] = 0;
+                    moved_group = Some(start);
+                } else {
+                    members[usize::from(start)] -= 1;
+                }
+                Some(target)
+            }
+            None => None,
+        };
+        // Priority-0 partitions stay out of rotation unless they were moved above.
+        members[0] = 0;
+        let groups = members.iter().filter(|&&n| n > 0).count() + usize::from(target.is_some());
+        let mut next = request.max_priority.unwrap_or_else(|| groups.min(MAX_NIBBLE.into()) as u8);
+        let mut take = || {
+            let this = next;
+            // Never below 1: the lowest groups merge at 1.
+            next = next.saturating_sub(1).max(1);
+            this
+        };
+        let target = target.map(|index| (index, take()));
+        let mut by_old = [0u8; MAX_NIBBLE as usize + 1];
+        for old in (1..=MAX_NIBBLE as usize).rev().filter(|&old| members[old] > 0) {
+            by_old[old] = take();
+        }
+        Ok(Renumbering { target, moved_group, by_old })
     }
-    Ok(slots.iter().map(|&(index, priority)| (index, assigned.get(&index).copied().unwrap_or(priority))).collect())
+
+    /// The new priority of participant `index`, which had `old`.
+    pub fn priority(&self, index: u32, old: u8) -> u8 {
+        match self.target {
+            Some((target, top)) if target == index || self.moved_group == Some(old) => top,
+            _ if old == 0 => 0,
+            _ => self.by_old.get(usize::from(old)).copied().filter(|&p| p > 0).unwrap_or(old),
+        }
+    }
 }
 
 #[cfg(test)]

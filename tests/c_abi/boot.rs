@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use crate::c_support::{VALGRIND, manifest_dir, run, wrapped};
 
 /// The archive, built once per test run by the documented command.
-fn archive() -> &'static Path {
+pub(crate) fn archive() -> &'static Path {
     static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
     ARCHIVE.get_or_init(|| {
         let out = run(Command::new("bash").arg(manifest_dir().join("scripts/build-boot.sh")));

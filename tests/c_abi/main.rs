@@ -20,6 +20,7 @@ mod memory_io;
 mod sig_support;
 
 mod boot;
+mod boot_gpt;
 mod contract;
 mod example;
 mod gpt_callbacks;

@@ -211,7 +211,7 @@ fn gpt_catalogue() {
         512,
         Expect::Unreadable(|e| {
             matches!(e, GptError::NoValidGpt { primary: Fault::Layout(p), backup: Fault::Layout(b) }
-            if p.contains("FirstUsableLBA") && b.contains("LastUsableLBA"))
+            if p.to_string().contains("FirstUsableLBA") && b.to_string().contains("LastUsableLBA"))
         }),
     );
     let blocks = (base.len() / 512) as u64;
@@ -248,7 +248,7 @@ fn gpt_catalogue() {
         512,
         Expect::NeedsRepair(
             Which::Backup,
-            |f| matches!(f, Fault::OutOfSync(m) if m.contains("PartitionEntryArrayCRC32")),
+            |f| matches!(f, Fault::OutOfSync(m) if m.to_string().contains("PartitionEntryArrayCRC32")),
         ),
     );
     let short = base[..base.len() / 2].to_vec();
@@ -257,7 +257,7 @@ fn gpt_catalogue() {
         short,
         512,
         Expect::Unreadable(
-            |e| matches!(e, GptError::NoValidGpt { primary: Fault::Layout(m), backup: Fault::Signature } if m.contains("beyond the disk")),
+            |e| matches!(e, GptError::NoValidGpt { primary: Fault::Layout(m), backup: Fault::Signature } if m.to_string().contains("beyond the disk")),
         ),
     );
     gpt_case("a zero-length disk", Vec::new(), 512, Expect::Unreadable(|e| matches!(e, GptError::NoGpt)));

@@ -84,6 +84,11 @@ impl<'a> Disk<'a> {
     /// Fills `buf` from byte `offset`, retrying short reads. Returns the bytes read,
     /// fewer than `buf.len()` only at the end of the device. A negative return or a
     /// count larger than asked for is `CallbackFailed`.
+    /// The callbacks, for the entry points that also write or ask for sizes.
+    pub(crate) fn io(&self) -> &'a rootseal_boot_io {
+        self.io
+    }
+
     pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, rootseal_boot_status> {
         let mut done = 0;
         while done < buf.len() {

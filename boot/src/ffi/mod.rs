@@ -15,6 +15,7 @@
 
 #![allow(unsafe_code, non_camel_case_types)]
 
+pub mod gpt;
 pub mod hash;
 pub mod io;
 pub mod kernel;
@@ -78,6 +79,26 @@ pub enum rootseal_boot_status {
     /// The kernel's usr hash slot holds no hash (zeros, or anything but 64 characters
     /// of `[0-9a-f]`): GRUB adds nothing to the command line.
     VerityNoUsrHash = 126,
+    /// No GPT signature where a primary or backup header would be.
+    GptNoGpt = 200,
+    /// Neither GPT copy is valid.
+    GptNoValidGpt = 201,
+    /// One GPT copy is invalid and the operation needs both (prioritize); repair first.
+    GptNeedsRepair = 202,
+    /// A copy cannot be written where it has to go (a disk too small for it).
+    GptCannotRepair = 203,
+    /// A logical block size other than 512 and 4096.
+    GptInvalidBlockSize = 204,
+    /// No entry with that number.
+    GptNoSuchPartition = 205,
+    /// The entry is unused.
+    GptUnusedPartition = 206,
+    /// The partition is not of the slot type.
+    GptWrongType = 207,
+    /// A priority or tries value out of range.
+    GptValueOutOfRange = 208,
+    /// No slot has priority > 0 with tries left or marked successful.
+    GptNoBootableSlot = 209,
 }
 
 /// The version of this library, `(major << 16) | minor` (`ROOTSEAL_BOOT_VERSION` at
