@@ -279,3 +279,28 @@ fn check_ranges(got: &str, data: &Path, hash: &Path, root: &str, block_size: usi
     assert_eq!(field(got, "reader before "), before.to_string(), "the read before block 7 stops at it");
     assert_eq!(field(got, "reader flipped "), "100 7 0 0", "block 7 refused, no bytes");
 }
+
+/// `NAME = number` pairs of the enumerators starting with `prefix` in a header.
+fn enumerators(header: &Path, prefix: &str) -> Vec<(String, i64)> {
+    std::fs::read_to_string(header)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.trim().strip_prefix(prefix)?.split_once(" = ")?;
+            Some((name.to_string(), value.trim_end_matches(',').parse().ok()?))
+        })
+        .collect()
+}
+
+/// Every boot status means what the host status of the same name means, with the same
+/// number: one code base can handle both libraries' results with one table.
+#[test]
+fn boot_statuses_have_the_host_numbers() {
+    let host = enumerators(&manifest_dir().join("include/rootseal.h"), "ROOTSEAL_STATUS_");
+    let boot = enumerators(&boot_header(), "ROOTSEAL_BOOT_STATUS_");
+    assert!(boot.len() >= 30, "too few boot statuses parsed: {boot:?}");
+    for (name, number) in &boot {
+        let same = host.iter().find(|(host_name, _)| host_name == name);
+        assert_eq!(same.map(|(_, n)| n), Some(number), "ROOTSEAL_BOOT_STATUS_{name} = {number}");
+    }
+}
