@@ -16,6 +16,9 @@ packages=(
   perl make        # scripts/build-fips-provider.sh builds the FIPS provider
   man-db groff-base  # tests/c_abi/install.rs renders the installed man pages with `man -l`
   bash-completion  # and loads the installed bash completion
+  gnu-efi          # scripts/test-uefi.sh: the UEFI application that links librootseal_boot.a
+  ovmf qemu-system-x86  # and boots it in firmware (KVM when /dev/kvm works, TCG otherwise)
+  mtools dosfstools     # the FAT EFI system partition, built without mounting
 )
 
 missing=()

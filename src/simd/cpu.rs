@@ -25,13 +25,19 @@ fn leaf(eax: u32) -> Option<CpuidResult> {
     (eax <= max).then(|| if eax == 7 { __cpuid_count(7, 0) } else { __cpuid(eax) })
 }
 
-/// True when SHA-NI can run: CPUID says SHA, SSSE3 and SSE4.1, and XSAVE is enabled with
-/// the SSE state in XCR0.
+/// True when SHA-NI can run: CPUID says SHA, SSSE3 and SSE4.1, and the SSE register
+/// state is enabled (XCR0's SSE bit where XSAVE is in use).
 pub(crate) fn sha_ni_usable() -> bool {
     let (Some(basic), Some(extended)) = (leaf(1), leaf(7)) else { return false };
     let ssse3 = basic.ecx & (1 << 9) != 0;
     let sse41 = basic.ecx & (1 << 19) != 0;
     let osxsave = basic.ecx & (1 << 27) != 0;
     let sha = extended.ebx & (1 << 29) != 0;
-    ssse3 && sse41 && sha && osxsave && xcr0() & XCR0_SSE != 0
+    // SHA-NI works on the SSE registers. Where XSAVE is in use (OSXSAVE), XCR0 says
+    // whether that state is enabled. Without it (OVMF leaves CR4.OSXSAVE clear) the SSE
+    // state is enabled by CR4.OSFXSR alone, which this code already depends on: x86-64
+    // code is generated with SSE2, so nothing here would run without it. (CR4 itself
+    // cannot be read outside ring 0.)
+    let sse_state = !osxsave || xcr0() & XCR0_SSE != 0;
+    ssse3 && sse41 && sha && sse_state
 }
