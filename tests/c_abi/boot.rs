@@ -7,21 +7,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use crate::c_support::{VALGRIND, manifest_dir, run, wrapped};
 
 /// The archive, built once per test run by the documented command.
-pub(crate) fn archive() -> &'static Path {
-    static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
-    ARCHIVE.get_or_init(|| {
-        let out = run(Command::new("bash").arg(manifest_dir().join("scripts/build-boot.sh")));
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let last = stdout.lines().last().expect("build-boot.sh printed the archive path");
-        let path = PathBuf::from(last);
-        assert!(path.ends_with("librootseal_boot.a") && path.is_file(), "not an archive: {last:?}");
-        path
-    })
+fn archive() -> &'static Path {
+    crate::c_support::boot_archive()
 }
 
 fn boot_header() -> PathBuf {
@@ -185,15 +176,7 @@ fn tool_digest(tool: &str, path: &Path) -> String {
 #[test]
 fn boot_smoke_reads_what_veritysetup_and_sha_sums_say() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = dir.path().join("boot_smoke");
-    run(Command::new("cc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wundef"])
-        .arg("-I")
-        .arg(manifest_dir().join("include"))
-        .arg(manifest_dir().join("tests/c/boot_smoke.c"))
-        .arg(archive())
-        .arg("-o")
-        .arg(&exe));
+    let exe = crate::c_support::compile_boot("boot_smoke.c", dir.path());
     let data = dir.path().join("data.img");
     let bytes: Vec<u8> = (0..300u32 * 1024).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect();
     std::fs::write(&data, &bytes).unwrap();

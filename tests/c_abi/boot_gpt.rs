@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::c_support::{VALGRIND, manifest_dir, run, wrapped};
+use crate::c_support::{VALGRIND, run, wrapped};
 use crate::gpt_support::{
     self, CHROMEOS_KERNEL, DiskSpec, FLATCAR_USR, Op, assert_cgpt_accepts, assert_sgdisk_accepts, attr_word, raw_copies,
 };
@@ -16,16 +16,7 @@ use crate::gpt_support::{
 const CLI: &str = env!("CARGO_BIN_EXE_rootseal");
 
 fn program(dir: &Path) -> std::path::PathBuf {
-    let exe = dir.join("boot_gpt");
-    run(Command::new("cc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wundef"])
-        .arg("-I")
-        .arg(manifest_dir().join("include"))
-        .arg(manifest_dir().join("tests/c/boot_gpt.c"))
-        .arg(super::boot::archive())
-        .arg("-o")
-        .arg(&exe));
-    exe
+    crate::c_support::compile_boot("boot_gpt.c", dir)
 }
 
 /// Runs the C program (under valgrind where installed); returns its stdout.

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -80,3 +81,32 @@ pub fn wrapped(exe: &Path, wrapper: &[&str]) -> Command {
 
 pub const VALGRIND: [&str; 5] =
     ["valgrind", "--quiet", "--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"];
+
+/// librootseal_boot.a, built once per test binary by the documented command
+/// (`scripts/build-boot.sh`, whose last line is the archive's path).
+pub fn boot_archive() -> &'static Path {
+    static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let out = run(Command::new("bash").arg(manifest_dir().join("scripts/build-boot.sh")));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let last = stdout.lines().last().expect("build-boot.sh printed the archive path");
+        let path = PathBuf::from(last);
+        assert!(path.ends_with("librootseal_boot.a") && path.is_file(), "not an archive: {last:?}");
+        path
+    })
+}
+
+/// Compiles `tests/c/<source>` as strict C99 against include/rootseal_boot.h and links
+/// it against the boot archive.
+pub fn compile_boot(source: &str, dir: &Path) -> PathBuf {
+    let exe = dir.join(source.trim_end_matches(".c"));
+    run(Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wundef"])
+        .arg("-I")
+        .arg(manifest_dir().join("include"))
+        .arg(manifest_dir().join("tests/c").join(source))
+        .arg(boot_archive())
+        .arg("-o")
+        .arg(&exe));
+    exe
+}

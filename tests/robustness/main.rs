@@ -8,6 +8,8 @@
 //! and verity FIPS mode for a moment, which no other test in this binary depends on
 //! (the verity tests that check who hashed live in the verity binary).
 
+#[path = "../c_support/mod.rs"]
+mod c_support;
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../gpt_support/mod.rs"]

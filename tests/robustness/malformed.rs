@@ -111,6 +111,29 @@ enum Expect {
     NeedsRepair(Which, fn(&Fault) -> bool),
 }
 
+/// What the boot library (tests/c/boot_gpt.c against librootseal_boot.a) says to `op` on
+/// `image`: its status (that of the scratch-size call when that fails), and the disk after.
+fn boot_gpt(image: &[u8], block_size: u32, op: &[&str]) -> (String, Vec<u8>) {
+    static PROGRAM: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> = std::sync::OnceLock::new();
+    let (_, exe) = PROGRAM.get_or_init(|| {
+        let dir = gpt_support::scratch_dir();
+        let exe = crate::c_support::compile_boot("boot_gpt.c", dir.path());
+        (dir, exe)
+    });
+    let dir = gpt_support::scratch_dir();
+    let path = dir.path().join("boot.img");
+    std::fs::write(&path, image).unwrap();
+    let out = std::process::Command::new(exe).arg(&path).arg(block_size.to_string()).args(op).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let word =
+        |key: &str| stdout.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.split(' ').next().unwrap().to_string());
+    let status = match word("scratch ") {
+        Some(status) if status != "0" => status,
+        _ => word("status ").unwrap_or_else(|| panic!("boot_gpt {op:?}: {stdout}")),
+    };
+    (status, std::fs::read(&path).unwrap())
+}
+
 fn gpt_case(name: &str, image: Vec<u8>, block_size: u32, expect: Expect) {
     let limit = image.len().max(64 << 10) * 2;
     let result = bounded(name, limit, || gpt::read(&image, block_size));
@@ -125,6 +148,13 @@ fn gpt_case(name: &str, image: Vec<u8>, block_size: u32, expect: Expect) {
         Expect::Unreadable(matches) => {
             let err = result.expect_err(name);
             assert!(matches(&err), "{name}: {err:?}");
+            // The boot library runs the same reader: the status of the same error.
+            let expected = match err {
+                GptError::NoGpt => "200",
+                GptError::NoValidGpt { .. } => "201",
+                _ => panic!("{name}: no boot status for {err:?}"),
+            };
+            assert_eq!(boot_gpt(&image, block_size, &["next"]), (expected.to_string(), image.clone()), "{name}");
             assert!(disk.set(3, set).is_err() && disk.next(gpt::Guid::FLATCAR_USR).is_err(), "{name}");
             assert!(disk.mark_good(3, gpt::Guid::FLATCAR_USR).is_err() && disk.repair(true).is_err(), "{name}");
             drop(disk);
@@ -144,6 +174,9 @@ fn gpt_case(name: &str, image: Vec<u8>, block_size: u32, expect: Expect) {
             );
             drop(disk);
             cli(name, &["gpt", "set", p, "-i", "3", "-P", "1", "--block-size", &bs], 1);
+            // GPT_NEEDS_REPAIR from the boot library's prioritize, nothing written.
+            let boot = boot_gpt(&image, block_size, &["prioritize", "3", "0"]);
+            assert_eq!(boot, ("202".to_string(), image.clone()), "{name}");
         }
     }
     assert!(std::fs::read(&path).unwrap() == image, "{name}: the disk changed");
