@@ -38,6 +38,12 @@
 #define ROOTSEAL_BOOT_GPT_PARAMS_VERSION 1
 
 /**
+ * `flags`: [`rootseal_boot_gpt_prioritize`] moves every slot that shares the target's
+ * priority with it (`cgpt prioritize -f`). The other calls ignore it.
+ */
+#define ROOTSEAL_BOOT_GPT_FRIENDS (1 << 0)
+
+/**
  * Current version of [`rootseal_boot_io`].
  */
 #define ROOTSEAL_BOOT_IO_VERSION 1
@@ -322,7 +328,7 @@ typedef struct rootseal_boot_gpt_params {
    */
   uint32_t version;
   /**
-   * No flags are defined yet: must be 0.
+   * `ROOTSEAL_BOOT_GPT_FRIENDS` or 0; other bits are `INVALID_ARGUMENT`.
    */
   uint32_t flags;
   /**
@@ -661,10 +667,11 @@ enum rootseal_boot_status rootseal_boot_gpt_mark_update(const struct rootseal_bo
                                                         uint32_t *written_out);
 
 /**
- * `cgpt prioritize -i index [-P max_priority]` over the slots: `index` on top, the
- * others keep their order, gaps close. `index` 0: no target (only renumber);
- * `max_priority` 0: the number of priority groups (at most 15). Needs both copies
- * valid (`GPT_NEEDS_REPAIR` otherwise), as `cgpt` does.
+ * `cgpt prioritize -i index [-P max_priority] [-f]` over the slots: `index` on top,
+ * the others keep their order, gaps close. `index` 0: no target (only renumber);
+ * `max_priority` 0: the number of priority groups (at most 15); `ROOTSEAL_BOOT_GPT_FRIENDS`
+ * in the params' `flags`: the slots sharing the target's priority move with it (needs a
+ * target). Needs both copies valid (`GPT_NEEDS_REPAIR` otherwise), as `cgpt` does.
  *
  * # Safety
  * As [`rootseal_boot_gpt_mark_good`].

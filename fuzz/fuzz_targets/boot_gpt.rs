@@ -12,7 +12,7 @@
 //! Input: byte 0: bit 0 block size 512/4096, bits 1-2 the write callback (working,
 //! failing, 1 byte per call, failing after the first call), bits 3-5 the operation, bit
 //! 6 fix the CRCs after patching, bit 7 scratch one byte short (never OK, nothing written); byte 1 the partition;
-//! byte 2 the maximum priority; then (u16 offset, xor) patches to the first 64 KiB.
+//! byte 2 the maximum priority (mod 17; bit 7: friends); then (u16 offset, xor) patches to the first 64 KiB.
 
 #![no_main]
 
@@ -128,6 +128,7 @@ fn expected_status(err: &gpt::Error) -> i32 {
         gpt::Error::WrongType { .. } | gpt::Error::NotParticipating(_) => 207,
         gpt::Error::ValueOutOfRange { .. } => 208,
         gpt::Error::NoBootableSlot(_) => 209,
+        gpt::Error::FriendsWithoutTarget => 2,
         other => panic!("host error the boot library cannot meet: {other}"),
     }
 }
@@ -139,7 +140,9 @@ libfuzzer_sys::fuzz_target!(|raw: &[u8]| {
     let writes =
         [Writes::Working, Writes::Failing, Writes::OneByte, Writes::FailAfterFirst][usize::from(flags >> 1 & 3)];
     let op = flags >> 3 & 7;
-    let (index, max) = (u32::from(input.byte() % 11), u32::from(input.byte() % 17));
+    let index = u32::from(input.byte() % 11);
+    let max_byte = input.byte();
+    let (max, friends) = (u32::from(max_byte % 17), max_byte & 0x80 != 0);
     let mut bytes = gpt_image::template(block_size);
     while !input.is_empty() {
         let (offset, xor) = (usize::from(input.u16()), input.byte());
@@ -166,7 +169,7 @@ libfuzzer_sys::fuzz_target!(|raw: &[u8]| {
     };
     let params = rootseal_boot_gpt_params {
         version: ROOTSEAL_BOOT_GPT_PARAMS_VERSION,
-        flags: 0,
+        flags: if friends { ROOTSEAL_BOOT_GPT_FRIENDS } else { 0 },
         disk: &io,
         type_guid: [0; 16],
         reserved: [0; 4],
@@ -220,7 +223,7 @@ libfuzzer_sys::fuzz_target!(|raw: &[u8]| {
     let host = GptDisk::new(MemoryDevice::new(pristine), BlockSize::Fixed(block_size)).expect("a fixed block size");
     let request = PrioritizeRequest {
         target: (index != 0).then_some(index),
-        friends: false,
+        friends,
         max_priority: (max != 0).then_some(max as u8),
     };
     // The partition chosen or looked up, and whether the table was written.

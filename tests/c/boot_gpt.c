@@ -6,7 +6,8 @@
  * disk.
  *
  * Usage: boot_gpt DISK BLOCK_SIZE OP [N [MAX]]
- *   OP: next | mark-good N | mark-update N | prioritize N MAX | partition N
+ *   OP: next | mark-good N | mark-update N | prioritize N MAX | prioritize-friends N MAX
+ *       | partition N
  *       | small-scratch | failing-write | contract
  * BLOCK_SIZE 0: the library detects it (no block_size callback).
  * BOOT_GPT_SLOT_TYPE (environment): the slot type GUID in text form; Flatcar's USR
@@ -116,8 +117,12 @@ static void contract(const rootseal_boot_gpt_params *good, uint8_t *scratch, siz
     bad.reserved[3] = 1;
     CHECK(rootseal_boot_gpt_next(&bad, scratch, scratch_len, &result) == ROOTSEAL_BOOT_STATUS_RESERVED_NOT_ZERO);
     bad = *good;
-    bad.flags = 1;
+    bad.flags = 2;
     CHECK(rootseal_boot_gpt_next(&bad, scratch, scratch_len, &result) == ROOTSEAL_BOOT_STATUS_INVALID_ARGUMENT);
+    /* Friends without a target, as cgpt refuses -f without -i. */
+    bad = *good;
+    bad.flags = ROOTSEAL_BOOT_GPT_FRIENDS;
+    CHECK(rootseal_boot_gpt_prioritize(&bad, 0, 0, scratch, scratch_len, &written) == ROOTSEAL_BOOT_STATUS_INVALID_ARGUMENT);
     bad = *good;
     bad.disk = NULL;
     CHECK(rootseal_boot_gpt_next(&bad, scratch, scratch_len, &result) == ROOTSEAL_BOOT_STATUS_NULL_PARAMETER);
@@ -217,7 +222,8 @@ int main(int argc, char **argv) {
         status = op[5] == 'g' ? rootseal_boot_gpt_mark_good(&params, index, scratch, needed, &written)
                               : rootseal_boot_gpt_mark_update(&params, index, scratch, needed, &written);
         printf("status %d\nwritten=%u\n", (int)status, written);
-    } else if (strcmp(op, "prioritize") == 0) {
+    } else if (strcmp(op, "prioritize") == 0 || strcmp(op, "prioritize-friends") == 0) {
+        if (op[10] == '-') params.flags = ROOTSEAL_BOOT_GPT_FRIENDS;
         status = rootseal_boot_gpt_prioritize(&params, index, max, scratch, needed, &written);
         printf("status %d\nwritten=%u\n", (int)status, written);
     } else if (strcmp(op, "partition") == 0) {

@@ -130,13 +130,18 @@ fn boot_mark_good_mark_update_and_prioritize_match_cgpt_and_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let exe = program(dir.path());
     for block_size in [512, 4096] {
-        let ops: [(&[&str], Op, &[&str]); 4] = [
+        let ops: [(&[&str], Op, &[&str]); 5] = [
             (&["mark-good", "4"], Op::MarkGood(4), &["mark-good", "-i", "4"]),
             (&["mark-update", "3"], Op::MarkUpdate(3), &["mark-update", "-i", "3"]),
             (
                 &["prioritize", "5", "0"],
                 Op::Prioritize { target: Some(5), friends: false, max: None },
                 &["prioritize", "-i", "5"],
+            ),
+            (
+                &["prioritize-friends", "5", "0"],
+                Op::Prioritize { target: Some(5), friends: true, max: None },
+                &["prioritize", "-i", "5", "-f"],
             ),
             (
                 &["prioritize", "3", "9"],

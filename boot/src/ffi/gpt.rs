@@ -19,13 +19,17 @@ use core::ffi::c_void;
 /// Version of [`rootseal_boot_gpt_params`].
 pub const ROOTSEAL_BOOT_GPT_PARAMS_VERSION: u32 = 1;
 
+/// `flags`: [`rootseal_boot_gpt_prioritize`] moves every slot that shares the target's
+/// priority with it (`cgpt prioritize -f`). The other calls ignore it.
+pub const ROOTSEAL_BOOT_GPT_FRIENDS: u32 = 1 << 0;
+
 /// The disk and the slot type every GPT call works on: zero it, then set `version`,
 /// `disk` and, for a slot type other than Flatcar's USR, `type_guid`.
 #[repr(C)]
 pub struct rootseal_boot_gpt_params {
     /// Must be `ROOTSEAL_BOOT_GPT_PARAMS_VERSION`.
     pub version: u32,
-    /// No flags are defined yet: must be 0.
+    /// `ROOTSEAL_BOOT_GPT_FRIENDS` or 0; other bits are `INVALID_ARGUMENT`.
     pub flags: u32,
     /// The whole disk: `read` and `size`; `write` and `flush` for the calls that write;
     /// `block_size` when the disk knows it (else 512 or 4096 is detected as the host
@@ -201,7 +205,7 @@ unsafe fn session<'a>(params: *const rootseal_boot_gpt_params) -> Result<Session
     if params.version != ROOTSEAL_BOOT_GPT_PARAMS_VERSION {
         return Err(rootseal_boot_status::UnsupportedParamsVersion);
     }
-    if params.flags != 0 {
+    if params.flags & !ROOTSEAL_BOOT_GPT_FRIENDS != 0 {
         return Err(rootseal_boot_status::InvalidArgument);
     }
     if params.reserved.iter().any(|&r| r != 0) {
@@ -438,10 +442,11 @@ pub unsafe extern "C" fn rootseal_boot_gpt_mark_update(
     }
 }
 
-/// `cgpt prioritize -i index [-P max_priority]` over the slots: `index` on top, the
-/// others keep their order, gaps close. `index` 0: no target (only renumber);
-/// `max_priority` 0: the number of priority groups (at most 15). Needs both copies
-/// valid (`GPT_NEEDS_REPAIR` otherwise), as `cgpt` does.
+/// `cgpt prioritize -i index [-P max_priority] [-f]` over the slots: `index` on top,
+/// the others keep their order, gaps close. `index` 0: no target (only renumber);
+/// `max_priority` 0: the number of priority groups (at most 15); `ROOTSEAL_BOOT_GPT_FRIENDS`
+/// in the params' `flags`: the slots sharing the target's priority move with it (needs a
+/// target). Needs both copies valid (`GPT_NEEDS_REPAIR` otherwise), as `cgpt` does.
 ///
 /// # Safety
 /// As [`rootseal_boot_gpt_mark_good`].
@@ -457,9 +462,11 @@ pub unsafe extern "C" fn rootseal_boot_gpt_prioritize(
     let Ok(max_priority) = u8::try_from(max_priority) else {
         return rootseal_boot_status::GptValueOutOfRange;
     };
+    // SAFETY: NULL or valid per the caller's contract; `session` checks the rest.
+    let friends = unsafe { params.as_ref() }.is_some_and(|p| p.flags & ROOTSEAL_BOOT_GPT_FRIENDS != 0);
     let request = PrioritizeRequest {
         target: (index != 0).then_some(index),
-        friends: false,
+        friends,
         max_priority: (max_priority != 0).then_some(max_priority),
     };
     // SAFETY: the caller's contract, passed on.
