@@ -30,6 +30,7 @@
 #   COLD=1               0 skips the cold-cache section
 #   FEC=1                0 skips the FEC section (benches/compare-veritysetup-fec.sh;
 #                        veritysetup needs about 80 s per GiB with 24 roots)
+#   LOOP_DIRECT_IO=1     0: the cold section's loop device caches its backing file too
 #   DROP_CACHES=0        1: make data cold with `echo 3 > /proc/sys/vm/drop_caches` (the
 #                        whole machine); default: evict only the image (POSIX_FADV_DONTNEED
 #                        on the file, BLKFLSBUF on the loop device), which leaves other
@@ -354,7 +355,11 @@ cold=""
 if [[ ${COLD:-1} != 0 ]]; then
     echo "Timing the cold cases ($RUNS runs each, image evicted before each)..." >&2
     loopdev=""
-    if command -v losetup >/dev/null && loopdev=$(losetup --find --show "$data" 2>/dev/null); then
+    # Direct I/O on the backing file, as a real partition has no second page cache under
+    # it (LOOP_DIRECT_IO=0: buffered, the loop driver's default).
+    loop_dio=()
+    [[ ${LOOP_DIRECT_IO:-1} != 0 ]] && loop_dio=(--direct-io=on)
+    if command -v losetup >/dev/null && loopdev=$(losetup --find --show "${loop_dio[@]}" "$data" 2>/dev/null); then
         trap 'losetup --detach "$loopdev" 2>/dev/null; cleanup' EXIT
     else
         loopdev=""
