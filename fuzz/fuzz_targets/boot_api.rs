@@ -19,38 +19,14 @@ use rootseal_boot::ffi::io::{ROOTSEAL_BOOT_IO_VERSION, rootseal_boot_io};
 use rootseal_boot::ffi::kernel::*;
 use rootseal_boot::ffi::rootseal_boot_status;
 use rootseal_boot::ffi::verity::*;
+use rootseal_fuzz::alloc_count::{Counting, no_alloc};
 use rootseal_fuzz::input::Input;
 use rootseal_fuzz::verity_verify::{data, geometries};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Counts allocations, so a boot call that allocates is a finding.
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-// SAFETY: forwards to the system allocator unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's layout, as GlobalAlloc requires.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 #[global_allocator]
 static COUNTING: Counting = Counting;
-
-/// Runs `call`, which must not allocate.
-fn no_alloc<T>(what: &str, call: impl FnOnce() -> T) -> T {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let out = call();
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), before, "{what} allocated");
-    out
-}
 
 /// A disk in memory whose read callback misbehaves as asked.
 struct Disk<'a> {

@@ -21,28 +21,12 @@ use rootseal::io::MemoryDevice;
 use rootseal_boot::ffi::gpt::*;
 use rootseal_boot::ffi::io::{ROOTSEAL_BOOT_IO_VERSION, rootseal_boot_io};
 use rootseal_boot::ffi::rootseal_boot_status as Status;
+use rootseal_fuzz::alloc_count::{Counting, no_alloc};
 use rootseal_fuzz::gpt_image;
 use rootseal_fuzz::input::Input;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Counts allocations, so a boot call that allocates is a finding.
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-// SAFETY: forwards to the system allocator unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's layout, as GlobalAlloc requires.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 #[global_allocator]
 static COUNTING: Counting = Counting;
 
@@ -175,10 +159,8 @@ libfuzzer_sys::fuzz_target!(|raw: &[u8]| {
         reserved: [0; 4],
     };
     let mut needed = 0usize;
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
     // SAFETY: params, io and the out-pointer live through the call.
-    let sized = unsafe { rootseal_boot_gpt_scratch_size(&params, &mut needed) };
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), before, "scratch_size allocated");
+    let sized = no_alloc("scratch_size", || unsafe { rootseal_boot_gpt_scratch_size(&params, &mut needed) });
     let short = usize::from(flags & 0x80 != 0 && needed > 0);
     let mut scratch = vec![0u8; needed - short];
 
@@ -187,9 +169,8 @@ libfuzzer_sys::fuzz_target!(|raw: &[u8]| {
     part.index = 7777;
     let mut written = 7u32;
     let (ptr, len) = (scratch.as_mut_ptr(), scratch.len());
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
     // SAFETY: every pointer lives through the call; scratch is writable for len bytes.
-    let status = unsafe {
+    let status = no_alloc("the GPT call", || unsafe {
         match op {
             0 | 5 => rootseal_boot_gpt_next(&params, ptr, len, &mut next),
             1 => rootseal_boot_gpt_mark_good(&params, index, ptr, len, &mut written),
@@ -197,8 +178,7 @@ libfuzzer_sys::fuzz_target!(|raw: &[u8]| {
             3 => rootseal_boot_gpt_prioritize(&params, index, max, ptr, len, &mut written),
             _ => rootseal_boot_gpt_get_partition(&params, index, ptr, len, &mut part),
         }
-    };
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), before, "op {op} allocated");
+    });
     if status != Status::Ok {
         assert!(next.written == 7 && written == 7 && part.index == 7777, "out-param written on failure {status:?}");
     }

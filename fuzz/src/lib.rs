@@ -7,6 +7,7 @@
 //! Paths inside go through `super::`, never `crate::`: in the replay test this file is a
 //! module, not a crate root.
 
+pub mod alloc_count;
 pub mod c_api;
 pub mod c_api_files;
 pub mod crau_payload;

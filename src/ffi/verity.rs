@@ -174,6 +174,42 @@ fn result_from(outcome: &FormatOutcome) -> rootseal_verity_result {
     result
 }
 
+/// The devices, root hash and hashing of a call that checks a tree over callbacks
+/// (verify, range verification, the verified reader).
+pub(super) struct CheckedTree<'a> {
+    pub data: CallbackDevice,
+    pub hash: CallbackDevice,
+    /// One device holds both (the same non-NULL `ctx`).
+    pub same: bool,
+    pub root: &'a [u8],
+    pub hashing: crate::verity::HashChoice,
+}
+
+/// Checks, in this order, the read-only `data` and `hash` callbacks, the root hash and
+/// the engine of a call that checks a tree.
+///
+/// # Safety
+/// `data`, `hash` NULL or valid `rootseal_io`s; `root_hash` NULL or readable for
+/// `root_hash_size` bytes for the call; `engine` NULL or a live engine.
+pub(super) unsafe fn checked_tree<'a>(
+    engine: *const rootseal_verity_engine,
+    data: *const rootseal_io,
+    hash: *const rootseal_io,
+    root_hash: *const u8,
+    root_hash_size: usize,
+) -> Result<CheckedTree<'a>, Failure> {
+    // SAFETY: the caller's contract covers every pointer.
+    let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
+    // SAFETY: as above.
+    let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
+    // SAFETY: as above.
+    let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
+    // SAFETY: as above.
+    let hashing = unsafe { hashing_of(engine) }?;
+    let same = data.same_device_as(&hash);
+    Ok(CheckedTree { data, hash, same, root, hashing })
+}
+
 /// Borrows the root hash argument, which is required even when its size is 0.
 ///
 /// # Safety
@@ -448,14 +484,8 @@ unsafe fn verify_io(
     // SAFETY: the caller's contract covers every pointer.
     let (opts, _) = unsafe { options_from(params) }?;
     // SAFETY: as above.
-    let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
-    // SAFETY: as above.
-    let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
-    // SAFETY: as above.
-    let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
-    // SAFETY: as above.
-    let hashing = unsafe { hashing_of(engine) }?;
-    let same = data.same_device_as(&hash);
+    let CheckedTree { data, hash, same, root, hashing } =
+        unsafe { checked_tree(engine, data, hash, root_hash, root_hash_size) }?;
     let report =
         verity::verify(&data, &hash, same, &opts, root, &RunOptions { threads: Some(1), progress: None, hashing })?;
     // SAFETY: as above.

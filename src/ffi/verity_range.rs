@@ -1,10 +1,12 @@
 //! C entry point for verifying part of the data through callbacks: what a bootloader
 //! needs to check the kernel image it is about to load, without hashing the whole slot.
 
-use super::engine::{hashing_of, rootseal_verity_engine};
-use super::io::{CallbackDevice, rootseal_io};
+use super::engine::rootseal_verity_engine;
+use super::io::rootseal_io;
 use super::status::rootseal_status;
-use super::verity::{finish_verify, options_from, root_hash_arg, rootseal_verity_params, rootseal_verity_report};
+use super::verity::{
+    CheckedTree, checked_tree, finish_verify, options_from, rootseal_verity_params, rootseal_verity_report,
+};
 use super::{Failure, boundary, check_params, null};
 use crate::verity;
 use std::ptr;
@@ -114,14 +116,8 @@ unsafe fn verify_range_io(
         .checked_add(range.length)
         .ok_or_else(|| Failure::new(rootseal_status::InvalidArgument, "range offset + length overflows 64 bits"))?;
     // SAFETY: as above.
-    let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
-    // SAFETY: as above.
-    let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
-    // SAFETY: as above.
-    let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
-    // SAFETY: as above.
-    let hashing = unsafe { hashing_of(engine) }?;
-    let same = data.same_device_as(&hash);
+    let CheckedTree { data, hash, same, root, hashing } =
+        unsafe { checked_tree(engine, data, hash, root_hash, root_hash_size) }?;
     let report = verity::verify_range(&data, &hash, same, &opts, root, range.offset..end, &hashing)?;
     // SAFETY: as above.
     Ok(unsafe { finish_verify(report, report_out) })

@@ -3,10 +3,10 @@
 //! bytes are returned (`verity::VerifiedReader`, the core the boot library's reader
 //! runs too).
 
-use super::engine::{hashing_of, rootseal_verity_engine};
+use super::engine::rootseal_verity_engine;
 use super::io::{CallbackDevice, rootseal_io};
 use super::status::rootseal_status;
-use super::verity::{options_from, root_hash_arg, rootseal_verity_params};
+use super::verity::{CheckedTree, checked_tree, options_from, rootseal_verity_params};
 use super::{Failure, boundary, null, query};
 use crate::verity::{self, CorruptBlock, VerifiedReader};
 
@@ -62,14 +62,8 @@ pub unsafe extern "C" fn rootseal_verity_reader_open_io(
         // SAFETY: the caller's contract covers every pointer.
         let (opts, _) = unsafe { options_from(params) }?;
         // SAFETY: as above.
-        let data = unsafe { CallbackDevice::from_ptr(data, "data", false) }?;
-        // SAFETY: as above.
-        let hash = unsafe { CallbackDevice::from_ptr(hash, "hash", false) }?;
-        // SAFETY: as above.
-        let root = unsafe { root_hash_arg(root_hash, root_hash_size) }?;
-        // SAFETY: as above.
-        let hashing = unsafe { hashing_of(engine) }?;
-        let same = data.same_device_as(&hash);
+        let CheckedTree { data, hash, same, root, hashing } =
+            unsafe { checked_tree(engine, data, hash, root_hash, root_hash_size) }?;
         let reader = VerifiedReader::new(data, hash, same, &opts, root, &hashing)?;
         let boxed = Box::into_raw(Box::new(rootseal_verity_reader { reader }));
         // SAFETY: checked non-NULL above; writable per the contract.

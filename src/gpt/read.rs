@@ -129,7 +129,7 @@ pub fn read_table<S: GptSource, M: ArrayMemory>(
     }
     let mut mbr_sector = [0u8; MBR_BYTES];
     if let Err(err) = source.read_exact_at(0, &mut mbr_sector) {
-        return Err(source.disk_error(err, DeviceCall::Read { len: MBR_BYTES, offset: 0 }));
+        return Err(source.disk_error(err, DeviceCall::Mbr));
     }
     let mut reader = Reader { source, memory, block_size, blocks, block: [0; MAX_BLOCK] };
 

@@ -230,6 +230,8 @@ impl fmt::Display for RepairBlocker {
 pub enum DeviceCall {
     /// Asking for the size.
     Size,
+    /// Reading the protective MBR at LBA 0.
+    Mbr,
     /// Reading bytes.
     Read {
         /// Bytes asked for.
@@ -247,7 +249,7 @@ impl fmt::Display for DeviceCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             DeviceCall::Size => f.write_str("reading the disk size"),
-            DeviceCall::Read { len, offset } if offset == 0 && len == 512 => f.write_str("reading LBA 0"),
+            DeviceCall::Mbr => f.write_str("reading LBA 0"),
             DeviceCall::Read { len, offset } => write!(f, "reading {len} bytes at offset {offset}"),
             DeviceCall::Write(what) => write!(f, "writing the {what}"),
             DeviceCall::Flush => f.write_str("flushing the disk"),

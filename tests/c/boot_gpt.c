@@ -15,21 +15,11 @@
  * Prints "status S" and the result, then "N passed, M failed" for the contract checks.
  */
 #include "rootseal_boot.h"
+#include "boot_harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (cond) {                                                                \
-            passed++;                                                              \
-        } else {                                                                   \
-            failed++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
-    } while (0)
 
 struct disk {
     uint8_t *bytes;
@@ -163,7 +153,6 @@ int main(int argc, char **argv) {
     rootseal_boot_io io;
     rootseal_boot_gpt_params params;
     FILE *f;
-    long size;
     const char *op;
     uint8_t *scratch, *pristine;
     size_t needed = 0;
@@ -174,16 +163,9 @@ int main(int argc, char **argv) {
     op = argv[3];
     if (argc > 4) index = (uint32_t)strtoul(argv[4], NULL, 10);
     if (argc > 5) max = (uint32_t)strtoul(argv[5], NULL, 10);
-    f = fopen(argv[1], "rb");
-    if (!f) { fprintf(stderr, "cannot open %s\n", argv[1]); return 2; }
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    d.len = (size_t)size;
-    d.bytes = malloc(d.len);
-    pristine = malloc(d.len);
-    if (!d.bytes || !pristine || fread(d.bytes, 1, d.len, f) != d.len) { fprintf(stderr, "cannot read\n"); return 2; }
-    fclose(f);
+    d.bytes = slurp(argv[1], &d.len);
+    pristine = malloc(d.len + 1);
+    if (!pristine) { fprintf(stderr, "out of memory\n"); return 2; }
     memcpy(pristine, d.bytes, d.len);
     d.block_size = (uint32_t)strtoul(argv[2], NULL, 10);
 

@@ -9,36 +9,11 @@
  * (HASH_FILE: veritysetup format of DATA_FILE with a superblock at 0, salt and all.)
  */
 #include "rootseal_boot.h"
+#include "boot_harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (cond) {                                                                \
-            passed++;                                                              \
-        } else {                                                                   \
-            failed++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
-    } while (0)
-
-static uint8_t *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    uint8_t *bytes;
-    long size;
-    if (!f) { fprintf(stderr, "cannot open %s\n", path); exit(2); }
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    bytes = malloc((size_t)size + 1);
-    if (!bytes || fread(bytes, 1, (size_t)size, f) != (size_t)size) { fprintf(stderr, "cannot read %s\n", path); exit(2); }
-    fclose(f);
-    *len = (size_t)size;
-    return bytes;
-}
 
 /* A disk in memory; `mode` makes the read callback misbehave. */
 enum { READ_OK, READ_FAIL, READ_TOO_MUCH, READ_ONE_BYTE };

@@ -396,6 +396,26 @@ unsafe fn change(
     rootseal_boot_status::Ok
 }
 
+/// Shared body of mark-good (`good`) and mark-update.
+///
+/// # Safety
+/// As the entry points.
+unsafe fn mark(
+    params: *const rootseal_boot_gpt_params,
+    index: u32,
+    good: bool,
+    scratch: *mut u8,
+    scratch_len: usize,
+    written_out: *mut u32,
+) -> rootseal_boot_status {
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        change(params, scratch, scratch_len, written_out, |gpt, disk, slot| {
+            gpt.mark_and_commit(index, slot, good, disk)
+        })
+    }
+}
+
 /// Flatcar's setgoodroot after a good boot from partition `index`: S=1 T=0, then
 /// prioritize it (it gets the top priority, the others keep their order). Written with
 /// repair, as the host's `mark-good`: a bad copy rebuilt, the backup moved to the end of
@@ -413,11 +433,7 @@ pub unsafe extern "C" fn rootseal_boot_gpt_mark_good(
     written_out: *mut u32,
 ) -> rootseal_boot_status {
     // SAFETY: the caller's contract, passed on.
-    unsafe {
-        change(params, scratch, scratch_len, written_out, |gpt, disk, slot| {
-            gpt.mark_and_commit(index, slot, true, disk)
-        })
-    }
+    unsafe { mark(params, index, true, scratch, scratch_len, written_out) }
 }
 
 /// Flatcar's post-install on partition `index`, freshly written: S=0 T=1, then
@@ -435,11 +451,7 @@ pub unsafe extern "C" fn rootseal_boot_gpt_mark_update(
     written_out: *mut u32,
 ) -> rootseal_boot_status {
     // SAFETY: the caller's contract, passed on.
-    unsafe {
-        change(params, scratch, scratch_len, written_out, |gpt, disk, slot| {
-            gpt.mark_and_commit(index, slot, false, disk)
-        })
-    }
+    unsafe { mark(params, index, false, scratch, scratch_len, written_out) }
 }
 
 /// `cgpt prioritize -i index [-P max_priority] [-f]` over the slots: `index` on top,
