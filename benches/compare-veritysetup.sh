@@ -360,7 +360,9 @@ if [[ ${COLD:-1} != 0 ]]; then
     loop_dio=()
     [[ ${LOOP_DIRECT_IO:-1} != 0 ]] && loop_dio=(--direct-io=on)
     if command -v losetup >/dev/null && loopdev=$(losetup --find --show "${loop_dio[@]}" "$data" 2>/dev/null); then
-        trap 'losetup --detach "$loopdev" 2>/dev/null; cleanup' EXIT
+        # Detached on exit only while attached; a failing detach must not skip the cleanup
+        # (set -e applies inside the trap too).
+        trap '[[ -z $loopdev ]] || losetup --detach "$loopdev" 2>/dev/null || true; cleanup' EXIT
     else
         loopdev=""
     fi

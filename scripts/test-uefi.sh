@@ -154,7 +154,7 @@ boot_times=()
 # machine off. It is stopped early when the firmware reports a CPU exception or KVM an
 # internal error (both would otherwise sit until the timeout).
 run_qemu() {
-    local log=$1 interface=$2 cpu=max pid status=0
+    local log=$1 interface=$2 cpu=max pid status=0 stopped=0
     [[ $accel == kvm ]] && cpu=host # the host's CPU: SHA-NI reaches the firmware when the host has it
     cp "$ovmf_vars" "$work/vars.fd"
     : >"$log"
@@ -168,11 +168,14 @@ run_qemu() {
         if grep -q '!!!! X64 Exception' "$log" || grep -q 'KVM internal error' "$log.err"; then
             sleep 1 # the rest of the exception dump
             kill "$pid" 2>/dev/null || true
+            stopped=1
             break
         fi
         sleep 0.5
     done
     wait "$pid" || status=$?
+    # QEMU exits with status 0 on SIGTERM: a boot stopped here failed all the same.
+    ((stopped)) && status=125
     # The firmware's console writes CR LF and terminal escapes; keep the text lines.
     tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' >"$log.txt"
     return $status
@@ -192,7 +195,7 @@ boot() {
     end=$(date +%s.%N)
     if ((status != 0)); then
         say "serial log:"; cat "$log.txt" >&2; cat "$log.err" >&2
-        die "QEMU ($accel) exited with status $status$( ((status == 124)) && echo ' (timed out after 300 s)')"
+        die "QEMU ($accel) exited with status $status$( ((status == 124)) && echo ' (timed out after 300 s)')$( ((status == 125)) && echo ' (stopped: CPU exception or KVM internal error)')"
     fi
     boot_times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')")
     grep 'rootseal-uefi:' "$log.txt" | sed 's/^/    /' >&2 || true

@@ -17,6 +17,7 @@ mod sig_support;
 
 mod bitflip;
 mod block_devices;
+mod cold;
 mod fec_cli;
 mod fec_core;
 mod fec_repair;
