@@ -43,7 +43,9 @@
 # format and verify, sha256 and sha512, 1 and every thread, with the image as left by
 # writing it in 64 KiB pieces and evicted and read back. The cold section times format
 # and verify with the image evicted before every run, on the file and on a loop device
-# over it, against `dd iflag=direct bs=4M` and veritysetup; the slowest of RUNS counts.
+# over it, against `dd iflag=direct bs=4M` and veritysetup, the cases taking turns round
+# by round; the slowest of RUNS counts, against dd's median (and dd's run of the same
+# round).
 #
 # By default each run is timed with `date +%s.%N`, alternating the two tools, after
 # one untimed warm-up run of each. The temporary directory is removed on exit.
@@ -368,27 +370,40 @@ if [[ ${COLD:-1} != 0 ]]; then
     fi
     "$ROOTSEAL" verity format "$data" "$work/rs.hash" --salt "$SALT" --uuid "$UUID" >"$work/rs.out"
     root=$(root_of "$work/rs.out")
-    # cold_case LABEL CMD...: slowest and every run of CMD with the image evicted before it.
-    cold_case() {
-        local label=$1 times="" i
-        shift
-        for ((i = 0; i < RUNS; i++)); do
-            evict
-            times+="$(time_once "$work/out" "$@") "
-        done
-        cold+=$(printf '%-34s %8s   %s' "$label" "$(slowest <<<"$times")" "$(round <<<"$times")")$'\n'
-    }
     targets=("$data")
     [[ -n $loopdev ]] && targets+=("$loopdev")
     for target in "${targets[@]}"; do
         kind=file
         [[ $target == "$loopdev" ]] && kind="loop device"
-        dd_cmd() { dd if="$target" of=/dev/null bs=4M iflag=direct status=none; }
-        cold_case "$kind: dd iflag=direct bs=4M" dd_cmd
-        cold_case "$kind: veritysetup verify" "$VERITYSETUP" verify "$target" "$work/rs.hash" "$root"
+        # The cases of one target run round by round (dd, veritysetup, each rootseal case,
+        # then the next round), so a slow spell of the disk falls on every case alike,
+        # and each run is compared with dd's run of the same round.
+        labels=("dd iflag=direct bs=4M" "veritysetup verify")
+        commands=("dd if='$target' of=/dev/null bs=4M iflag=direct status=none"
+            "'$VERITYSETUP' verify '$target' '$work/rs.hash' $root")
         for threads in $thread_list; do
-            cold_case "$kind: rootseal verify, $threads thr" "$ROOTSEAL" verity verify "$target" "$work/rs.hash" "$root" --threads "$threads"
-            cold_case "$kind: rootseal format, $threads thr" "$ROOTSEAL" verity format "$target" "$work/cold.hash" --salt "$SALT" --threads "$threads"
+            labels+=("rootseal verify, $threads thr" "rootseal format, $threads thr")
+            commands+=("'$ROOTSEAL' verity verify '$target' '$work/rs.hash' $root --threads $threads"
+                "'$ROOTSEAL' verity format '$target' '$work/cold.hash' --salt $SALT --threads $threads")
+        done
+        times=()
+        for ((i = 0; i < RUNS; i++)); do
+            for c in "${!commands[@]}"; do
+                evict
+                times[c]+="$(time_once "$work/out" bash -c "${commands[c]}") "
+            done
+        done
+        dd_median=$(median <<<"${times[0]}")
+        for c in "${!commands[@]}"; do
+            slow=$(slowest <<<"${times[c]}")
+            # The slowest run against dd's median run: the share of the device's read rate
+            # this case keeps on its worst run.
+            of_rate=$(awk -v d="$dd_median" -v s="$slow" 'BEGIN { printf "%.0f%%", 100 * d / s }')
+            # The worst round: the lowest dd time / this case's time of the same round.
+            worst=$(paste <(tr ' ' '\n' <<<"${times[0]}" | grep .) <(tr ' ' '\n' <<<"${times[c]}" | grep .) |
+                awk 'NR == 1 || $1 / $2 < w { w = $1 / $2 } END { printf "%.0f%%", 100 * w }')
+            cold+=$(printf '%-37s %8s %7s %6s   %s' "$kind: ${labels[c]}" "$slow" "$of_rate" "$worst" \
+                "$(round <<<"${times[c]}")")$'\n'
         done
     done
     if [[ -n $loopdev ]]; then losetup --detach "$loopdev" 2>/dev/null || true; loopdev=""; fi
@@ -423,7 +438,10 @@ if [[ -n $efficiency ]]; then
 fi
 if [[ -n $cold ]]; then
     echo
-    echo "cold cache ($([[ ${DROP_CACHES:-0} == 1 ]] && echo 'drop_caches' || echo 'image evicted: fadvise DONTNEED + BLKFLSBUF') before each run), slowest of $RUNS, seconds:"
+    echo "cold cache ($([[ ${DROP_CACHES:-0} == 1 ]] && echo 'drop_caches' || echo 'image evicted: fadvise DONTNEED + BLKFLSBUF') before each run), seconds; the cases take turns, round by round"
+    echo "of rate: dd's median time / this case's slowest, the share of the device's direct read rate kept on the worst run"
+    echo "worst: the lowest (dd's time / this case's time) of one round, dd's own run-to-run spread included"
+    printf '%-37s %8s %7s %6s   %s\n' case slowest "of rate" worst "runs (s)"
     printf '%s' "$cold"
 fi
 echo

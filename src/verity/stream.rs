@@ -1,11 +1,12 @@
 //! Cold data, read ahead of the hashing. When a level's input is not in memory, the
 //! walk's workers do not read it themselves: parallel readers of one device fight its
 //! read-ahead, and a worker that reads then hashes leaves the device idle while it
-//! hashes. Instead one thread reads the runs in order, with large uncached reads
+//! hashes. Instead [`READERS`] threads read the runs in order, with large uncached reads
 //! ([`BlockRead::read_uncached`]: `O_DIRECT` on files and block devices) into a few
 //! page-aligned buffers, and the workers hash each run as it arrives and hand its buffer
-//! back. The device then sees one sequential stream with no gaps, as `dd iflag=direct`
-//! gives it, and memory stays at the buffers however large the image.
+//! back. The device then sees one sequential stream, as `dd iflag=direct` gives it, with
+//! the next request already queued while one completes, and memory stays at the buffers
+//! however large the image.
 
 use crate::io::{BlockRead, PageBuf};
 use std::io;

@@ -42,15 +42,8 @@ pub enum VerityCommand {
     },
     /// Check DATA against the tree in HASH and the root hash; list every bad block.
     Verify {
-        /// Data device or image.
-        data: PathBuf,
-        /// Hash device or image.
-        hash: PathBuf,
-        /// Root hash in hex (or use --root-hash-file).
-        root_hash: Option<String>,
-        /// Read the root hash from this file.
-        #[arg(long, conflicts_with = "root_hash")]
-        root_hash_file: Option<PathBuf>,
+        #[command(flatten)]
+        image: CheckedImage,
         /// Check only the data blocks under these bytes (as a boot loader checks the
         /// kernel it loads), leaf to root, reading nothing else.
         #[arg(long, value_name = "OFFSET:LENGTH", value_parser = parse_range)]
@@ -65,15 +58,8 @@ pub enum VerityCommand {
     /// against the tree in HASH and the root hash first, as the kernel reads through
     /// dm-verity. A refused block stops the copy before it: exit 1, its number on stderr.
     Read {
-        /// Data device or image.
-        data: PathBuf,
-        /// Hash device or image.
-        hash: PathBuf,
-        /// Root hash in hex (or use --root-hash-file).
-        root_hash: Option<String>,
-        /// Read the root hash from this file.
-        #[arg(long, conflicts_with = "root_hash")]
-        root_hash_file: Option<PathBuf>,
+        #[command(flatten)]
+        image: CheckedImage,
         /// Copy only these bytes of the data area.
         #[arg(long, value_name = "OFFSET:LENGTH", value_parser = parse_range)]
         range: Option<std::ops::Range<u64>>,
@@ -87,15 +73,8 @@ pub enum VerityCommand {
     /// parity (--fec-device): the tree names the bad blocks, the parity restores them,
     /// and every repaired block must match its hash before anything is written.
     Repair {
-        /// Data device or image.
-        data: PathBuf,
-        /// Hash device or image.
-        hash: PathBuf,
-        /// Root hash in hex (or use --root-hash-file).
-        root_hash: Option<String>,
-        /// Read the root hash from this file.
-        #[arg(long, conflicts_with = "root_hash")]
-        root_hash_file: Option<PathBuf>,
+        #[command(flatten)]
+        image: CheckedImage,
         /// Show what would be repaired; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -255,20 +234,12 @@ pub fn run(args: VerityArgs) -> CliResult {
             let hashing = hash_choice(&fips)?;
             format(&data, &hash, params, &hashing, root_hash_file.as_deref(), json)
         }
-        VerityCommand::Verify { data, hash, root_hash, root_hash_file, range, fips, json } => {
-            let hashing = hash_choice(&fips)?;
-            let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
-            verify(&data, &hash, root, range, params, &hashing, json)
+        VerityCommand::Verify { image, range, fips, json } => verify(&image, range, params, &hash_choice(&fips)?, json),
+        VerityCommand::Read { image, range, output, fips } => {
+            read(&image, range, params, &hash_choice(&fips)?, output.as_deref())
         }
-        VerityCommand::Read { data, hash, root_hash, root_hash_file, range, output, fips } => {
-            let hashing = hash_choice(&fips)?;
-            let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
-            read(&data, &hash, root, range, params, &hashing, output.as_deref())
-        }
-        VerityCommand::Repair { data, hash, root_hash, root_hash_file, dry_run, fips, json } => {
-            let hashing = hash_choice(&fips)?;
-            let root = Root { text: root_hash.as_deref(), file: root_hash_file.as_deref() };
-            repair(&data, &hash, root, params, &hashing, dry_run, json)
+        VerityCommand::Repair { image, dry_run, fips, json } => {
+            repair(&image, params, &hash_choice(&fips)?, dry_run, json)
         }
         VerityCommand::Dump { hash, json } => dump(&hash, params.hash_offset, json),
         VerityCommand::Table {
@@ -517,39 +488,44 @@ fn parse_range(text: &str) -> Result<std::ops::Range<u64>, String> {
     Ok(offset..end)
 }
 
-/// The root hash as given: an argument or a file.
-struct Root<'a> {
-    text: Option<&'a str>,
-    file: Option<&'a Path>,
+/// The image a tree is checked against: DATA, HASH and the root hash, as an argument
+/// or a file (verify, read and repair take them alike).
+#[derive(Args)]
+pub struct CheckedImage {
+    /// Data device or image.
+    data: PathBuf,
+    /// Hash device or image.
+    hash: PathBuf,
+    /// Root hash in hex (or use --root-hash-file).
+    root_hash: Option<String>,
+    /// Read the root hash from this file.
+    #[arg(long, conflicts_with = "root_hash")]
+    root_hash_file: Option<PathBuf>,
 }
 
-/// The root hash from the argument or the file, for the algorithm of the tree.
-fn root_hash_of(
-    data: &Path,
-    hash: &Path,
-    root_hash: Root<'_>,
-    opts: &verity::VerityOptions,
-) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    // The algorithm (and so the root hash length) may come from the superblock.
-    let (config, _) = verity::config_from_paths(data, hash, opts)?;
-    Ok(match (root_hash.text, root_hash.file) {
-        (Some(text), None) => verity::parse_root_hash(text, config.hash_algorithm)?,
-        (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
-        _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
-    })
+impl CheckedImage {
+    /// The root hash from the argument or the file, for the algorithm of the tree.
+    fn root_hash(&self, opts: &verity::VerityOptions) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        // The algorithm (and so the root hash length) may come from the superblock.
+        let (config, _) = verity::config_from_paths(&self.data, &self.hash, opts)?;
+        Ok(match (&self.root_hash, &self.root_hash_file) {
+            (Some(text), None) => verity::parse_root_hash(text, config.hash_algorithm)?,
+            (None, Some(path)) => verity::read_root_hash_file(path, config.hash_algorithm)?,
+            _ => return Err("give the root hash as an argument or with --root-hash-file".into()),
+        })
+    }
 }
 
 fn read(
-    data: &Path,
-    hash: &Path,
-    root_hash: Root<'_>,
+    image: &CheckedImage,
     range: Option<std::ops::Range<u64>>,
     params: &TreeArgs,
     hashing: &HashChoice,
     output: Option<&Path>,
 ) -> CliResult {
     let opts = params.options()?;
-    let root = root_hash_of(data, hash, root_hash, &opts)?;
+    let root = image.root_hash(&opts)?;
+    let (data, hash) = (image.data.as_path(), image.hash.as_path());
     let mut out: Box<dyn std::io::Write> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?,
@@ -567,16 +543,15 @@ fn read(
 }
 
 fn verify(
-    data: &Path,
-    hash: &Path,
-    root_hash: Root<'_>,
+    image: &CheckedImage,
     range: Option<std::ops::Range<u64>>,
     params: &TreeArgs,
     hashing: &HashChoice,
     json: bool,
 ) -> CliResult {
     let opts = params.options()?;
-    let root = root_hash_of(data, hash, root_hash, &opts)?;
+    let root = image.root_hash(&opts)?;
+    let (data, hash) = (image.data.as_path(), image.hash.as_path());
     if let Some(fec_path) = &params.fec_device {
         if range.is_some() {
             return Err("--range and --fec-device cannot be used together".into());
@@ -673,20 +648,13 @@ enum Mode {
     Repair,
 }
 
-fn repair(
-    data: &Path,
-    hash: &Path,
-    root_hash: Root<'_>,
-    params: &TreeArgs,
-    hashing: &HashChoice,
-    dry_run: bool,
-    json: bool,
-) -> CliResult {
+fn repair(image: &CheckedImage, params: &TreeArgs, hashing: &HashChoice, dry_run: bool, json: bool) -> CliResult {
     let Some(fec_path) = &params.fec_device else {
         return Err("repair needs the parity: give --fec-device".into());
     };
     let opts = params.options()?;
-    let root = root_hash_of(data, hash, root_hash, &opts)?;
+    let root = image.root_hash(&opts)?;
+    let (data, hash) = (image.data.as_path(), image.hash.as_path());
     let fec_opts = params.fec_options()?;
     let report = with_progress("repair", params.threads, hashing, |run| {
         fec::repair_paths(data, hash, fec_path, &opts, &fec_opts, &root, run, !dry_run)
