@@ -3,6 +3,7 @@
 //! a boot loader's or agent's disk callbacks are interchangeable.
 
 use crate::sys::file::Stamp;
+use crate::sys::pages::Pages;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
@@ -64,10 +65,11 @@ fn page_aligned(scratch: &mut Vec<u8>, page_len: usize) -> Option<&mut [u8]> {
 
 /// A reusable buffer for [`BlockRead::read_uncached`]: its bytes start at a page
 /// boundary and a read may fill whole pages past the bytes asked for, as direct I/O
-/// needs.
+/// needs. Buffers of 2 MiB or more sit in transparent huge pages where the kernel gives
+/// them, so that one direct read is one request to the device.
 #[derive(Debug, Default)]
 pub struct PageBuf {
-    bytes: Vec<u8>,
+    pages: Option<Pages>,
     len: usize,
 }
 
@@ -80,13 +82,22 @@ impl PageBuf {
     }
 
     /// Room for `len` bytes rounded up to whole pages, at a page boundary; the buffer is
-    /// empty until [`PageBuf::set_len`]. Fails only when `len` is too large to round.
+    /// empty until [`PageBuf::set_len`]. Fails when `len` is too large to round or the
+    /// address space is exhausted.
     pub fn region(&mut self, len: usize) -> io::Result<&mut [u8]> {
         self.len = 0;
-        let whole = len.checked_next_multiple_of(PAGE_BYTES);
-        whole
-            .and_then(|whole| page_aligned(&mut self.bytes, whole))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("a read of {len} bytes is too large")))
+        let whole = len.checked_next_multiple_of(PAGE_BYTES).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("a read of {len} bytes is too large"))
+        })?;
+        if self.pages.as_ref().is_some_and(|pages| pages.bytes().len() < whole) {
+            // The old buffer goes first, so the two never take address space together.
+            self.pages = None;
+        }
+        let pages = match &mut self.pages {
+            Some(pages) => pages,
+            empty => empty.insert(Pages::new(whole)?),
+        };
+        Ok(&mut pages.bytes_mut()[..whole])
     }
 
     /// Says that the first `len` bytes of the last [`PageBuf::region`] hold the read.
@@ -96,8 +107,7 @@ impl PageBuf {
 
     /// The bytes read.
     pub fn bytes(&self) -> &[u8] {
-        let pad = (PAGE_BYTES - self.bytes.as_ptr() as usize % PAGE_BYTES) % PAGE_BYTES;
-        self.bytes.get(pad..pad + self.len).unwrap_or(&[])
+        self.pages.as_ref().and_then(|pages| pages.bytes().get(..self.len)).unwrap_or(&[])
     }
 }
 

@@ -12,4 +12,5 @@ pub(crate) mod blockmap;
 pub(crate) mod file;
 pub(crate) mod lock;
 pub(crate) mod openssl;
+pub(crate) mod pages;
 pub(crate) mod random;
