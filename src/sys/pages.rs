@@ -1,10 +1,11 @@
 //! Anonymous memory for direct reads. A read of 2 MiB into ordinary heap memory lands in
 //! 512 scattered 4 KiB pages, and a virtio disk takes at most 254 of them per request: the
 //! device sees three requests of about 680 KiB. In a transparent huge page the same read
-//! is one physically contiguous request (measured on a 1 GiB cold verify: 646 requests of
-//! 1.6 MiB instead of 1,100-1,800, and one thread 15% faster). So buffers of a huge page
-//! or more are mapped at a huge-page boundary and advised `MADV_HUGEPAGE`; where the
-//! kernel gives no huge page (THP off, memory fragmented) they are ordinary pages.
+//! is one physically contiguous request (measured on a 1 GiB cold verify: about 650
+//! requests of 1.6 MiB instead of up to 1,800, and the median run 8-10% faster). So
+//! buffers of a huge page or more are mapped at a huge-page boundary and advised
+//! `MADV_HUGEPAGE`; where the kernel gives no huge page (THP off, memory fragmented) they
+//! are ordinary pages.
 
 use std::ffi::{c_int, c_void};
 use std::io;
