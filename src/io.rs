@@ -3,7 +3,7 @@
 //! a boot loader's or agent's disk callbacks are interchangeable.
 
 use crate::sys::file::Stamp;
-use crate::sys::pages::Pages;
+use crate::sys::pages::{PAGE_BYTES, Pages};
 use std::fs::File;
 use std::io;
 use std::ops::Range;
@@ -49,9 +49,6 @@ pub trait BlockRead: Sync {
     }
 }
 
-/// The size of a page, and the alignment direct I/O needs at most.
-const PAGE_BYTES: usize = 4096;
-
 /// `page_len` bytes of `scratch` that start at a page boundary, growing it as needed.
 /// Every value is unspecified: callers overwrite them.
 fn page_aligned(scratch: &mut Vec<u8>, page_len: usize) -> Option<&mut [u8]> {
@@ -74,11 +71,12 @@ pub struct PageBuf {
 }
 
 impl PageBuf {
-    /// A buffer with room for `len` bytes already allocated (on the calling thread).
-    pub fn with_capacity(len: usize) -> Self {
+    /// A buffer with room for `len` bytes already mapped (on the calling thread). Fails
+    /// as [`PageBuf::region`] does.
+    pub fn with_capacity(len: usize) -> io::Result<Self> {
         let mut buf = PageBuf::default();
-        let _ = buf.region(len);
-        buf
+        buf.region(len)?;
+        Ok(buf)
     }
 
     /// Room for `len` bytes rounded up to whole pages, at a page boundary; the buffer is

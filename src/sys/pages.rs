@@ -27,8 +27,9 @@ const MAP_ANONYMOUS: c_int = 0x20;
 /// `MADV_HUGEPAGE` (asm-generic; the architectures rootseal builds for share it).
 const MADV_HUGEPAGE: c_int = 14;
 
-/// The size of a page, the unit of every mapping.
-const PAGE_BYTES: usize = 4096;
+/// The size of a page: the unit of every mapping, and the alignment direct I/O needs at
+/// most.
+pub(crate) const PAGE_BYTES: usize = 4096;
 /// A PMD-sized transparent huge page with 4 KiB pages (x86-64, arm64, riscv64). Where the
 /// huge page is larger the alignment is only wasted address space, never wrong.
 const HUGE_PAGE_BYTES: usize = 2 << 20;
@@ -61,7 +62,8 @@ impl Pages {
         let base =
             unsafe { mmap(std::ptr::null_mut(), reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) };
         if base as isize == -1 {
-            return Err(io::Error::last_os_error());
+            let os = io::Error::last_os_error();
+            return Err(io::Error::new(os.kind(), format!("mapping a read buffer of {reserve} bytes: {os}")));
         }
         let base = base.cast::<u8>();
         let lead = if huge { (HUGE_PAGE_BYTES - base as usize % HUGE_PAGE_BYTES) % HUGE_PAGE_BYTES } else { 0 };

@@ -61,8 +61,9 @@ const READERS: usize = 2;
 
 /// Runs `body` with a [`Feed`] of runs `0..count` of `source` (`run_bytes` gives each
 /// one's range, run 0 the longest), read in order by [`READERS`] threads of their own
-/// into `buffers` buffers allocated here. `None`, without calling `body`, when no reader
-/// thread can be started: the caller then reads as usual.
+/// into up to `buffers` buffers allocated here. `None`, without calling `body`, when no
+/// reader thread can be started or fewer than [`READERS`] buffers can be mapped (a tight
+/// `ulimit -v`): the caller then reads as usual, through windows far smaller than a run.
 pub(crate) fn with_reader<R>(
     source: &dyn BlockRead,
     count: u64,
@@ -78,8 +79,14 @@ pub(crate) fn with_reader<R>(
     let (filled_tx, filled_rx) = sync_channel(buffers);
     let (free_tx, free_rx) = sync_channel(buffers);
     let longest = run_bytes(0).1;
-    for _ in 0..buffers {
-        let _ = free_tx.send(PageBuf::with_capacity(longest));
+    let mut mapped = 0;
+    while mapped < buffers {
+        let Ok(buf) = PageBuf::with_capacity(longest) else { break };
+        let _ = free_tx.send(buf);
+        mapped += 1;
+    }
+    if mapped < READERS {
+        return None;
     }
     let shared = Readers {
         source,
@@ -189,6 +196,15 @@ mod tests {
         // The other reader may finish the run after the failed one before it stops.
         assert!(ok.is_superset(&BTreeSet::from([0, 1, 2])) && !ok.contains(&3), "{ok:?}");
         assert_eq!(failed, vec![3]);
+    }
+
+    #[test]
+    fn buffers_that_cannot_be_mapped_leave_the_reading_to_the_caller() {
+        let source = vec![0u8; 4096];
+        // No address space holds a run this long: not one buffer can be mapped.
+        let run = |index: u64| (index * 4096, usize::MAX / 4);
+        let called = with_reader(&source, 1, &run, 3, |_| ());
+        assert_eq!(called, None);
     }
 
     #[test]
